@@ -1,0 +1,5 @@
+"""``python -m helpers ...``: the course kit's command line."""
+
+from .cli import main
+
+raise SystemExit(main())

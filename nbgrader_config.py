@@ -1,0 +1,23 @@
+"""nbgrader configuration for the course (the JupyterLab server and every nbgrader command read it)."""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (provided by traitlets when this file is loaded)
+
+HERE = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.course_id = os.environ.get("COURSE_ID", "docker-cicd")
+# The exchange must exist and be world-writable; `python -m helpers course` creates it.
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(HERE / ".course" / "exchange"))
+c.Exchange.path_includes_course = True
+# Keep hidden tests hidden in the feedback students receive.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# Engine labs build and run images: give each cell time, but not forever.
+c.ExecutePreprocessor.timeout = 600
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
