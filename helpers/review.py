@@ -166,6 +166,7 @@ def _hadolint() -> str:
 
 
 _HADOLINT_FIX = {
+    "DL1000": "hadolint could not parse this file (the course parser could): its findings are missing here.",
     "DL3002": "Switch to a non-root USER at the end of the final stage.",
     "DL3003": "Use WORKDIR instead of `cd`.",
     "DL3006": "Tag the base image (python:3.12-slim).",
@@ -178,6 +179,7 @@ _HADOLINT_FIX = {
     "DL3025": "Use the JSON form: CMD [\"python\", \"app.py\"] (signals reach the app).",
     "DL3042": "Use `pip install --no-cache-dir`.",
     "DL3059": "Join consecutive RUN instructions with &&.",
+    "DL3066": "Use a numeric USER (10001) so Kubernetes' runAsNonRoot can check it.",
     "DL4006": "Add `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` before a RUN with a pipe.",
 }
 
