@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .errors import ImageNotFound, NotAnImageArchive
 
-__all__ = ["Entry", "ArchiveLayer", "ImageArchive", "read_archive", "read_engine_image", "iter_tar"]
+__all__ = ["Entry", "ArchiveLayer", "ImageArchive", "read_archive", "read_engine_image", "read_engine_image_fast",
+           "iter_tar"]
 
 #: One tar header of a layer: (path, size, typeflag, linkname). Tuples keep large images cheap.
 Entry = tuple[str, int, str, str]
@@ -374,3 +375,12 @@ def read_engine_image(image: str, client: Any = None) -> ImageArchive:
             raise ImageNotFound(image) from e
         raise NotAnImageArchive(f"docker://{image}", e.explanation or str(e)) from e
     return _read(_ChunkSource(stream), f"docker://{image}")
+
+
+def read_engine_image_fast(image: str, client: Any = None) -> ImageArchive:
+    """Like :func:`read_engine_image`, but from the engine's overlay2 directories when they are readable."""
+    from .engine import get_client
+    from .overlay import read_overlay_image
+
+    c = get_client(client)
+    return read_overlay_image(image, c) or read_engine_image(image, c)

@@ -15,7 +15,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .archive import Entry, ImageArchive, read_archive, read_engine_image
+from .archive import Entry, ImageArchive, read_archive, read_engine_image_fast
 from .filetree import OPAQUE, WHITEOUT, LayerTree, WastedFile, dive_efficiency, true_waste
 
 __all__ = ["LayerInfo", "LayerAnalysis", "analyze_layers", "analyze_archive", "looks_like_archive"]
@@ -123,10 +123,10 @@ def analyze_layers(source: str, client: Any = None) -> LayerAnalysis:
     if source.startswith("docker-archive:"):
         return analyze_archive(read_archive(source.split(":", 1)[1]))
     if source.startswith("docker://"):
-        return analyze_archive(read_engine_image(source[len("docker://"):], client))
+        return analyze_archive(read_engine_image_fast(source[len("docker://"):], client))
     if looks_like_archive(source):
         return analyze_archive(read_archive(source))
-    return analyze_archive(read_engine_image(source, client))
+    return analyze_archive(read_engine_image_fast(source, client))
 
 
 def _commands(config: dict[str, Any], n: int) -> list[str]:
