@@ -36,9 +36,10 @@ def test_build_uses_buildkit_with_cache_mounts(tmp_path, engine):
     """Does a Dockerfile with RUN --mount=type=cache build, and does a rebuild come from the cache?"""
     assert find_builder().buildkit, "this machine should have a BuildKit path"
     (tmp_path / "hello.txt").write_text("hi\n")
+    nonce = uuid.uuid4().hex  # a step no earlier run can have cached
     dockerfile = (
         "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
-        "RUN --mount=type=cache,target=/root/.cache echo cached > /root/.cache/x && echo ok > /built\n"
+        f"RUN --mount=type=cache,target=/root/.cache echo {nonce} > /root/.cache/x && echo ok > /built\n"
         "COPY hello.txt /hello.txt\n"
     )
     tag = f"course-test/buildkit:{uuid.uuid4().hex[:8]}"
