@@ -107,3 +107,11 @@ def test_env_status_reports_every_required_part():
     assert " ok " in lines["buildkit"] and "BuildKit" in lines["buildkit"]
     assert " ok " in lines["registry"] and "authentication on" in lines["registry"]
     assert "password" not in proc.stdout.lower().replace("password in", "")
+
+
+def test_env_up_twice_changes_nothing():
+    """Is `env up` idempotent: on a ready machine, does it start or build nothing and exit 0?"""
+    proc = subprocess.run([sys.executable, "-m", "helpers", "env", "up"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "already running" in proc.stdout
+    assert "Building" not in proc.stdout and "Starting" not in proc.stdout
