@@ -34,6 +34,17 @@ _EXPORTS: dict[str, str] = {
     "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
+    # layer analysis (dive-compatible figures plus the true ones)
+    "analyze_layers": "layers", "analyze_archive": "layers", "LayerAnalysis": "layers",
+    "read_archive": "archive", "save_image": "archive", "write_demo_archive": "archive_demo",
+    "write_image_archive": "archive_demo", "evaluate_ci": "layers_ci", "load_ci_config": "layers_ci",
+    "CI_DEFAULTS": "layers_ci", "dive_json": "dive", "lesson_sources": "layers_lab",
+    "build_lesson_image": "layers_lab", "LESSON_DOCKERFILES": "layers_lab", "export_prebuilt": "layers_lab",
+    "plot_layer_stack": "plots_layers", "plot_wasted_paths": "plots_layers", "plot_top_dirs": "plots_layers",
+    "plot_dive_vs_true": "plots_layers", "layer_explorer": "widgets_layers",
+    # best-practice review
+    "parse_dockerfile": "dockerfile", "read_dockerfile": "dockerfile", "review_dockerfile": "review",
+    "findings_frame": "review", "COURSE_RULES": "review", "Finding": "review", "critique_widget": "widgets_review",
 }
 
 __all__ = sorted(

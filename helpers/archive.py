@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 from .errors import ImageNotFound, NotAnImageArchive
 
 __all__ = ["Entry", "ArchiveLayer", "ImageArchive", "read_archive", "read_engine_image", "read_engine_image_fast",
-           "iter_tar"]
+           "save_image", "iter_tar"]
 
 #: One tar header of a layer: (path, size, typeflag, linkname). Tuples keep large images cheap.
 Entry = tuple[str, int, str, str]
@@ -375,6 +375,27 @@ def read_engine_image(image: str, client: Any = None) -> ImageArchive:
             raise ImageNotFound(image) from e
         raise NotAnImageArchive(f"docker://{image}", e.explanation or str(e)) from e
     return _read(_ChunkSource(stream), f"docker://{image}")
+
+
+def save_image(image: str, path: str | os.PathLike[str], client: Any = None) -> str:
+    """Write ``docker save IMAGE`` to ``path`` (what ``docker save -o`` does) and return the path.
+
+    Raises:
+        ImageNotFound: The engine has no such image.
+    """
+    from .engine import get_client
+
+    c = get_client(client)
+    import docker.errors
+
+    try:
+        stream = c.api.get_image(image, chunk_size=1 << 20)
+        with open(path, "wb") as f:
+            for chunk in stream:
+                f.write(chunk)
+    except docker.errors.NotFound as e:
+        raise ImageNotFound(image) from e
+    return os.fspath(path)
 
 
 def read_engine_image_fast(image: str, client: Any = None) -> ImageArchive:

