@@ -23,10 +23,10 @@ _HEAD = "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nWORKDIR /app\n"
 LESSON_DOCKERFILES: dict[str, str] = {
     "wasteful": _HEAD + """\
 # a pip-style download cache, written in one layer ...
-RUN mkdir -p /root/.cache/pip && head -c 3000000 /dev/urandom > /root/.cache/pip/http-cache.bin
-RUN printf 'print("ok")\\n' > /app/app.py && head -c 300000 /dev/urandom > /app/data.bin
+RUN mkdir -p /root/.cache/pip && head -c 20000000 /dev/urandom > /root/.cache/pip/http-cache.bin
+RUN printf 'print("ok")\\n' > /app/app.py && head -c 1000000 /dev/urandom > /app/data.bin
 # a build artifact copied into place, then the temporary copy deleted in a later layer
-RUN head -c 1500000 /dev/urandom > /tmp/model.o && cp /tmp/model.o /app/model.bin
+RUN head -c 15000000 /dev/urandom > /tmp/model.o && cp /tmp/model.o /app/model.bin
 # ... and deleted in another: the bytes still ship in the layer below
 RUN rm -rf /root/.cache/pip /tmp/model.o
 # chmod copies the whole file into a new layer
@@ -34,8 +34,8 @@ RUN chmod 600 /app/model.bin
 CMD ["python", "/app/app.py"]
 """,
     "lean": _HEAD + """\
-RUN printf 'print("ok")\\n' > /app/app.py && head -c 300000 /dev/urandom > /app/data.bin \\
- && head -c 1500000 /dev/urandom > /tmp/model.o && install -m 600 /tmp/model.o /app/model.bin \\
+RUN printf 'print("ok")\\n' > /app/app.py && head -c 1000000 /dev/urandom > /app/data.bin \\
+ && head -c 15000000 /dev/urandom > /tmp/model.o && install -m 600 /tmp/model.o /app/model.bin \\
  && rm -f /tmp/model.o
 CMD ["python", "/app/app.py"]
 """,
