@@ -202,10 +202,28 @@ def true_waste(layers: list[list[Entry]]) -> tuple[list[WastedFile], LayerTree]:
     """
     final = LayerTree()
     wasted: list[WastedFile] = []
+    # hard links: per layer, path -> the paths sharing its inode (the bytes ship once, with the first)
+    groups: list[dict[str, list[str]]] = []
+    for entries in layers:
+        g: dict[str, list[str]] = {}
+        for path, _size, typ, link in entries:
+            if typ == "1":
+                target = "/" + link.strip("/")
+                members = g.setdefault(target, [target])
+                members.append("/" + path)
+                g["/" + path] = members
+        groups.append(g)
 
     def drop(node: Node, reason: str, by: int) -> None:
+        root = node.path()
         for f in _files(node):
-            wasted.append(WastedFile(f.path(), f.layer, f.size, reason, by))
+            path = f.path()
+            heir = next((n for m in groups[f.layer].get(path, ()) if m != path and not m.startswith(root + "/")
+                         and m != root and (n := final.get(m)) is not None and n.layer == f.layer), None)
+            if heir is not None:  # another link to the same inode stays visible: the bytes are not wasted
+                heir.size = f.size
+                continue
+            wasted.append(WastedFile(path, f.layer, f.size, reason, by))
 
     for idx, entries in enumerate(layers):
         for path, _size, _typ, _link in entries:  # whiteouts act on the lower layers only: first

@@ -73,6 +73,15 @@ def test_dive_misses_deleted_directory_but_true_figures_do_not(tmp_path):
     assert set(o.wasted_frame()["reason"]) == {"hidden by opaque directory"}
 
 
+def test_hard_links_keep_bytes_alive(tmp_path):
+    """When a hard-linked file is deleted or replaced but another link stays, are its bytes not counted as waste?"""
+    a = analyze_layers(str(write_image_archive(tmp_path / "h.tar", CASES["hard-links"])))
+    assert a.true_wasted_bytes == 0
+    assert ("/h3", 2 - 1, 70_000) in a.visible
+    gone = [BASE, [("d", "dir", 0), ("d/h1", "file", 5_000), ("d/h2", "hardlink", "d/h1")], [("d", "whiteout", 0)]]
+    assert analyze_layers(str(write_image_archive(tmp_path / "g.tar", gone))).true_wasted_bytes == 5_000
+
+
 def test_demo_archive_is_tiny_and_wasteful(tmp_path):
     """Is the no-engine demo archive under 2 MB, with true waste well above dive's?"""
     path = write_demo_archive(tmp_path / "demo.tar")
