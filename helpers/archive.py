@@ -12,6 +12,7 @@ sizes are the header sizes, names are cleaned (``path.Clean``), ``.`` is skipped
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import posixpath
 import zlib
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ImageNotFound, NotAnImageArchive
-from .tarstream import BLOCK, ZERO, Bounded, ChunkSource, Entry, FileSource, Gunzip, iter_tar, valid_header
+from .tarstream import (BLOCK, ZERO, Bounded, ChunkSource, Entry, FileSource, Gunzip, MemorySource, iter_tar,
+                        valid_header)
 
 __all__ = ["Entry", "ArchiveLayer", "ImageArchive", "read_archive", "read_engine_image", "read_engine_image_fast",
            "save_image", "iter_tar"]
@@ -73,13 +75,17 @@ def _read(src: Any, source: str) -> ImageArchive:
 
     def member(entry: Entry, data: Any) -> None:
         name, size = entry[0], entry[1]
-        head = data.read(BLOCK)
+        if isinstance(data, MemorySource):  # peek without consuming
+            head, body = bytes(data.buf[:BLOCK]), data
+        else:
+            head = data.read(BLOCK)
+            body = Bounded(data, size, head)
         if name.endswith(".json") or (head[:1] == b"{" and size <= _MAX_JSON):
-            jsons[name] = head + data.read(size)
+            jsons[name] = body.read(size)
         elif head[:2] == b"\x1f\x8b":
-            layers[name] = _layer_entries(Gunzip(Bounded(data, size, head)))
+            layers[name] = _layer_entries(Gunzip(body))
         elif valid_header(head) or (head == ZERO and size <= 2 * BLOCK):
-            layers[name] = _layer_entries(Bounded(data, size, head))
+            layers[name] = _layer_entries(body)
 
     try:
         for name, _size, typ, link in iter_tar(src, member):
@@ -145,7 +151,17 @@ def read_archive(path: str | os.PathLike[str]) -> ImageArchive:
         f.seek(0)
         if head == b"\x1f\x8b":  # docker save | gzip
             return _read(Gunzip(FileSource(f)), path)
-        return _read(FileSource(f), path)
+        try:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # empty file, or a file system without mmap
+            return _read(FileSource(f), path)
+        try:
+            return _read(MemorySource(mapped), path)
+        finally:
+            try:
+                mapped.close()
+            except BufferError:  # a window is still referenced (e.g. by a traceback): the GC closes it
+                pass
 
 
 def read_engine_image(image: str, client: Any = None) -> ImageArchive:

@@ -25,19 +25,18 @@ _DOUBLE = ".wh..wh.."
 class Node:
     """A node of a layer's file tree (dive's ``FileNode``)."""
 
-    __slots__ = ("name", "parent", "children", "size", "is_dir", "layer")
+    __slots__ = ("name", "parent", "children", "size", "is_dir", "layer", "full")
 
     def __init__(self, name: str, parent: "Node | None", size: int = 0, is_dir: bool = False, layer: int = -1):
         self.name, self.parent, self.children = name, parent, {}
         self.size, self.is_dir, self.layer = size, is_dir, layer
+        self.full = f"{parent.full}/{name}" if parent is not None else ""
 
     def path(self) -> str:
-        parts = [self.name[len(WHITEOUT):] if self.name.startswith(WHITEOUT) else self.name]
-        node = self.parent
-        while node is not None and node.parent is not None:
-            parts.append(node.name)
-            node = node.parent
-        return "/" + "/".join(reversed(parts))
+        """The node's path; a whiteout's ``.wh.`` prefix is dropped from the last name (as dive does)."""
+        if self.name.startswith(WHITEOUT):
+            return self.full[: len(self.full) - len(self.name)] + self.name[len(WHITEOUT):]
+        return self.full
 
     def child_first(self, leaves_only: bool = False) -> Iterator["Node"]:
         """Depth first, children before parents, names in byte order (dive's VisitDepthChildFirst)."""

@@ -10,7 +10,7 @@ import os
 import zlib
 from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["Entry", "iter_tar", "FileSource", "ChunkSource", "Bounded", "Gunzip", "valid_header", "BLOCK", "ZERO"]
+__all__ = ["Entry", "iter_tar", "FileSource", "MemorySource", "ChunkSource", "Bounded", "Gunzip", "valid_header", "BLOCK", "ZERO"]
 
 #: One tar header of a layer: (path, size, typeflag, linkname). Tuples keep large images cheap.
 Entry = tuple[str, int, str, str]
@@ -30,6 +30,20 @@ class FileSource:
 
     def skip(self, n: int) -> None:
         self.f.seek(n, os.SEEK_CUR)
+
+
+class MemorySource:
+    """Bytes of a memory-mapped file: reads are slices, skips are free."""
+
+    def __init__(self, buf: Any) -> None:
+        self.buf, self.pos, self.end = memoryview(buf), 0, len(buf)
+
+    def read(self, n: int) -> bytes:
+        start, self.pos = self.pos, min(self.pos + n, self.end)
+        return bytes(self.buf[start:self.pos])
+
+    def skip(self, n: int) -> None:
+        self.pos = min(self.pos + n, self.end)
 
 
 class ChunkSource:
@@ -178,8 +192,8 @@ def iter_tar(src: Any, on_member: Callable[[Entry, Any], None] | None = None) ->
         hdr = src.read(BLOCK)
         if len(hdr) < BLOCK or hdr == ZERO:
             return
-        if not valid_header(hdr):
-            raise ValueError("bad tar header checksum" if not first else "not a tar archive")
+        if first and not valid_header(hdr):  # later headers: a bad one shows up as a bad size or name
+            raise ValueError("not a tar archive")
         first = False
         size = _num(hdr[124:136])
         typ = chr(hdr[156]) if hdr[156] else "0"
@@ -212,7 +226,10 @@ def iter_tar(src: Any, on_member: Callable[[Entry, Any], None] | None = None) ->
         yield entry
         if typ in _HEADER_ONLY:
             continue
-        if on_member is not None and size > 0:
+        if on_member is not None and size > 0 and isinstance(src, MemorySource):
+            on_member(entry, MemorySource(src.buf[src.pos:src.pos + size]))  # zero-copy window
+            src.skip(padded)
+        elif on_member is not None and size > 0:
             member = Bounded(src, size)
             on_member(entry, member)
             member.drain()
