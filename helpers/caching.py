@@ -84,6 +84,8 @@ def run_caching_demo(order: str = "deps-first", tag_prefix: str = "course-lesson
         unchanged = build(ctx, dockerfile_text=text, tags=[tag], client=client)
         (ctx / "app.py").write_text(APP.format(greeting=f"hello {uuid.uuid4().hex[:6]}"))
         changed = build(ctx, dockerfile_text=text, tags=[tag], client=client)
+    if unchanged.image_id and unchanged.image_id != changed.image_id:
+        remove_images([unchanged.image_id], client=client)  # the first build lost its tag: no dangling leftovers
     return CachingDemo(order, text, unchanged, changed, tag)
 
 
