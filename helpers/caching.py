@@ -4,6 +4,7 @@ which steps came from the cache and which ran (with their times) - for two instr
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -63,11 +64,16 @@ class CachingDemo:
         return [s.instruction for s in self.changed.steps if not s.cached and not s.instruction.startswith("FROM")]
 
 
-def run_caching_demo(order: str = "deps-first", tag_prefix: str = "course-lesson/caching", client: Any = None) -> CachingDemo:
+def run_caching_demo(order: str = "deps-first", dockerfile: str | None = None,
+                     tag_prefix: str = "course-lesson/caching", client: Any = None) -> CachingDemo:
     """Build twice: once with the files as before (warm cache), once after changing ``app.py``.
 
+    The context holds ``requirements.txt`` (:data:`REQUIREMENTS`) and ``app.py``.
+
     Args:
-        order: Which Dockerfile of :data:`DOCKERFILES` to use.
+        order: Which Dockerfile of :data:`DOCKERFILES` to use (or a name for ``dockerfile``).
+        dockerfile: Your own Dockerfile text instead (start it with ``ARG BASE_IMAGE`` /
+            ``FROM ${BASE_IMAGE}``).
         tag_prefix: Image name; the order is appended as the tag.
         client: docker-py client (connects lazily).
 
@@ -75,8 +81,9 @@ def run_caching_demo(order: str = "deps-first", tag_prefix: str = "course-lesson
         A :class:`CachingDemo`.
     """
     get_client(client)
-    text = DOCKERFILES[order]
-    tag = f"{tag_prefix}:{order}"
+    text = dockerfile if dockerfile is not None else DOCKERFILES[order]
+    tag = f"{tag_prefix}:{re.sub(r'[^a-zA-Z0-9_.-]+', '-', order)}"
+    remove_images([tag], client=client)  # a leftover from an earlier run would be left dangling
     with tempfile.TemporaryDirectory(prefix="course-caching-") as tmp:
         ctx = Path(tmp)
         (ctx / "requirements.txt").write_text(REQUIREMENTS)
