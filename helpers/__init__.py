@@ -1,48 +1,73 @@
-"""Docker for CI/CD practitioners: the course kit's helpers.
+"""Docker for CI/CD practitioners: the course kit's library.
 
-Importing this package never touches the engine, the network or the disk.
+Notebooks import only from here. Names load lazily (PEP 562), so ``import helpers`` never
+touches the engine, the network, the disk, or heavy libraries; each module loads on first use.
 """
 
-from .basecompare import (
-    base_sizes,
-    compiled_dependency_demo,
-    dockerignore_demo,
-    nonroot_demo,
-    pinned_requirements,
-    psycopg2_pin,
-    tool_presence,
-)
-from .caching import DOCKERFILES, CachingDemo, image_layers, remove_images, run_caching_demo
-from .diagrams import (
-    build_steps_chart,
-    client_daemon_registry,
-    container_vs_vm,
-    layer_stack,
-    measured_bars,
-    pipeline_map,
-    status_timeline,
-)
-from .engine import cleanup, engine_available, engine_info, get_client, kit_labels
-from .errors import CourseError, EngineUnavailable
-from .hygiene import make_leftovers, prune_preview, prune_summary, system_df
-from .isolation import KernelReport, inspect_isolation, measure_start_times, namespace_table
-from .lessons import RunOutput, engine_status_line, lesson_image, run_once
-from .registry import local_registry, registry_status
-from .runtime import bind_mount_demo, env_inside, health_demo, memory_limit_demo, volume_demo
-from .tracing import ApiCall, PushPullReport, calls_frame, push_pull_demo, trace_api, traced_container_run
+from __future__ import annotations
 
-__all__ = [
-    # engine basics
-    "get_client", "engine_available", "engine_info", "kit_labels", "cleanup", "CourseError", "EngineUnavailable",
-    "local_registry", "registry_status",
+import importlib
+from typing import Any
+
+from .errors import (  # noqa: F401  (errors are cheap and always wanted)
+    BuildError,
+    ContainerError,
+    CourseError,
+    DockerfileError,
+    EngineUnavailable,
+    HealthTimeout,
+    ImageNotFound,
+    NotAnImageArchive,
+    PortInUse,
+    RegistryAuthError,
+    RegistryError,
+    SetupError,
+    ToolMissing,
+)
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # engine
+    "get_client": "engine", "engine_available": "engine", "engine_info": "engine", "kit_labels": "engine",
+    "cleanup": "engine", "LABEL": "engine",
+    # environment
+    "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
+    # build
+    "build": "build", "find_builder": "build", "BuildResult": "build",
     # lessons 01-07 (issue 4)
-    "run_once", "RunOutput", "engine_status_line", "lesson_image",
-    "client_daemon_registry", "layer_stack", "container_vs_vm", "build_steps_chart", "pipeline_map", "measured_bars", "status_timeline",
-    "inspect_isolation", "namespace_table", "measure_start_times", "KernelReport",
-    "run_caching_demo", "DOCKERFILES", "CachingDemo", "image_layers", "remove_images",
-    "trace_api", "calls_frame", "traced_container_run", "push_pull_demo", "PushPullReport", "ApiCall",
-    "env_inside", "bind_mount_demo", "volume_demo", "health_demo", "memory_limit_demo",
-    "base_sizes", "tool_presence", "compiled_dependency_demo", "nonroot_demo", "dockerignore_demo",
-    "pinned_requirements", "psycopg2_pin",
-    "system_df", "prune_preview", "prune_summary", "make_leftovers",
-]
+    "run_once": "lessons", "RunOutput": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
+    "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
+    "build_steps_chart": "diagrams", "pipeline_map": "diagrams", "measured_bars": "diagrams",
+    "status_timeline": "diagrams",
+    "inspect_isolation": "isolation", "namespace_table": "isolation", "measure_start_times": "isolation",
+    "KernelReport": "isolation",
+    "run_caching_demo": "caching", "DOCKERFILES": "caching", "CachingDemo": "caching", "image_layers": "caching",
+    "remove_images": "caching",
+    "trace_api": "tracing", "calls_frame": "tracing", "traced_container_run": "tracing", "push_pull_demo": "tracing",
+    "PushPullReport": "tracing", "ApiCall": "tracing",
+    "env_inside": "runtime", "bind_mount_demo": "runtime", "volume_demo": "runtime", "health_demo": "runtime",
+    "memory_limit_demo": "runtime",
+    "base_sizes": "basecompare", "tool_presence": "basecompare", "compiled_dependency_demo": "basecompare",
+    "nonroot_demo": "basecompare", "dockerignore_demo": "basecompare", "pinned_requirements": "basecompare",
+    "psycopg2_pin": "basecompare",
+    "system_df": "hygiene", "prune_preview": "hygiene", "prune_summary": "hygiene", "make_leftovers": "hygiene",
+    "registry_status": "registry",
+}
+
+__all__ = sorted(
+    [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
