@@ -35,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
     # lessons 01-07 (issue 4)
-    "run_once": "lessons", "RunOutput": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
+    "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
     "build_steps_chart": "diagrams", "pipeline_map": "diagrams", "measured_bars": "diagrams",
     "status_timeline": "diagrams",

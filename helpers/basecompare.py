@@ -14,7 +14,7 @@ from .build import build
 from .caching import remove_images
 from .engine import get_client
 from .errors import BuildError
-from .lessons import lesson_image, run_once
+from .lessons import lesson_image, lesson_tag, run_once
 from .paths import course_root
 
 __all__ = [
@@ -122,7 +122,7 @@ def compiled_dependency_demo(pin: str | None = None, tag_prefix: str = "course-l
     tags = []
     with tempfile.TemporaryDirectory(prefix="course-compiled-") as tmp:
         for variant, text in _VARIANTS.items():
-            tag = f"{tag_prefix}:{re.sub(r'[^a-z0-9]+', '-', variant)}"
+            tag = lesson_tag(tag_prefix, re.sub(r"[^a-z0-9]+", "-", variant))
             args = {"BASE_IMAGE": full if variant == "full" else slim, "FULL_IMAGE": full}
             lines: list[str] = []
             try:
@@ -145,7 +145,7 @@ def nonroot_demo(client: Any = None) -> Any:
     import pandas as pd
 
     c = get_client(client)
-    tag = "course-lesson/nonroot:latest"
+    tag = lesson_tag("course-lesson/nonroot", "app")
     text = ("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN useradd --create-home --uid 10001 app\n"
             "WORKDIR /home/app\nUSER app\n")
     probe = "id; touch /usr/local/lib/probe 2>/dev/null && echo WRITABLE || echo READONLY"
@@ -192,7 +192,7 @@ def dockerignore_demo(junk_mb: int = 20, client: Any = None) -> Any:
         for name in ("without .dockerignore", "with .dockerignore"):
             if name.startswith("with "):
                 (ctx / ".dockerignore").write_text(".venv/\n__pycache__/\n*.pyc\n.git/\n")
-            tag = f"course-lesson/dockerignore:{'with' if name.startswith('with ') else 'without'}"
+            tag = lesson_tag("course-lesson/dockerignore", "with" if name.startswith("with ") else "without")
             res = build(ctx, dockerfile_text=text, tags=[tag], client=c)
             tags.append(tag)
             rows.append({"build": name, "context_kb": round(_context_bytes(res.log) / 1e3, 1),

@@ -4,7 +4,6 @@ which steps came from the cache and which ran (with their times) - for two instr
 
 from __future__ import annotations
 
-import re
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 
 from .build import BuildResult, build
 from .engine import get_client
+from .lessons import lesson_tag
 
 __all__ = ["DOCKERFILES", "CachingDemo", "run_caching_demo", "image_layers", "remove_images"]
 
@@ -82,7 +82,7 @@ def run_caching_demo(order: str = "deps-first", dockerfile: str | None = None,
     """
     get_client(client)
     text = dockerfile if dockerfile is not None else DOCKERFILES[order]
-    tag = f"{tag_prefix}:{re.sub(r'[^a-zA-Z0-9_.-]+', '-', order)}"
+    tag = lesson_tag(tag_prefix, order)
     remove_images([tag], client=client)  # a leftover from an earlier run would be left dangling
     with tempfile.TemporaryDirectory(prefix="course-caching-") as tmp:
         ctx = Path(tmp)

@@ -8,6 +8,7 @@ The live demonstrations of each lesson live in concept modules (``isolation``, `
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from .engine import engine_available, get_client, kit_labels
 from .errors import ContainerError
 
-__all__ = ["RunOutput", "run_once", "engine_status_line", "lesson_image"]
+__all__ = ["RunOutput", "run_once", "engine_status_line", "lesson_image", "lesson_tag"]
 
 #: Role label on everything the lessons create.
 ROLE = "lesson"
@@ -43,6 +44,18 @@ def lesson_image(kind: str = "slim", client: Any = None) -> str:
     from .baseimages import base_image
 
     return base_image(kind, client)
+
+
+def lesson_tag(repository: str, variant: str) -> str:
+    """An image reference for a lesson's build, unique per session (parallel runs never collide).
+
+    Example: ``lesson_tag("course-lesson/caching", "deps-first")`` ->
+    ``course-lesson/caching:deps-first-default``.
+    """
+    from .engine import session_id
+
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{variant}-{session_id()}").strip(".-")[:128]
+    return f"{repository}:{tag}"
 
 
 def run_once(command: str | list[str], image: str | None = None, client: Any = None, check: bool = False,

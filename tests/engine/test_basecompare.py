@@ -25,7 +25,7 @@ def test_psycopg2_needs_the_build_tools(engine):
     assert not r.loc["slim", "ok"] and "pg_config" in r.loc["slim", "error"]
     assert r.loc["full", "ok"] and r.loc["full builds, slim runs", "ok"]
     assert r.loc["full builds, slim runs", "size_mb"] < r.loc["full", "size_mb"]
-    assert not engine.images.list(name="course-lesson/psycopg2")
+    assert not engine.images.list(name="course-lesson/psycopg2")  # every variant removed
 
 
 def test_nonroot_user(engine):
