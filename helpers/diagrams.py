@@ -248,7 +248,7 @@ def measured_bars(labels: Sequence[str], series: dict[str, Sequence[float]], xla
         pos = [y + 0.4 - height * (j + 0.5) for y in ys]
         ax.barh(pos, values, height=height * 0.9, color=colors[j % len(colors)], label=name)
         for y, v in zip(pos, values):
-            ax.text(float(v) + top * 0.01, y, f"{float(v):.3g}", va="center", color=NEUTRAL, fontsize=8)
+            ax.text(float(v) + top * 0.01, y, _number(float(v)), va="center", color=NEUTRAL, fontsize=8)
     ax.set_yticks(ys, list(labels), fontsize=9)
     ax.set_xlim(0, top * 1.15)
     ax.set_xlabel(xlabel)
@@ -278,6 +278,15 @@ def status_timeline(timeline: Any, end: float | None = None, ax: Any = None) -> 
     ax.set_xlabel("seconds since the container started (measured)")
     neutralize(ax)
     return ax
+
+
+def _number(v: float) -> str:
+    """A measured value, short: 2,385 / 26.9 / 0.327."""
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
 
 
 def _human(n: int) -> str:

@@ -103,6 +103,13 @@ def test_neutral_grey_reads_on_both_backgrounds():
     assert contrast(diagrams.NEUTRAL, DARK_BG) >= 3
 
 
+def test_numbers_on_bars_are_short():
+    """Are measured values printed plainly (no scientific notation)?"""
+    assert diagrams._number(2384.7) == "2,385"
+    assert diagrams._number(26.94) == "26.9"
+    assert diagrams._number(0.3271) == "0.327"
+
+
 def test_human_sizes():
     """Are byte counts shown in readable units?"""
     assert diagrams._human(113) == "113 B"
