@@ -115,6 +115,7 @@ class PushPullReport:
         first_push_status: Progress statuses of the first push (status -> count).
         repush_status: Progress statuses of the second push (status -> count).
         calls: API calls the SDK made during all of it.
+        deleted: True when the pushed manifest was deleted from the registry afterwards.
     """
 
     reference: str
@@ -125,6 +126,21 @@ class PushPullReport:
     first_push_status: dict[str, int] = field(default_factory=dict)
     repush_status: dict[str, int] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
+    deleted: bool = False
+
+
+def _delete_manifest(address: str, repository: str, digest: str, auth: dict[str, str]) -> bool:
+    """Delete a manifest through the registry's v2 API (the blobs go at its next garbage collection)."""
+    import requests
+
+    if not digest:
+        return False
+    try:
+        r = requests.delete(f"http://{address}/v2/{repository}/manifests/{digest}",
+                            auth=(auth["username"], auth["password"]), timeout=10)
+    except requests.RequestException:
+        return False
+    return r.status_code in (200, 202)
 
 
 def _push(c: Any, repo: str, tag: str, auth: dict[str, str]) -> tuple[dict[str, int], str]:
@@ -147,8 +163,9 @@ def _push(c: Any, repo: str, tag: str, auth: dict[str, str]) -> tuple[dict[str, 
 def push_pull_demo(address: str, username: str, password: str, client: Any = None) -> PushPullReport:
     """Build a tiny image, push it to ``address``, push it again, delete it locally and pull it back.
 
-    Every local image involved is labelled and removed at the end; the repository name
-    carries the session id so parallel runs never collide.
+    Every local image involved is labelled and removed at the end, and the pushed manifest is
+    deleted from the registry (when it allows deletes); the tag carries the session id so
+    parallel runs never collide.
 
     Args:
         address: Registry host:port (e.g. ``127.0.0.1:5000``).
@@ -196,4 +213,6 @@ def push_pull_demo(address: str, username: str, password: str, client: Any = Non
             c.images.remove(ref, force=True)
         except APIError:
             pass
-    return PushPullReport(ref, digest or digest2, t1 - t0, t2 - t1, t4 - t3, first, again, calls)
+    digest = digest or digest2
+    deleted = _delete_manifest(address, repo.split("/", 1)[1], digest, auth)
+    return PushPullReport(ref, digest, t1 - t0, t2 - t1, t4 - t3, first, again, calls, deleted)

@@ -42,6 +42,7 @@ def test_push_and_pull(engine):
     assert any(p.startswith("POST /images/") and p.endswith("/push") for p in paths)
     assert "POST /images/create" in paths
     assert not engine.images.list(name=rep.reference.rsplit(":", 1)[0])
+    assert rep.deleted, "the pushed manifest should be deleted from the registry afterwards"
     assert engine_available(engine)
 
 
