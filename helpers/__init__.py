@@ -37,8 +37,8 @@ _EXPORTS: dict[str, str] = {
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
-    "build_steps_chart": "diagrams", "pipeline_map": "diagrams", "measured_bars": "diagrams",
-    "status_timeline": "diagrams",
+    "build_steps_chart": "plots_lessons", "pipeline_map": "diagrams", "runtime_map": "diagrams", "measured_bars": "plots_lessons",
+    "status_timeline": "plots_lessons",
     "inspect_isolation": "isolation", "namespace_table": "isolation", "measure_start_times": "isolation",
     "KernelReport": "isolation",
     "run_caching_demo": "caching", "DOCKERFILES": "caching", "CachingDemo": "caching", "image_layers": "caching",

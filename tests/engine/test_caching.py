@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from helpers import caching
-from helpers.diagrams import build_steps_chart, layer_stack
+from helpers.diagrams import layer_stack
+from helpers.plots_lessons import build_steps_chart
 
 pytestmark = pytest.mark.engine
 
