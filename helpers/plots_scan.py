@@ -1,0 +1,54 @@
+"""Pictures of scan results: findings by severity, before versus after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .advisories import SEVERITIES
+
+__all__ = ["plot_severity", "plot_scan_comparison"]
+
+_COLORS = {"UNKNOWN": "#9e9e9e", "LOW": "#4caf50", "MEDIUM": "#ffc107", "HIGH": "#ff5722", "CRITICAL": "#b71c1c"}
+
+
+def plot_severity(result: Any, ax: Any = None, title: str = "") -> Any:
+    """Bar chart of one scan's findings per severity.
+
+    Args:
+        result: A :class:`helpers.scan.ScanResult`.
+        ax: Axes to draw on (a new figure when None).
+        title: Title (default: the image and the advisory source).
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    counts = result.counts()
+    bars = ax.bar(SEVERITIES, [counts[s] for s in SEVERITIES], color=[_COLORS[s] for s in SEVERITIES])
+    ax.bar_label(bars)
+    ax.set_ylabel("findings")
+    ax.set_title(title or f"{result.image}\n({result.source})", fontsize=10)
+    return ax
+
+
+def plot_scan_comparison(before: Any, after: Any, ax: Any = None, labels: tuple[str, str] = ("before", "after")) -> Any:
+    """Grouped bars: findings per severity in two scans (e.g. before and after remediation)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    x = np.arange(len(SEVERITIES))
+    cb, ca = before.counts(), after.counts()
+    b1 = ax.bar(x - 0.2, [cb[s] for s in SEVERITIES], 0.4, label=labels[0], color="#90a4ae")
+    b2 = ax.bar(x + 0.2, [ca[s] for s in SEVERITIES], 0.4, label=labels[1], color="#26a69a")
+    ax.bar_label(b1)
+    ax.bar_label(b2)
+    ax.set_xticks(x, SEVERITIES)
+    ax.set_ylabel("findings")
+    ax.legend()
+    ax.set_title("Findings by severity", fontsize=10)
+    return ax
