@@ -23,6 +23,7 @@ __all__ = [
     "ToolMissing",
     "AdvisoryError",
     "ScanToolError",
+    "SignatureError",
 ]
 
 
@@ -191,3 +192,7 @@ class ScanToolError(CourseError):
         self.tool = tool
         super().__init__(f"The scanner `{tool}` failed: {detail}",
                          hint or f"Run `{tool}` by hand to see why, or scan with source='snapshot' (the kit's offline advisories).")
+
+
+class SignatureError(CourseError):
+    """An image signature is missing, invalid, made with another key, or for other content."""
