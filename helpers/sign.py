@@ -24,7 +24,7 @@ from .errors import ImageNotFound, SignatureError
 from .publish import RegistryClient
 
 __all__ = ["KeyPair", "generate_keypair", "load_public_key", "load_private_key", "signature_tag",
-           "simple_signing_payload", "sign_image", "verify_image", "Verification", "SIG_ANNOTATION", "SIMPLESIGNING_TYPE"]
+           "simple_signing_payload", "sign_image", "verify_image", "cosign_verify", "Verification", "SIG_ANNOTATION", "SIMPLESIGNING_TYPE"]
 
 SIG_ANNOTATION = "dev.cosignproject.cosign/signature"
 SIMPLESIGNING_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -115,18 +115,38 @@ def _resolve(api: RegistryClient, repository: str, reference: str) -> str:
     return digest
 
 
+def _is_cosign_key(key: bytes | str | os.PathLike[str]) -> bool:
+    try:
+        return b"ENCRYPTED SIGSTORE PRIVATE KEY" in _pem(key) or b"ENCRYPTED COSIGN PRIVATE KEY" in _pem(key)
+    except OSError:
+        return False
+
+
 def sign_image(address: str, repository: str, reference: str, private_key: bytes | str | os.PathLike[str],
                username: str | None = None, password: str | None = None) -> str:
     """Sign the manifest that ``reference`` (tag or digest) resolves to now; returns the signed digest.
 
     The signature names the digest, not the tag: if the tag moves later, it no longer verifies.
+    A cosign key file (from ``cosign generate-key-pair``, password in ``COSIGN_PASSWORD``) is
+    handed to cosign when cosign is installed; a PEM key is used by the kit itself.
     """
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    key = load_private_key(private_key)
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
+    if _is_cosign_key(private_key):
+        exe = shutil.which("cosign")
+        if not exe:
+            raise SignatureError("This is a cosign key file and cosign is not installed.",
+                                 "Install cosign, or use a key from helpers.generate_keypair().")
+        proc = subprocess.run([exe, "sign", "--yes", "--key", str(private_key), "--tlog-upload=false",
+                               "--allow-insecure-registry", f"{address}/{repository}@{digest}"],
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            raise SignatureError(f"cosign sign failed: {proc.stderr.strip()[-300:]}", "Check COSIGN_PASSWORD and the login.")
+        return digest
+    key = load_private_key(private_key)
     payload = simple_signing_payload(f"{address}/{repository}", digest)
     sig = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
     payload_digest = api.upload_blob(repository, payload)
