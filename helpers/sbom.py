@@ -102,6 +102,13 @@ class Sbom:
         cols = list(Package.__dataclass_fields__)
         return pd.DataFrame([asdict(p) for p in self.packages], columns=cols)
 
+    def _purl(self, p: Package, cls: Any) -> Any:
+        if p.type == "pypi":
+            return cls(type="pypi", name=p.name.lower().replace("_", "-"), version=p.version)
+        osid, ver = self.os.get("id") or None, self.os.get("version_id", "")
+        quals = {"distro": f"{osid}-{ver}"} if osid and ver else None
+        return cls(type=p.type, namespace=osid, name=p.name, version=p.version, qualifiers=quals)
+
     def to_cyclonedx(self) -> str:
         """The bill of materials as CycloneDX JSON (spec 1.6), made by cyclonedx-python-lib."""
         from cyclonedx.model.bom import Bom
@@ -121,7 +128,7 @@ class Sbom:
                 props.append(Property(name="org.dockercourse:source_package", value=p.source))
             comp = Component(
                 name=p.name, version=p.version, type=ComponentType.LIBRARY,
-                purl=PackageURL.from_string(p.purl), bom_ref=f"{p.type}:{p.name}@{p.version}:{p.location}",
+                purl=self._purl(p, PackageURL), bom_ref=f"{p.type}:{p.name}@{p.version}:{p.location}",
                 properties=props)
             bom.components.add(comp)
             parts.append(comp)
