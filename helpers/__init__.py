@@ -23,6 +23,9 @@ from .errors import (  # noqa: F401  (errors are cheap and always wanted)
     RegistryError,
     SetupError,
     ToolMissing,
+    AdvisoryError,
+    ScanToolError,
+    SignatureError,
 )
 
 #: public name -> module that defines it
@@ -34,11 +37,25 @@ _EXPORTS: dict[str, str] = {
     "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
+    # supply chain: bill of materials, advisories, scanning
+    "sbom": "sbom", "Sbom": "sbom", "read_sbom_archive": "sbom",
+    "dpkg_compare": "versions", "pep440_compare": "versions", "compare_versions": "versions",
+    "load_snapshot": "advisories", "SEVERITIES": "advisories",
+    "scan": "scan", "scan_sbom": "scan", "compare_scans": "scan", "ScanResult": "scan", "Finding": "scan",
+    "plot_severity": "plots_scan", "plot_scan_comparison": "plots_scan",
+    # publishing, signing, build secrets
+    "RegistryClient": "publish", "push": "publish", "login": "publish", "pull_by_digest": "publish",
+    "PushResult": "publish",
+    "generate_keypair": "sign", "sign_image": "sign", "verify_image": "sign", "signature_tag": "sign",
+    "cosign_verify": "sign",
+    "TokenIndex": "secrets", "make_private_wheel": "secrets", "find_secret_in_image": "secrets",
+    "bridge_gateway": "secrets",
 }
 
 __all__ = sorted(
     [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
-     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing",
+     "AdvisoryError", "ScanToolError", "SignatureError"]
 )
 
 

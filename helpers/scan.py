@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -101,8 +100,10 @@ def pick_source(requested: str = "auto") -> str:
         raise CourseError(f"Unknown scan source {requested!r}.", f"Use one of: {', '.join(SOURCES)}.")
     if requested != "auto":
         return requested
+    from .tools import find_tool
+
     for tool in ("trivy", "grype"):
-        if shutil.which(tool):
+        if find_tool(tool):
             return tool
     if os.environ.get("COURSE_OFFLINE") != "1" and osv_api_reachable():
         return "osv-api"
@@ -153,7 +154,9 @@ def scan(image: str | os.PathLike[str], source: str = "auto", client: Any = None
 
 
 def _run_tool(tool: str, image: str) -> ScanResult:
-    exe = shutil.which(tool) or tool
+    from .tools import require_tool
+
+    exe = require_tool(tool).path
     archive = Path(image).is_file()
     if tool == "trivy":
         cmd = [exe, "image", "--format", "json", "--quiet"] + (["--input", image] if archive else [image])

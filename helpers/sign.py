@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,11 +135,13 @@ def sign_image(address: str, repository: str, reference: str, private_key: bytes
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     if _is_cosign_key(private_key):
-        exe = shutil.which("cosign")
-        if not exe:
+        from .tools import find_tool
+
+        tool = find_tool("cosign")
+        if tool is None:
             raise SignatureError("This is a cosign key file and cosign is not installed.",
                                  "Install cosign, or use a key from helpers.generate_keypair().")
-        proc = subprocess.run([exe, "sign", "--yes", "--key", str(private_key), "--tlog-upload=false",
+        proc = subprocess.run([tool.path, "sign", "--yes", "--key", str(private_key), "--tlog-upload=false",
                                "--allow-insecure-registry", f"{address}/{repository}@{digest}"],
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
@@ -223,9 +224,12 @@ def verify_image(address: str, repository: str, reference: str, public_key: byte
 
 def cosign_verify(image_ref: str, public_key_path: str | os.PathLike[str]) -> bool | None:
     """Cross-check with ``cosign verify --key`` when cosign is installed (None when it is not)."""
-    exe = shutil.which("cosign")
-    if not exe:
+    from .tools import find_tool
+
+    tool = find_tool("cosign")
+    if tool is None:
         return None
+    exe = tool.path
     proc = subprocess.run([exe, "verify", "--key", str(public_key_path), "--insecure-ignore-tlog=true",
                            "--allow-insecure-registry", image_ref], capture_output=True, text=True, timeout=120)
     return proc.returncode == 0

@@ -74,7 +74,7 @@ def test_parse_trivy_and_grype():
 
 def _fake_tool(tmp_path, monkeypatch, name, script):
     exe = tmp_path / name
-    exe.write_text("#!/bin/sh\n" + script)
+    exe.write_text('#!/bin/sh\ncase "$1" in --version|version) echo "Version: 0.0-fake"; exit 0;; esac\n' + script)
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
 
