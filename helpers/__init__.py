@@ -38,10 +38,10 @@ _EXPORTS: dict[str, str] = {
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
     # supply chain: bill of materials, advisories, scanning
-    "sbom": "sbom", "Sbom": "sbom", "read_sbom_archive": "sbom",
+    "image_sbom": "sbom", "Sbom": "sbom", "read_sbom_archive": "sbom",
     "dpkg_compare": "versions", "pep440_compare": "versions", "compare_versions": "versions",
     "load_snapshot": "advisories", "SEVERITIES": "advisories",
-    "scan": "scan", "scan_sbom": "scan", "compare_scans": "scan", "ScanResult": "scan", "Finding": "scan",
+    "scan_image": "scan", "scan_sbom": "scan", "compare_scans": "scan", "ScanResult": "scan", "Finding": "scan",
     "app_context": "remediation", "check_health": "remediation", "requirements_sbom": "remediation",
     "plot_severity": "plots_scan", "plot_scan_comparison": "plots_scan",
     # publishing, signing, build secrets

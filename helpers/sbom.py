@@ -23,7 +23,7 @@ from typing import IO, Any, Iterator
 from .engine import get_client
 from .errors import ImageNotFound, NotAnImageArchive
 
-__all__ = ["Package", "Layer", "Sbom", "sbom", "read_sbom_archive", "parse_dpkg_status", "parse_apk_installed"]
+__all__ = ["Package", "Layer", "Sbom", "sbom", "image_sbom", "read_sbom_archive", "parse_dpkg_status", "parse_apk_installed"]
 
 _DIST = re.compile(r"(?:^|/)(?:site|dist)-packages/([^/]+)\.(dist-info|egg-info)(?:/(METADATA|PKG-INFO))?$")
 
@@ -206,6 +206,10 @@ def sbom(source: str | os.PathLike[str], client: Any = None) -> Sbom:
         result = read_sbom_archive(path)
     result.image = str(source)
     return result
+
+
+#: The same function under a name that does not clash with the module (``from helpers import image_sbom``).
+image_sbom = sbom
 
 
 def _layers(tar: tarfile.TarFile, path: str) -> tuple[list[str], dict[str, Any]]:

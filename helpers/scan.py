@@ -17,7 +17,7 @@ from .advisories import SEVERITIES, AdvisoryDB, load_snapshot, osv_api_query, os
 from .errors import CourseError, ScanToolError
 from .sbom import Sbom, sbom
 
-__all__ = ["Finding", "ScanResult", "scan", "scan_sbom", "compare_scans", "pick_source", "parse_trivy", "parse_grype"]
+__all__ = ["Finding", "ScanResult", "scan", "scan_image", "scan_sbom", "compare_scans", "pick_source", "parse_trivy", "parse_grype"]
 
 SOURCES = ("auto", "trivy", "grype", "osv-api", "snapshot")
 
@@ -151,6 +151,10 @@ def scan(image: str | os.PathLike[str], source: str = "auto", client: Any = None
                    for p in bom.packages}
         return scan_sbom(bom, osv_api_query(t for t in triples if t[0]), "osv-api")
     return scan_sbom(bom, load_snapshot(snapshot_dir), "snapshot")
+
+
+#: The same function under a name that does not clash with the module (``from helpers import scan_image``).
+scan_image = scan
 
 
 def _run_tool(tool: str, image: str) -> ScanResult:
