@@ -42,7 +42,7 @@ _EXPORTS: dict[str, str] = {
     "dpkg_compare": "versions", "pep440_compare": "versions", "compare_versions": "versions",
     "load_snapshot": "advisories", "SEVERITIES": "advisories",
     "scan_image": "scan", "scan_sbom": "scan", "compare_scans": "scan", "ScanResult": "scan", "Finding": "scan",
-    "app_context": "remediation", "check_health": "remediation", "requirements_sbom": "remediation",
+    "app_context": "remediation", "app_requirements": "remediation", "check_health": "remediation", "requirements_sbom": "remediation",
     "plot_severity": "plots_scan", "plot_scan_comparison": "plots_scan",
     # publishing, signing, build secrets
     "RegistryClient": "publish", "push": "publish", "login": "publish", "pull_by_digest": "publish",

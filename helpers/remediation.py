@@ -18,7 +18,7 @@ from .engine import get_client, kit_labels
 from .errors import HealthTimeout
 from .paths import course_root
 
-__all__ = ["app_context", "HealthReport", "check_health", "requirements_sbom"]
+__all__ = ["app_context", "app_requirements", "HealthReport", "check_health", "requirements_sbom"]
 
 
 def app_context(files: Mapping[str, str], directory: str | os.PathLike[str] | None = None) -> Path:
@@ -95,3 +95,10 @@ def requirements_sbom(text: str, name: str = "requirements.txt") -> Any:
             n, v = (s.strip() for s in line.split("==", 1))
             pkgs.append(Package(n.split("[")[0], v.split(";")[0].strip(), "pypi", location=name))
     return Sbom(name, {}, pkgs)
+
+
+def app_requirements(exclude: tuple[str, ...] = ("psycopg2",)) -> str:
+    """The sample app's pinned requirements.txt, without ``exclude`` (psycopg2 needs a compiler)."""
+    text = (course_root() / "sample_python_app" / "requirements.txt").read_text()
+    keep = [ln for ln in text.splitlines() if not any(ln.strip().lower().startswith(x + "==") for x in exclude)]
+    return "\n".join(keep) + "\n"
