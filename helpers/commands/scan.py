@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scan", help="Scan an image or image archive for known vulnerabilities.",
+    p = sub.add_parser("scan", help="scan an image or image archive for known vulnerabilities (trivy, grype, OSV API or offline snapshot)",
                        description="Uses trivy or grype when installed, else the OSV API when reachable, "
                                    "else the kit's offline OSV snapshot; says which, and how old the snapshot is.")
     p.add_argument("source", metavar="SOURCE", help="image reference on the engine, or a `docker save` archive")

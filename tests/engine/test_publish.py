@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from helpers.baseimages import base_image
 from helpers.build import build
 from helpers.errors import ImageNotFound, RegistryAuthError, RegistryError
 from helpers.publish import RegistryClient, login, pull_by_digest, push
@@ -18,7 +19,7 @@ def reg(engine):
 
 
 def _image(tmp_path, text):
-    return build(tmp_path, dockerfile_text=f"FROM course-base/debian:bookworm\nLABEL course.test={text}\n").image_id
+    return build(tmp_path, dockerfile_text=f"FROM {base_image('debian')}\nLABEL course.test={text}\n").image_id
 
 
 def test_push_version_tag_and_digest_resolves(engine, reg, tmp_path):

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from helpers.baseimages import base_image
 from helpers.build import build
 from helpers.errors import SignatureError
 from helpers.publish import RegistryClient, push
@@ -20,8 +21,8 @@ def test_sign_verify_and_every_rejection(engine, tmp_path):
     A = (reg.username, reg.password)
     repo = f"course-test/sign-{uuid.uuid4().hex[:6]}"
     api = RegistryClient(reg.address, *A)
-    one = build(tmp_path, dockerfile_text=f"FROM course-base/debian:bookworm\nLABEL one={repo}\n").image_id
-    two = build(tmp_path, dockerfile_text=f"FROM course-base/debian:bookworm\nLABEL two={repo}\n").image_id
+    one = build(tmp_path, dockerfile_text=f"FROM {base_image('debian')}\nLABEL one={repo}\n").image_id
+    two = build(tmp_path, dockerfile_text=f"FROM {base_image('debian')}\nLABEL two={repo}\n").image_id
     kp, other = generate_keypair(), generate_keypair()
     try:
         push(one, reg.address, repo, "1.0.0", *A, client=engine)
