@@ -99,3 +99,58 @@ def test_shipped_snapshot_finds_idna_36():
 def test_empty_db_age_is_none():
     """Has live data (no snapshot date) no age?"""
     assert AdvisoryDB([], None).age_days() is None
+
+
+class _Resp:
+    def __init__(self, data, status=200):
+        self._data, self.status_code = data, status
+
+    def json(self):
+        return self._data
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            import requests
+
+            raise requests.HTTPError(f"HTTP {self.status_code}")
+
+
+def test_osv_api_query_with_a_fake_service(monkeypatch):
+    """Does the OSV API path send one batch query and fetch each full record it names?"""
+    import requests
+
+    from helpers.advisories import osv_api_query
+
+    sent = {}
+
+    def post(url, json=None, timeout=None):
+        sent["queries"] = json["queries"]
+        return _Resp({"results": [{"vulns": [{"id": "PYSEC-2024-60"}]}, {}]})
+
+    def get(url, timeout=None):
+        assert url.endswith("/PYSEC-2024-60")
+        return _Resp({"id": "PYSEC-2024-60", "affected": [{"package": {"ecosystem": "PyPI", "name": "idna"},
+                       "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.7"}]}]}]})
+
+    monkeypatch.setattr(requests, "post", post)
+    monkeypatch.setattr(requests, "get", get)
+    db = osv_api_query([("PyPI", "idna", "3.6"), ("Debian:12", "pam", "1.5.2-6+deb12u2")])
+    assert sent["queries"][0] == {"package": {"ecosystem": "PyPI", "name": "idna"}, "version": "3.6"}
+    assert [a.id for a, _ in db.lookup("PyPI", "idna", "3.6")] == ["PYSEC-2024-60"]
+    assert db.taken is None and "live" in db.description
+
+
+def test_osv_api_unreachable(monkeypatch):
+    """Is an unreachable OSV API one AdvisoryError that points to the offline snapshot?"""
+    import requests
+
+    from helpers.advisories import osv_api_query, osv_api_reachable
+
+    def boom(*a, **k):
+        raise requests.ConnectionError("no route")
+
+    monkeypatch.setattr(requests, "post", boom)
+    assert osv_api_reachable(timeout=0.1) is False
+    with pytest.raises(AdvisoryError, match="OSV API") as e:
+        osv_api_query([("PyPI", "idna", "3.6")])
+    assert "snapshot" in e.value.hint
