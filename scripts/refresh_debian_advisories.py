@@ -103,8 +103,12 @@ def records(found: dict[tuple[str, str], dict]) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--changelogs", help="a changelog dump made earlier (skip the container)")
-    ap.add_argument("--image", default="course-base/python:3.11-slim-bookworm")
+    ap.add_argument("--image", default="", help="image to read (default: the course's slim base image)")
     args = ap.parse_args()
+    if not args.changelogs and not args.image:
+        from helpers.baseimages import base_image
+
+        args.image = base_image("slim")
     if args.changelogs:
         text = Path(args.changelogs).read_text()
     else:
