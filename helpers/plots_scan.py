@@ -29,7 +29,7 @@ def plot_severity(result: Any, ax: Any = None, title: str = "") -> Any:
     counts = result.counts()
     bars = ax.bar(SEVERITIES, [counts[s] for s in SEVERITIES], color=[_COLORS[s] for s in SEVERITIES])
     ax.bar_label(bars)
-    ax.set_ylabel("findings")
+    _axis(ax, max(counts.values()))
     ax.set_title(title or f"{result.image}\n({result.source})", fontsize=10)
     return ax
 
@@ -48,7 +48,20 @@ def plot_scan_comparison(before: Any, after: Any, ax: Any = None, labels: tuple[
     ax.bar_label(b1)
     ax.bar_label(b2)
     ax.set_xticks(x, SEVERITIES)
-    ax.set_ylabel("findings")
+    _axis(ax, max([*cb.values(), *ca.values()]))
     ax.legend()
     ax.set_title("Findings by severity", fontsize=10)
     return ax
+
+
+def _axis(ax: Any, top: int) -> None:
+    """Integer ticks; a symmetric-log scale when one bar dwarfs the others (so 1 next to 136 stays visible)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if top > 20:
+        ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylabel("findings (log scale)")
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("findings")
+    ax.set_ylim(0, max(top, 1) * (3 if top > 20 else 1.2))

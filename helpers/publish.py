@@ -195,7 +195,7 @@ def push(image: str, address: str, repository: str, tag: str, username: str | No
         ImageNotFound: No such local image.
         RegistryAuthError, RegistryError: Login, reachability, immutability or verification failed.
     """
-    from docker.errors import APIError, ImageNotFound as _NF
+    from docker.errors import ImageNotFound as _NF
 
     engine = get_client(client)
     api = RegistryClient(address, username, password)
@@ -213,7 +213,30 @@ def push(image: str, address: str, repository: str, tag: str, username: str | No
             if local != current:
                 raise RegistryError(f"{target}:{tag} already exists and points at {current[:19]}...; version tags do not move.",
                                     "Publish the new content under a new version (e.g. bump the patch number).")
+    had_local_tag = f"{target}:{tag}" in (img.tags or [])
     img.tag(target, tag)
+    try:
+        digest = _push_stream(engine, address, target, tag, username, password)
+        served = api.manifest_digest(repository, tag)
+        if not digest or served != digest:
+            raise RegistryError(f"After the push, {target}:{tag} resolves to {served}, not to the pushed {digest}.",
+                                "Someone else pushed the same tag at the same time; push again and pin by digest.")
+    except Exception:
+        # Leave no local tag that looks like a published image; only untag (never delete an image whose
+        # only name would be this tag).
+        if not had_local_tag and img.tags:
+            try:
+                engine.images.remove(f"{target}:{tag}", noprune=True)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+        raise
+    return PushResult(f"{target}:{tag}", repository, tag, digest)
+
+
+def _push_stream(engine: Any, address: str, target: str, tag: str, username: str | None, password: str | None) -> str:
+    """Run ``docker push`` through the engine; return the manifest digest it reports."""
+    from docker.errors import APIError
+
     auth = {"username": username, "password": password} if username else None
     digest = ""
     try:
@@ -227,11 +250,7 @@ def push(image: str, address: str, repository: str, tag: str, username: str | No
             digest = (line.get("aux") or {}).get("Digest", digest)
     except APIError as e:
         raise RegistryError(f"Pushing {target}:{tag} failed: {e.explanation}", "Check the registry and run again.") from e
-    served = api.manifest_digest(repository, tag)
-    if not digest or served != digest:
-        raise RegistryError(f"After the push, {target}:{tag} resolves to {served}, not to the pushed {digest}.",
-                            "Someone else pushed the same tag at the same time; push again and pin by digest.")
-    return PushResult(f"{target}:{tag}", repository, tag, digest)
+    return str(digest)
 
 
 def _local_digest(img: Any, target: str) -> str:

@@ -63,6 +63,7 @@ def test_bad_inputs_leave_nothing_tagged(engine, reg, tmp_path):
     repo = f"course-test/bad-{uuid.uuid4().hex[:6]}"
     api = RegistryClient(reg.address, reg.username, reg.password)
     image = _image(tmp_path, repo)
+    engine.images.get(image).tag("course-test/local-name", repo.rsplit("-", 1)[1])
     with pytest.raises(RegistryAuthError, match="refused"):
         push(image, reg.address, repo, "1.0.0", reg.username, "wrong-password", client=engine)
     with pytest.raises(RegistryAuthError):
@@ -72,3 +73,5 @@ def test_bad_inputs_leave_nothing_tagged(engine, reg, tmp_path):
     with pytest.raises(ImageNotFound):
         push("course-test/nope:0", reg.address, repo, "1.0.0", reg.username, reg.password, client=engine)
     assert api.tags(repo) == []
+    local_tags = engine.images.get(image).tags
+    assert not [t for t in local_tags if t.startswith(reg.address)], f"a local tag looks published: {local_tags}"
