@@ -14,7 +14,13 @@ def test_commands_have_help():
 
 def test_sbom_and_scan_on_an_archive(tmp_path, capsys):
     """Does `sbom` print CycloneDX and `scan --json` a list with the contract's fields, from an archive?"""
-    from test_sbom import STATUS_1, make_archive
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("_sbom_fixtures", Path(__file__).with_name("test_sbom.py"))
+    fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixtures)  # the archive builder of test_sbom.py, whatever pytest's import mode
+    STATUS_1, make_archive = fixtures.STATUS_1, fixtures.make_archive
 
     arc = make_archive(tmp_path / "a.tar", [{"etc/os-release": "ID=debian\nVERSION_ID=12\n", "var/lib/dpkg/status": STATUS_1,
                                               "usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA": "Name: idna\nVersion: 3.6\n"}],
