@@ -95,7 +95,11 @@ class ScanResult:
 
 
 def pick_source(requested: str = "auto") -> str:
-    """The advisory source to use: the requested one, or the best one available."""
+    """The advisory source to use: the requested one, or the best one available.
+
+    "auto" picks trivy, then grype (when installed), then the OSV API (when it answers; never
+    asked in CI or with ``COURSE_OFFLINE=1``), then the offline snapshot.
+    """
     if requested not in SOURCES:
         raise CourseError(f"Unknown scan source {requested!r}.", f"Use one of: {', '.join(SOURCES)}.")
     if requested != "auto":
@@ -105,9 +109,14 @@ def pick_source(requested: str = "auto") -> str:
     for tool in ("trivy", "grype"):
         if find_tool(tool):
             return tool
-    if os.environ.get("COURSE_OFFLINE") != "1" and osv_api_reachable():
+    if _osv_allowed() and osv_api_reachable():
         return "osv-api"
     return "snapshot"
+
+
+def _osv_allowed() -> bool:
+    """Whether "auto" may ask the OSV API: not in CI and not with ``COURSE_OFFLINE=1`` (no network beyond builds)."""
+    return os.environ.get("COURSE_OFFLINE") != "1" and not os.environ.get("CI")
 
 
 def scan_sbom(bom: Sbom, db: AdvisoryDB, source: str = "snapshot") -> ScanResult:

@@ -113,3 +113,13 @@ def test_to_frame_sorted_by_severity():
     """Are the most severe findings first in the table?"""
     res = ScanResult("i", "snapshot", [Finding("a", "p", "1", "2", "LOW"), Finding("b", "q", "1", "2", "CRITICAL")])
     assert list(res.to_frame()["severity"]) == ["CRITICAL", "LOW"]
+
+
+def test_auto_never_asks_the_network_in_ci(monkeypatch, tmp_path):
+    """With CI set and no scanner installed, does "auto" pick the snapshot without probing the OSV API?"""
+    import helpers.scan as scan_mod
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(scan_mod, "osv_api_reachable", lambda: pytest.fail("the OSV API was probed"))
+    assert pick_source() == "snapshot"
