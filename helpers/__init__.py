@@ -23,9 +23,12 @@ from .errors import (  # noqa: F401  (errors are cheap and always wanted)
     RegistryError,
     SetupError,
     ToolMissing,
+    AdvisoryError,
+    ScanToolError,
+    SignatureError,
 )
 
-#: public name -> module that defines it
+#: public name -> module that defines it ("module:attribute" where the public name is an alias)
 _EXPORTS: dict[str, str] = {
     # engine
     "get_client": "engine", "engine_available": "engine", "engine_info": "engine", "kit_labels": "engine",
@@ -44,7 +47,21 @@ _EXPORTS: dict[str, str] = {
     "plot_dive_vs_true": "plots_layers", "layer_explorer": "widgets_layers",
     # best-practice review
     "parse_dockerfile": "dockerfile", "read_dockerfile": "dockerfile", "review_dockerfile": "review",
-    "findings_frame": "review", "COURSE_RULES": "review", "Finding": "review", "critique_widget": "widgets_review",
+    "findings_frame": "review", "COURSE_RULES": "review", "ReviewFinding": "review:Finding", "critique_widget": "widgets_review",
+    # supply chain: bill of materials, advisories, scanning
+    "image_sbom": "sbom", "Sbom": "sbom", "read_sbom_archive": "sbom",
+    "dpkg_compare": "versions", "pep440_compare": "versions", "compare_versions": "versions",
+    "load_snapshot": "advisories", "SEVERITIES": "advisories",
+    "scan_image": "scan", "scan_sbom": "scan", "compare_scans": "scan", "ScanResult": "scan", "ScanFinding": "scan:Finding",
+    "app_context": "remediation", "app_requirements": "remediation", "check_health": "remediation", "requirements_sbom": "remediation",
+    "plot_severity": "plots_scan", "plot_scan_comparison": "plots_scan",
+    # publishing, signing, build secrets
+    "RegistryClient": "publish", "push": "publish", "login": "publish", "pull_by_digest": "publish",
+    "PushResult": "publish",
+    "generate_keypair": "sign", "sign_image": "sign", "verify_image": "sign", "signature_tag": "sign",
+    "cosign_verify": "sign",
+    "TokenIndex": "secrets", "make_private_wheel": "secrets", "find_secret_in_image": "secrets",
+    "bridge_gateway": "secrets",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
@@ -67,15 +84,17 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(
     [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
-     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing",
+     "AdvisoryError", "ScanToolError", "SignatureError"]
 )
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'helpers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    module, _, attr = target.partition(":")  # "module" or "module:attribute" (an alias)
+    value = getattr(importlib.import_module(f".{module}", __name__), attr or name)
     globals()[name] = value
     return value
 
