@@ -1,0 +1,388 @@
+"""Measure an app as a container: size, start-up, memory, CPU time, replicas in a budget.
+
+Every figure is measured on this machine, now, and returned in a tidy DataFrame (one row
+per figure: ``platform``, ``metric``, ``value``, ``unit``, ``source``, ``note``). Every
+measurement is bounded (timeouts, a maximum number of requests and replicas) and every
+container is labelled and removed before the function returns.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .engine import get_client, kit_labels
+from .errors import ContainerError, HealthTimeout
+
+__all__ = [
+    "AppImage",
+    "LoadResult",
+    "COLUMNS",
+    "free_port",
+    "wait_for_http",
+    "loopback_load",
+    "measurement_row",
+    "measure_app_image",
+    "measure_container",
+    "replicas_in_budget",
+]
+
+#: Columns of every measurement DataFrame.
+COLUMNS = ["platform", "metric", "value", "unit", "source", "note"]
+ROLE = "measure"
+MIB = 1024 * 1024
+
+_SAMPLE_APP_DOCKERFILE = """\
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+WORKDIR /srv
+COPY requirements.txt .
+# psycopg2 is left out: it needs a compiler, and the measurement uses SQLite
+RUN grep -v '^psycopg2' requirements.txt > req.txt && pip install --no-cache-dir -r req.txt && rm req.txt
+COPY app ./app
+ENV PORT=8000 DATA_DIR=/srv/data
+EXPOSE 8000
+CMD ["python", "-m", "app"]
+"""
+
+_HTTP_SERVER_DOCKERFILE = """\
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+WORKDIR /srv
+RUN echo ok > health
+EXPOSE 8000
+CMD ["python3", "-m", "http.server", "8000"]
+"""
+
+
+@dataclass(frozen=True)
+class AppImage:
+    """An image to measure and how to reach it.
+
+    Attributes:
+        ref: Image reference.
+        port: Port the app listens on inside the container (or the VM).
+        path: A path that answers HTTP 200 when the app is up.
+        description: What the image runs, for the printed environment.
+    """
+
+    ref: str
+    port: int = 8000
+    path: str = "/health"
+    description: str = ""
+
+
+def measure_app_image(client: Any = None, tag: str = "course-measure/app:latest",
+                      app_dir: str | Path | None = None, timeout: int = 600) -> AppImage:
+    """Build the image the measurements use by default (cached after the first build).
+
+    The course's sample app (FastAPI + uvicorn) on the slim base image when
+    ``sample_python_app/`` is in the course; else Python's ``http.server``.
+
+    Args:
+        client: docker-py client (connects lazily).
+        tag: Reference of the image to build.
+        app_dir: Folder of the app (default: ``sample_python_app`` in the course root).
+        timeout: Seconds before the build is stopped.
+
+    Returns:
+        An :class:`AppImage`.
+
+    Raises:
+        BuildError: The build failed.
+        EngineUnavailable: No engine answers.
+    """
+    from .build import build
+    from .paths import course_root
+
+    app = Path(app_dir) if app_dir else course_root() / "sample_python_app"
+    if (app / "requirements.txt").is_file() and (app / "app").is_dir():
+        build(app, dockerfile_text=_SAMPLE_APP_DOCKERFILE, tags=[tag], labels=kit_labels(ROLE),
+              timeout=timeout, client=client)
+        return AppImage(tag, 8000, "/health", "sample_python_app (FastAPI + uvicorn, SQLite) on the slim base")
+    with tempfile.TemporaryDirectory(prefix="course-measure-") as ctx:
+        build(ctx, dockerfile_text=_HTTP_SERVER_DOCKERFILE, tags=[tag], labels=kit_labels(ROLE),
+              timeout=timeout, client=client)
+    return AppImage(tag, 8000, "/health", "python3 -m http.server on the slim base (sample app not found)")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(port: int, path: str, timeout: float, conn: http.client.HTTPConnection | None = None) -> int:
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        resp = c.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        if conn is None:
+            c.close()
+
+
+def wait_for_http(port: int, path: str = "/", timeout: float = 60.0, alive: Callable[[], bool] | None = None,
+                  interval: float = 0.05) -> float:
+    """Poll ``http://127.0.0.1:PORT/PATH`` until it answers 200; return the seconds waited.
+
+    Args:
+        port: Host port on 127.0.0.1.
+        path: Path to GET.
+        timeout: Seconds before giving up.
+        alive: Called between attempts; when it returns False the wait stops early.
+        interval: Seconds between attempts.
+
+    Raises:
+        HealthTimeout: No 200 within ``timeout`` or ``alive()`` turned False.
+    """
+    start = time.monotonic()
+    while True:
+        try:
+            if _get(port, path, timeout=2.0) == 200:
+                return time.monotonic() - start
+        except (OSError, http.client.HTTPException):
+            pass
+        if alive is not None and not alive():
+            raise HealthTimeout(f"The app stopped before answering HTTP 200 on port {port}.")
+        if time.monotonic() - start > timeout:
+            raise HealthTimeout(f"No HTTP 200 from 127.0.0.1:{port}{path} within {timeout:.0f} s.",
+                                hint="Read the log; raise the timeout on a slow machine.")
+        time.sleep(interval)
+
+
+@dataclass
+class LoadResult:
+    """What a bounded load run did."""
+
+    requests: int
+    errors: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def loopback_load(port: int, path: str = "/", seconds: float = 3.0, concurrency: int = 4,
+                  max_requests: int = 5000, on_tick: Callable[[], None] | None = None) -> LoadResult:
+    """GET a loopback URL from a few threads, bounded by time and by a request count.
+
+    Args:
+        port: Host port on 127.0.0.1.
+        path: Path to GET.
+        seconds: Stop after this long.
+        concurrency: Threads, each with its own keep-alive connection.
+        max_requests: Stop after this many requests in total.
+        on_tick: Called about every 0.2 s from the calling thread (to sample memory).
+
+    Returns:
+        A :class:`LoadResult`.
+    """
+    lock = threading.Lock()
+    count = {"ok": 0, "err": 0}
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        while time.monotonic() < deadline:
+            with lock:
+                if count["ok"] + count["err"] >= max_requests:
+                    break
+            try:
+                ok = _get(port, path, 5, conn) == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            with lock:
+                count["ok" if ok else "err"] += 1
+        conn.close()
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        if on_tick:
+            on_tick()
+        time.sleep(0.2)
+        if time.monotonic() > deadline + 10:  # a stuck request: never wait forever
+            break
+    return LoadResult(count["ok"], count["err"], time.monotonic() - start)
+
+
+def measurement_row(platform: str, metric: str, value: float, unit: str, source: str = "measured",
+                    note: str = "") -> dict[str, Any]:
+    """One row of a measurement DataFrame."""
+    return {"platform": platform, "metric": metric, "value": float(value), "unit": unit, "source": source,
+            "note": note}
+
+
+def _memory_bytes(container: Any) -> tuple[int, float]:
+    """(memory in use without page cache, CPU seconds) of a running container."""
+    try:
+        s = container.stats(stream=False, one_shot=True)
+    except TypeError:  # older docker-py
+        s = container.stats(stream=False)
+    mem = s.get("memory_stats", {}) or {}
+    st = mem.get("stats", {}) or {}
+    cache = st.get("total_inactive_file", st.get("inactive_file", st.get("cache", 0)))
+    used = max(int(mem.get("usage", 0)) - int(cache or 0), 0)
+    cpu = (s.get("cpu_stats", {}).get("cpu_usage", {}) or {}).get("total_usage", 0) / 1e9
+    return used, cpu
+
+
+def _run(c: Any, app: AppImage, host_port: int, mem_limit: str | None = None) -> Any:
+    from docker.errors import APIError, ImageNotFound as _NF
+
+    try:
+        return c.containers.run(app.ref, detach=True, name=f"course-measure-{uuid.uuid4().hex[:8]}",
+                                ports={f"{app.port}/tcp": ("127.0.0.1", host_port)},
+                                labels=kit_labels(ROLE), mem_limit=mem_limit)
+    except _NF as e:
+        from .errors import ImageNotFound
+
+        raise ImageNotFound(app.ref, hint="Build it first (helpers.measure_app_image()).") from e
+    except APIError as e:
+        raise ContainerError(f"Could not start {app.ref}: {e.explanation}") from e
+
+
+def _remove(container: Any) -> None:
+    from docker.errors import APIError, NotFound
+
+    try:
+        container.remove(force=True)
+    except (NotFound, APIError):
+        pass
+
+
+def _wait(container: Any, app: AppImage, port: int, timeout: float) -> float:
+    def alive() -> bool:
+        container.reload()
+        return container.status in ("created", "running")
+
+    try:
+        return wait_for_http(port, app.path, timeout, alive=alive)
+    except HealthTimeout as e:
+        tail = container.logs(tail=10).decode(errors="replace")
+        raise HealthTimeout(e.message, container=container.name, log_tail=tail, hint=e.hint) from e
+
+
+def measure_container(app: AppImage, client: Any = None, timeout: float = 60, idle_seconds: float = 2.0,
+                      load_seconds: float = 3.0, concurrency: int = 4) -> Any:
+    """Run one container of ``app`` and measure it; the container is removed afterwards.
+
+    Figures: image size, run-to-first-HTTP-200, memory at idle and under a short loopback
+    load (page cache excluded), CPU seconds to start and during the load, requests per second.
+
+    Args:
+        app: The image and its health path.
+        client: docker-py client (connects lazily).
+        timeout: Seconds to wait for the first HTTP 200.
+        idle_seconds: Seconds to let the app settle before reading idle memory.
+        load_seconds: Length of the load run (bounded; 0 skips it).
+        concurrency: Load threads.
+
+    Returns:
+        A DataFrame with :data:`COLUMNS`.
+
+    Raises:
+        HealthTimeout: No HTTP 200 in time (carries the container log tail).
+        ImageNotFound: The image is not on the engine.
+    """
+    import pandas as pd
+
+    c = get_client(client)
+    size = c.images.get(app.ref).attrs.get("Size", 0)
+    port = free_port()
+    start = time.monotonic()
+    ctr = _run(c, app, port)
+    try:
+        waited = _wait(ctr, app, port, timeout)
+        startup = time.monotonic() - start
+        time.sleep(idle_seconds)
+        idle, cpu_start = _memory_bytes(ctr)
+        peak = [idle]
+        load = loopback_load(port, app.path, load_seconds, concurrency,
+                             on_tick=lambda: peak.append(_memory_bytes(ctr)[0])) if load_seconds > 0 else None
+        loaded, cpu_end = _memory_bytes(ctr)
+        peak.append(loaded)
+    finally:
+        _remove(ctr)
+    p = "container"
+    rows = [
+        measurement_row(p, "image size", size / MIB, "MiB", note="docker image size"),
+        measurement_row(p, "start-up", startup, "s", note=f"docker run to first HTTP 200 (polled {waited:.2f} s)"),
+        measurement_row(p, "memory idle", idle / MIB, "MiB", note="cgroup memory without page cache"),
+        measurement_row(p, "CPU to start", cpu_start, "s", note="CPU seconds used until idle"),
+    ]
+    if load is not None:
+        rows += [
+            measurement_row(p, "memory under load", max(peak) / MIB, "MiB",
+                            note=f"peak of {len(peak)} samples, {concurrency} loopback clients"),
+            measurement_row(p, "CPU during load", cpu_end - cpu_start, "s", note=f"{load.seconds:.1f} s of load"),
+            measurement_row(p, "requests per second", load.per_second, "req/s",
+                            note=f"{load.requests} ok, {load.errors} errors"),
+        ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def replicas_in_budget(app: AppImage, budget_mib: float = 512, max_replicas: int = 6, client: Any = None,
+                       timeout: float = 60, settle_seconds: float = 1.0) -> Any:
+    """Start replicas one by one until the next one would not fit the memory budget.
+
+    Stops at ``max_replicas`` whatever the budget. Every replica is removed afterwards.
+
+    Args:
+        app: The image and its health path.
+        budget_mib: Memory budget in MiB.
+        max_replicas: Never start more than this many.
+        client: docker-py client (connects lazily).
+        timeout: Seconds each replica has to answer HTTP 200.
+        settle_seconds: Pause after each start before reading memory.
+
+    Returns:
+        DataFrame: ``replicas``, ``total_mib``, ``per_replica_mib``, ``budget_mib``, ``fits``
+        (one row per replica started), with ``attrs["fit"]``: how many fit in the budget,
+        measured (or extrapolated from the mean when ``max_replicas`` stopped the run first).
+    """
+    import pandas as pd
+
+    c = get_client(client)
+    started: list[Any] = []
+    rows: list[dict[str, Any]] = []
+    try:
+        while len(started) < max_replicas:
+            port = free_port()
+            ctr = _run(c, app, port)
+            started.append(ctr)
+            _wait(ctr, app, port, timeout)
+            time.sleep(settle_seconds)
+            total = sum(_memory_bytes(x)[0] for x in started) / MIB
+            n = len(started)
+            rows.append({"replicas": n, "total_mib": total, "per_replica_mib": total / n, "budget_mib": budget_mib,
+                         "fits": total <= budget_mib})
+            if total + total / n > budget_mib:  # the next one would not fit
+                break
+    finally:
+        for ctr in started:
+            _remove(ctr)
+    df = pd.DataFrame(rows, columns=["replicas", "total_mib", "per_replica_mib", "budget_mib", "fits"])
+    fitting = df[df["fits"]]
+    measured_fit = int(fitting["replicas"].max()) if len(fitting) else 0
+    mean = float(df["per_replica_mib"].iloc[-1]) if len(df) else 0.0
+    extrapolated = int(budget_mib // mean) if mean else 0
+    df.attrs["fit"] = max(measured_fit, extrapolated) if len(df) == max_replicas else measured_fit
+    df.attrs["extrapolated"] = len(df) == max_replicas and extrapolated > measured_fit
+    return df
