@@ -32,6 +32,7 @@ __all__ = [
     "measure_app_image",
     "measure_container",
     "replicas_in_budget",
+    "describe_environment",
 ]
 
 #: Columns of every measurement DataFrame.
@@ -386,3 +387,49 @@ def replicas_in_budget(app: AppImage, budget_mib: float = 512, max_replicas: int
     df.attrs["fit"] = max(measured_fit, extrapolated) if len(df) == max_replicas else measured_fit
     df.attrs["extrapolated"] = len(df) == max_replicas and extrapolated > measured_fit
     return df
+
+
+def _host_memory_bytes() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def describe_environment(client: Any = None, vm_accel: str = "", qemu_version: str = "") -> Any:
+    """What was measured on: engine version, KVM or emulation, cores, memory.
+
+    Args:
+        client: docker-py client; when no engine answers the row says so.
+        vm_accel: "kvm", "tcg", or "" when no VM ran.
+        qemu_version: qemu's version, when a VM ran.
+
+    Returns:
+        DataFrame with ``item`` and ``value``.
+    """
+    import os
+    import platform
+
+    import pandas as pd
+
+    from .engine import engine_info
+    from .errors import EngineUnavailable
+
+    try:
+        info = engine_info(client)
+        engine = f"Docker Engine {info.version} (API {info.api_version}), {info.storage_driver}, cgroup v{info.cgroup_version}"
+    except EngineUnavailable:
+        engine = "no engine answered"
+    accel = {"kvm": "KVM (hardware virtualization)", "tcg": "TCG (software emulation: much slower than KVM)"}.get(
+        vm_accel, "no VM was started")
+    rows = [
+        ("engine", engine),
+        ("VM acceleration", accel + (f", qemu {qemu_version}" if qemu_version else "")),
+        ("CPU cores", str(os.cpu_count())),
+        ("memory", f"{_host_memory_bytes() / 1024**3:.1f} GiB"),
+        ("host kernel", platform.release()),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])

@@ -125,19 +125,46 @@ def _qemu_base(tools: VmTools, accel: str, mem_mib: int, initrd: Path, serial: P
             "-display", "none", "-serial", f"file:{serial}", "-monitor", "none", "-nodefaults", "-no-reboot"]
 
 
+def _probe_cache_key(tools: VmTools) -> str:
+    import platform
+
+    return f"{platform.node()}|{platform.release()}|{tools.qemu}|{tools.kernel.name}"
+
+
 @lru_cache(maxsize=4)
 def probe_kvm(timeout: float = 8.0) -> bool:
     """Does a KVM guest boot here? Boots a tiny initramfs that prints a mark and powers off.
 
-    Cached for the process. False when /dev/kvm is missing or not usable, or the guest does
-    not print its mark within ``timeout`` seconds (on some nested hosts a KVM guest hangs).
+    False when /dev/kvm is missing or not usable, or the guest does not print its mark within
+    ``timeout`` seconds (on some nested hosts a KVM guest hangs). The answer is cached for
+    the process and in the state directory (``kvm-probe.json``, keyed by host and qemu).
     """
+    import json
+
+    from .paths import state_dir
+
     if not (os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)):
         return False
     try:
         tools = find_vm_tools()
     except ToolMissing:
         return False
+    cache, key = state_dir() / "kvm-probe.json", _probe_cache_key(tools)
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known.get(key), bool):
+        return known[key]
+    works = _boot_probe(tools, timeout)
+    try:
+        cache.write_text(json.dumps({**known, key: works}))
+    except OSError:
+        pass
+    return works
+
+
+def _boot_probe(tools: VmTools, timeout: float) -> bool:
     from .initramfs import CpioWriter
 
     with tempfile.TemporaryDirectory(prefix="course-kvm-probe-") as tmp:
