@@ -1,8 +1,10 @@
 """The course kit's public API (notebooks import only from here)."""
 
 from .cost import EXAMPLE_INSTANCES, PRICE_SOURCE, CostParams, InstanceType, density, figure, monthly_cost
+from .engine import engine_available
 from .measure import (
     AppImage,
+    measure_leftovers,
     describe_environment,
     measure_app_image,
     measure_container,
@@ -26,6 +28,8 @@ __all__ = [
     "measure_app_image",
     "measure_container",
     "replicas_in_budget",
+    "measure_leftovers",
+    "engine_available",
     "describe_environment",
     "VM_PACKAGES",
     "ensure_vm_tools",

@@ -8,31 +8,27 @@ container is labelled and removed before the function returns.
 
 from __future__ import annotations
 
-import http.client
-import socket
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .engine import get_client, kit_labels
 from .errors import ContainerError, HealthTimeout
+from .loadgen import free_port, loopback_load, wait_for_http
+from .usage import container_usage
 
 __all__ = [
     "AppImage",
-    "LoadResult",
     "COLUMNS",
-    "free_port",
-    "wait_for_http",
-    "loopback_load",
     "measurement_row",
     "measure_app_image",
     "measure_container",
     "replicas_in_budget",
     "describe_environment",
+    "measure_leftovers",
 ]
 
 #: Columns of every measurement DataFrame.
@@ -114,134 +110,11 @@ def measure_app_image(client: Any = None, tag: str = "course-measure/app:latest"
     return AppImage(tag, 8000, "/health", "python3 -m http.server on the slim base (sample app not found)")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(port: int, path: str, timeout: float, conn: http.client.HTTPConnection | None = None) -> int:
-    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        c.request("GET", path)
-        resp = c.getresponse()
-        resp.read()
-        return resp.status
-    finally:
-        if conn is None:
-            c.close()
-
-
-def wait_for_http(port: int, path: str = "/", timeout: float = 60.0, alive: Callable[[], bool] | None = None,
-                  interval: float = 0.05) -> float:
-    """Poll ``http://127.0.0.1:PORT/PATH`` until it answers 200; return the seconds waited.
-
-    Args:
-        port: Host port on 127.0.0.1.
-        path: Path to GET.
-        timeout: Seconds before giving up.
-        alive: Called between attempts; when it returns False the wait stops early.
-        interval: Seconds between attempts.
-
-    Raises:
-        HealthTimeout: No 200 within ``timeout`` or ``alive()`` turned False.
-    """
-    start = time.monotonic()
-    while True:
-        try:
-            if _get(port, path, timeout=2.0) == 200:
-                return time.monotonic() - start
-        except (OSError, http.client.HTTPException):
-            pass
-        if alive is not None and not alive():
-            raise HealthTimeout(f"The app stopped before answering HTTP 200 on port {port}.")
-        if time.monotonic() - start > timeout:
-            raise HealthTimeout(f"No HTTP 200 from 127.0.0.1:{port}{path} within {timeout:.0f} s.",
-                                hint="Read the log; raise the timeout on a slow machine.")
-        time.sleep(interval)
-
-
-@dataclass
-class LoadResult:
-    """What a bounded load run did."""
-
-    requests: int
-    errors: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def loopback_load(port: int, path: str = "/", seconds: float = 3.0, concurrency: int = 4,
-                  max_requests: int = 5000, on_tick: Callable[[], None] | None = None) -> LoadResult:
-    """GET a loopback URL from a few threads, bounded by time and by a request count.
-
-    Args:
-        port: Host port on 127.0.0.1.
-        path: Path to GET.
-        seconds: Stop after this long.
-        concurrency: Threads, each with its own keep-alive connection.
-        max_requests: Stop after this many requests in total.
-        on_tick: Called about every 0.2 s from the calling thread (to sample memory).
-
-    Returns:
-        A :class:`LoadResult`.
-    """
-    lock = threading.Lock()
-    count = {"ok": 0, "err": 0}
-    deadline = time.monotonic() + seconds
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        while time.monotonic() < deadline:
-            with lock:
-                if count["ok"] + count["err"] >= max_requests:
-                    break
-            try:
-                ok = _get(port, path, 5, conn) == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            with lock:
-                count["ok" if ok else "err"] += 1
-        conn.close()
-
-    start = time.monotonic()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    while any(t.is_alive() for t in threads):
-        if on_tick:
-            on_tick()
-        time.sleep(0.2)
-        if time.monotonic() > deadline + 10:  # a stuck request: never wait forever
-            break
-    return LoadResult(count["ok"], count["err"], time.monotonic() - start)
-
-
 def measurement_row(platform: str, metric: str, value: float, unit: str, source: str = "measured",
                     note: str = "") -> dict[str, Any]:
     """One row of a measurement DataFrame."""
     return {"platform": platform, "metric": metric, "value": float(value), "unit": unit, "source": source,
             "note": note}
-
-
-def _memory_bytes(container: Any) -> tuple[int, float]:
-    """(memory in use without page cache, CPU seconds) of a running container."""
-    try:
-        s = container.stats(stream=False, one_shot=True)
-    except TypeError:  # older docker-py
-        s = container.stats(stream=False)
-    mem = s.get("memory_stats", {}) or {}
-    st = mem.get("stats", {}) or {}
-    cache = st.get("total_inactive_file", st.get("inactive_file", st.get("cache", 0)))
-    used = max(int(mem.get("usage", 0)) - int(cache or 0), 0)
-    cpu = (s.get("cpu_stats", {}).get("cpu_usage", {}) or {}).get("total_usage", 0) / 1e9
-    return used, cpu
 
 
 def _run(c: Any, app: AppImage, host_port: int, mem_limit: str | None = None) -> Any:
@@ -313,11 +186,11 @@ def measure_container(app: AppImage, client: Any = None, timeout: float = 60, id
         waited = _wait(ctr, app, port, timeout)
         startup = time.monotonic() - start
         time.sleep(idle_seconds)
-        idle, cpu_start = _memory_bytes(ctr)
+        idle, cpu_start = container_usage(ctr)
         peak = [idle]
         load = loopback_load(port, app.path, load_seconds, concurrency,
-                             on_tick=lambda: peak.append(_memory_bytes(ctr)[0])) if load_seconds > 0 else None
-        loaded, cpu_end = _memory_bytes(ctr)
+                             on_tick=lambda: peak.append(container_usage(ctr)[0])) if load_seconds > 0 else None
+        loaded, cpu_end = container_usage(ctr)
         peak.append(loaded)
     finally:
         _remove(ctr)
@@ -370,7 +243,7 @@ def replicas_in_budget(app: AppImage, budget_mib: float = 512, max_replicas: int
             started.append(ctr)
             _wait(ctr, app, port, timeout)
             time.sleep(settle_seconds)
-            total = sum(_memory_bytes(x)[0] for x in started) / MIB
+            total = sum(container_usage(x)[0] for x in started) / MIB
             n = len(started)
             rows.append({"replicas": n, "total_mib": total, "per_replica_mib": total / n, "budget_mib": budget_mib,
                          "fits": total <= budget_mib})
@@ -387,6 +260,14 @@ def replicas_in_budget(app: AppImage, budget_mib: float = 512, max_replicas: int
     df.attrs["fit"] = max(measured_fit, extrapolated) if len(df) == max_replicas else measured_fit
     df.attrs["extrapolated"] = len(df) == max_replicas and extrapolated > measured_fit
     return df
+
+
+def measure_leftovers(client: Any = None) -> list[str]:
+    """Names of measurement containers this session left behind (there should be none)."""
+    from .engine import ROLE_LABEL, SESSION_LABEL, session_id
+
+    labels = [f"{ROLE_LABEL}={ROLE}", f"{SESSION_LABEL}={session_id()}"]
+    return [c.name for c in get_client(client).containers.list(all=True, filters={"label": labels})]
 
 
 def _host_memory_bytes() -> int:

@@ -13,21 +13,20 @@ figures, labelled ``source="published"`` with their source; they are never measu
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from .engine import get_client, kit_labels
 from .errors import HealthTimeout, SetupError, ToolMissing
 from .initramfs import ImageConfig, module_load_order, tar_to_initramfs
-from .measure import COLUMNS, MIB, AppImage, free_port, loopback_load, measurement_row, wait_for_http
+from .loadgen import free_port, loopback_load, wait_for_http
+from .measure import COLUMNS, MIB, AppImage, measurement_row
+from .vmtools import VM_PACKAGES, VmTools, _qemu_base, ensure_vm_tools, find_vm_tools, probe_kvm, vm_tools_available
 
 __all__ = [
     "VM_PACKAGES",
@@ -44,143 +43,7 @@ __all__ = [
     "published_vm_figures",
 ]
 
-#: Debian packages the VM measurements need (installed by :func:`ensure_vm_tools`).
-VM_PACKAGES = ["qemu-system-x86", "linux-image-cloud-amd64", "busybox-static", "cpio"]
 VIRTIO_MODULES = ["virtio_pci", "virtio_net"]
-Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class VmTools:
-    """What booting a VM needs: qemu, a kernel with its modules, a static busybox."""
-
-    qemu: str
-    kernel: Path
-    modules: Path
-    busybox: Path
-
-    @property
-    def qemu_version(self) -> str:
-        out = subprocess.run([self.qemu, "--version"], capture_output=True, text=True, timeout=10).stdout
-        m = re.search(r"version ([\d.]+)", out)
-        return m.group(1) if m else "?"
-
-
-def _kernels() -> list[Path]:
-    if os.environ.get("COURSE_VM_KERNEL"):
-        return [Path(os.environ["COURSE_VM_KERNEL"])]
-    found = sorted(Path("/boot").glob("vmlinuz-*"), key=lambda p: ("cloud" not in p.name, p.name))
-    return [k for k in found if os.access(k, os.R_OK)]
-
-
-def find_vm_tools() -> VmTools:
-    """Find qemu, a readable kernel with virtio modules, and busybox.
-
-    Raises:
-        ToolMissing: One of them is missing (the hint says how to install it).
-    """
-    hint = f"Run `python -m helpers vm setup` (as root: apt-get install {' '.join(VM_PACKAGES)})."
-    qemu = shutil.which("qemu-system-x86_64")
-    if not qemu:
-        raise ToolMissing("qemu-system-x86_64", hint)
-    busybox = next((Path(p) for p in ("/bin/busybox", "/usr/bin/busybox") if Path(p).is_file()), None)
-    if busybox is None:
-        raise ToolMissing("busybox", hint)
-    for kernel in _kernels():
-        modules = Path("/lib/modules") / kernel.name.removeprefix("vmlinuz-")
-        if (modules / "modules.dep").is_file():
-            return VmTools(qemu, kernel, modules, busybox)
-    raise ToolMissing("a Linux kernel (/boot/vmlinuz-*) with its modules", hint)
-
-
-def vm_tools_available() -> bool:
-    """True when :func:`find_vm_tools` finds everything."""
-    try:
-        find_vm_tools()
-    except ToolMissing:
-        return False
-    return True
-
-
-def ensure_vm_tools(log: Log = print) -> VmTools:
-    """Install qemu, a kernel and busybox from Debian when they are missing (root only).
-
-    Raises:
-        SetupError: apt failed, or this is not root on Debian/Ubuntu.
-    """
-    if vm_tools_available():
-        return find_vm_tools()
-    from .daemon import apt_install
-
-    apt_install(VM_PACKAGES, log)
-    try:
-        return find_vm_tools()
-    except ToolMissing as e:
-        raise SetupError(f"Installed {' '.join(VM_PACKAGES)} but: {e.message}", e.hint) from e
-
-
-def _qemu_base(tools: VmTools, accel: str, mem_mib: int, initrd: Path, serial: Path, cpus: int = 1) -> list[str]:
-    return [tools.qemu, "-accel", accel, "-m", str(mem_mib), "-smp", str(cpus), "-kernel", str(tools.kernel),
-            "-initrd", str(initrd), "-append", "console=ttyS0 panic=-1 quiet rdinit=/init",
-            "-display", "none", "-serial", f"file:{serial}", "-monitor", "none", "-nodefaults", "-no-reboot"]
-
-
-def _probe_cache_key(tools: VmTools) -> str:
-    import platform
-
-    return f"{platform.node()}|{platform.release()}|{tools.qemu}|{tools.kernel.name}"
-
-
-@lru_cache(maxsize=4)
-def probe_kvm(timeout: float = 8.0) -> bool:
-    """Does a KVM guest boot here? Boots a tiny initramfs that prints a mark and powers off.
-
-    False when /dev/kvm is missing or not usable, or the guest does not print its mark within
-    ``timeout`` seconds (on some nested hosts a KVM guest hangs). The answer is cached for
-    the process and in the state directory (``kvm-probe.json``, keyed by host and qemu).
-    """
-    import json
-
-    from .paths import state_dir
-
-    if not (os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)):
-        return False
-    try:
-        tools = find_vm_tools()
-    except ToolMissing:
-        return False
-    cache, key = state_dir() / "kvm-probe.json", _probe_cache_key(tools)
-    try:
-        known = json.loads(cache.read_text())
-    except (OSError, ValueError):
-        known = {}
-    if isinstance(known.get(key), bool):
-        return known[key]
-    works = _boot_probe(tools, timeout)
-    try:
-        cache.write_text(json.dumps({**known, key: works}))
-    except OSError:
-        pass
-    return works
-
-
-def _boot_probe(tools: VmTools, timeout: float) -> bool:
-    from .initramfs import CpioWriter
-
-    with tempfile.TemporaryDirectory(prefix="course-kvm-probe-") as tmp:
-        initrd, serial = Path(tmp) / "probe.cpio", Path(tmp) / "serial.log"
-        with open(initrd, "wb") as f:
-            w = CpioWriter(f)
-            w.add("bin", 0o40755)
-            w.add("bin/busybox", 0o100755, tools.busybox.read_bytes())
-            w.add("init", 0o100755, b"#!/bin/busybox sh\necho KVM-PROBE-OK\n/bin/busybox poweroff -f\n")
-            w.close()
-        cmd = _qemu_base(tools, "kvm", 128, initrd, serial)
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return "KVM-PROBE-OK" in serial.read_text(errors="replace") if serial.exists() else False
 
 
 @dataclass
@@ -328,13 +191,21 @@ def measure_vm(app: AppImage, client: Any = None, accel: str = "auto", mem_mib: 
     tools = find_vm_tools()
     with tempfile.TemporaryDirectory(prefix="course-vm-") as tmp:
         vm = build_vm_image(app.ref, Path(tmp), tools, client)
+        needed = int(3 * vm.initramfs.stat().st_size / MIB) + 64
+        if mem_mib < needed:
+            raise SetupError(f"{mem_mib} MiB of guest memory cannot hold this image as an initramfs "
+                             f"({vm.initramfs.stat().st_size / MIB:.0f} MiB, unpacked in RAM).",
+                             f"Give the VM at least {needed} MiB (mem_mib={needed}).")
         with run_vm(vm, app.port, accel, mem_mib, tools=tools) as running:
             try:
                 wait_for_http(running.host_port, app.path, boot_timeout, alive=running.alive, interval=0.2)
             except HealthTimeout as e:
+                tail = running.console_tail()
+                hint = ("The guest ran out of memory unpacking the image: raise mem_mib."
+                        if "Unable to mount root fs" in tail or "Out of memory" in tail
+                        else "Read the console tail; raise boot_timeout on a slow machine.")
                 raise HealthTimeout(f"The VM ({running.accel}) did not answer HTTP 200: {e.message}",
-                                    container="qemu", log_tail=running.console_tail(),
-                                    hint="Read the console tail; raise boot_timeout on a slow machine.") from e
+                                    container="qemu", log_tail=tail, hint=hint) from e
             boot = time.monotonic() - running.started
             time.sleep(idle_seconds)
             idle, cpu_boot = running.rss_bytes(), running.cpu_seconds()

@@ -58,3 +58,24 @@ def test_describe_environment_names_the_engine(engine):
     assert env["engine"].startswith("Docker Engine ")
     assert "TCG" in env["VM acceleration"]
     assert int(env["CPU cores"]) >= 1
+
+
+def test_cgroup_reading_agrees_with_the_stats_api(engine, app):
+    """Do the cgroup files give the same memory as the engine's own stats API (within 15 %)?"""
+    from helpers.measure import _run, _remove, _wait
+    from helpers.loadgen import free_port
+    from helpers.usage import container_usage, _cgroup_dirs
+
+    port = free_port()
+    ctr = _run(engine, app, port)
+    try:
+        _wait(ctr, app, port, 60)
+        if _cgroup_dirs(ctr.id) is None:
+            pytest.skip("the engine's cgroups are not visible from here (remote engine)")
+        used, _ = container_usage(ctr)
+        s = ctr.stats(stream=False)["memory_stats"]
+        st = s.get("stats", {})
+        api = s["usage"] - st.get("total_inactive_file", st.get("inactive_file", 0))
+        assert abs(used - api) < 0.15 * api
+    finally:
+        _remove(ctr)

@@ -7,7 +7,6 @@ import shutil
 import stat
 import subprocess
 import tarfile
-from pathlib import Path
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Unit tests for helpers.measure's engine-free parts: HTTP polling and the bounded load."""
+"""Unit tests for helpers.loadgen (and measurement rows): HTTP polling and the bounded load."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import time
 import pytest
 
 from helpers.errors import HealthTimeout
-from helpers.measure import COLUMNS, free_port, loopback_load, measurement_row, wait_for_http
+from helpers.loadgen import free_port, loopback_load, wait_for_http
+from helpers.measure import COLUMNS, measurement_row
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
