@@ -141,6 +141,17 @@ class RunningVm:
             return ""
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: let the kernel kill qemu if this Python process dies (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 @contextmanager
 def run_vm(vm: VmImage, guest_port: int, accel: str = "auto", mem_mib: int = 1024, cpus: int = 1,
            tools: VmTools | None = None) -> Iterator[RunningVm]:
@@ -162,7 +173,8 @@ def run_vm(vm: VmImage, guest_port: int, accel: str = "auto", mem_mib: int = 102
         "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:{guest_port}", "-device", "virtio-net-pci,netdev=n0"]
     start = time.monotonic()
     with open(serial.with_name("qemu.log"), "wb") as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                preexec_fn=_die_with_parent)
     try:
         yield RunningVm(proc, port, accel, serial, start)
     finally:

@@ -84,3 +84,36 @@ def test_published_figures_are_labelled():
     df = published_vm_figures()
     assert set(df["source"]) == {"published"}
     assert df["note"].str.contains("firecracker-microvm/firecracker").all()
+
+
+def test_qemu_dies_with_the_python_process(engine, tools, app, tmp_path):
+    """If the Python process that started a VM is killed, does its qemu go too (nothing left running)?"""
+    import signal
+    import sys
+    import time
+
+    script = tmp_path / "starter.py"
+    script.write_text(f"""
+import sys, time
+from pathlib import Path
+from helpers.vm import build_vm_image, run_vm
+vm = build_vm_image({app.ref!r}, Path({str(tmp_path)!r}))
+with run_vm(vm, 8000, accel="tcg") as r:
+    print(r.process.pid, flush=True)
+    time.sleep(120)
+""")
+    starter = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        qemu_pid = int(starter.stdout.readline())
+        assert Path(f"/proc/{qemu_pid}").exists()
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(timeout=10)
+        for _ in range(50):
+            if not Path(f"/proc/{qemu_pid}").exists() or "Z" in Path(f"/proc/{qemu_pid}/stat").read_text().split()[2]:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(qemu_pid, signal.SIGKILL)
+            pytest.fail("qemu kept running after its parent was killed")
+    finally:
+        starter.kill()
