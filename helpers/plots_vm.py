@@ -25,8 +25,7 @@ def _axes(ax: Any) -> Any:
 def _measured(df: Any, ax: Any) -> Any:
     measured = df[df["source"] == "measured"]
     if len(measured) < len(df):
-        ax.annotate("published figures are not plotted (see the table)", (0.01, 0.01), xycoords="axes fraction",
-                    fontsize=8, color="gray")
+        ax.set_xlabel("published figures are not plotted (see the table)", fontsize=8, color="gray")
     return measured
 
 
@@ -42,7 +41,7 @@ def _bars(df: Any, metrics: list[str], ax: Any, unit: str) -> Any:
             v = float(rows["value"].iloc[0])
             bar = ax.bar(i + (j - (len(metrics) - 1) / 2) * width, v, width * 0.95, color=COLORS.get(plat, "gray"),
                          alpha=1.0 - 0.35 * j, label=metric if i == 0 else None)
-            ax.bar_label(bar, labels=[f"{v:.3g} {unit}"], fontsize=8)
+            ax.bar_label(bar, labels=[f"{v:.0f} {unit}" if v >= 100 else f"{v:.3g} {unit}"], fontsize=8)
     ax.set_xticks(range(len(platforms)), platforms)
     ax.set_ylabel(unit)
     if not platforms:
@@ -62,6 +61,8 @@ def plot_memory(measurements: Any, ax: Any = None) -> Any:
     """Grouped bars: memory at idle and under load, per platform (measured only)."""
     ax = _axes(ax)
     _bars(measurements, ["memory idle", "memory under load"], ax, "MiB")
+    ax.set_yscale("log")
+    ax.set_ylabel("MiB (log scale)")
     ax.set_title("Memory the host pays for one replica")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
@@ -83,8 +84,16 @@ def plot_density(replicas: Any, vm_mib: float | None = None, ax: Any = None) -> 
         budget = float(replicas["budget_mib"].iloc[0])
         ax.axhline(budget, color="black", ls="--", lw=1, label=f"budget {budget:.0f} MiB")
         n = list(range(1, int(replicas["replicas"].max()) + 1))
+        top = max(budget, float(replicas["total_mib"].max())) * 1.4
         if vm_mib:
             ax.plot(n, [k * vm_mib for k in n], "s:", color=COLORS["vm"], label="VMs (n x one measured VM)")
+            if vm_mib > top:
+                ax.annotate(f"one VM alone: {vm_mib:.0f} MiB (off the chart)", (0.02, 0.93),
+                            xycoords="axes fraction", fontsize=8, color=COLORS["vm"])
+        ax.set_ylim(0, top)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("replicas running")
     ax.set_ylabel("MiB")
     ax.set_title("Replicas in a memory budget")
