@@ -79,3 +79,12 @@ def test_cgroup_reading_agrees_with_the_stats_api(engine, app):
         assert abs(used - api) < 0.15 * api
     finally:
         _remove(ctr)
+
+
+def test_fallback_image_without_the_sample_app(engine, tmp_path):
+    """Where the course has no sample app, is python's http.server measured instead, and does it answer?"""
+    fallback = measure_app_image(engine, tag=f"course-measure/test-fallback:{session_id()}", app_dir=tmp_path)
+    assert "http.server" in fallback.description
+    df = measure_container(fallback, engine, idle_seconds=0.5, load_seconds=0)
+    assert 0 < df.set_index("metric")["value"]["start-up"] < 60
+    assert _leftovers(engine) == []

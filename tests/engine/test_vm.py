@@ -48,8 +48,16 @@ def app(engine):
 
 
 def _qemu_pids() -> set[str]:
-    out = subprocess.run(["pgrep", "-f", "course-vm-"], capture_output=True, text=True).stdout
-    return set(out.split())
+    """Pids of qemu processes started for a course VM (their command line names a course-vm- folder)."""
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"qemu-system" in cmdline and b"course-vm-" in cmdline:
+            pids.add(proc.name)
+    return pids
 
 
 def test_build_vm_image_packs_the_image_files(engine, tools, app, tmp_path):
