@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["CpioWriter", "ImageConfig", "init_script", "module_load_order", "tar_to_initramfs"]
+__all__ = ["CpioWriter", "ImageConfig", "init_script", "module_load_order", "tar_to_initramfs", "guest_memory"]
 
 #: Guest address in qemu's user-mode network (fixed by qemu).
 GUEST_IP = "10.0.2.15"
@@ -27,6 +27,8 @@ GATEWAY = "10.0.2.2"
 DNS = "10.0.2.3"
 #: Printed on the serial console just before the app starts.
 READY_MARK = "COURSE-VM-NETWORK-UP"
+#: Ends the guest's memory report, printed on the console every second.
+MEM_MARK = "COURSE-VM-MEM"
 
 
 class CpioWriter:
@@ -129,6 +131,7 @@ for m in /.vm/modules/*.ko; do [ -e "$m" ] && {b} insmod "$m"; done
 {b} ip route add default via {GATEWAY}
 [ -w /etc ] && echo "nameserver {DNS}" > /etc/resolv.conf
 echo {READY_MARK}
+( while :; do {b} sleep 1; {b} awk '/^(MemTotal|MemAvailable):/ {{printf "%s %s ", $1, $2}} END {{print "{MEM_MARK}"}}' /proc/meminfo; done ) &
 {env}
 cd {shlex.quote(config.workdir)}
 exec {run}
@@ -208,8 +211,8 @@ def tar_to_initramfs(tar_path: Path, out_path: Path, config: ImageConfig, busybo
             w.add(f".vm/modules/{i:02d}-{_mod_name(mod.name)}.ko", stat.S_IFREG | 0o644, _module_bytes(mod))
         for m in tar:
             name = _clean(m.name)
-            if not name or name == "init":
-                continue
+            if not name or name in ("init", "dev/console"):
+                continue  # our /init; docker's placeholder file for the console (a device below)
             perm = m.mode & 0o7777
             if m.isdir():
                 w.add(name, stat.S_IFDIR | perm, uid=m.uid, gid=m.gid, mtime=int(m.mtime))
@@ -227,7 +230,28 @@ def tar_to_initramfs(tar_path: Path, out_path: Path, config: ImageConfig, busybo
                 w.add(name, kind | perm, uid=m.uid, gid=m.gid, rdev=(m.devmajor, m.devminor))
             elif m.isfifo():
                 w.add(name, stat.S_IFIFO | perm, uid=m.uid, gid=m.gid)
+        # the kernel opens /dev/console for init's output before anything is mounted
+        w.add("dev", stat.S_IFDIR | 0o755)
+        w.add("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
         script = init_script(config, _resolve_user(config.user, passwd, group))
         w.add("init", stat.S_IFREG | 0o755, script.encode())
         w.close()
         return w.entries
+
+
+def guest_memory(console: str) -> tuple[int, int] | None:
+    """(total, in use) bytes from the last memory report the guest printed on its console.
+
+    In use is ``MemTotal - MemAvailable``: what the guest's kernel and processes hold,
+    page cache that could be dropped left out.
+    """
+    for line in reversed(console.splitlines()):
+        if line.rstrip().endswith(MEM_MARK):
+            fields = line.split()
+            try:
+                values = dict(zip(fields[0:-1:2], (int(v) for v in fields[1:-1:2])))
+                total, avail = values["MemTotal:"], values["MemAvailable:"]
+            except (KeyError, ValueError):
+                continue
+            return total * 1024, (total - avail) * 1024
+    return None

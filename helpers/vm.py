@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from .engine import get_client, kit_labels
 from .errors import HealthTimeout, SetupError, ToolMissing
-from .initramfs import ImageConfig, module_load_order, tar_to_initramfs
+from .initramfs import ImageConfig, guest_memory, module_load_order, tar_to_initramfs
 from .loadgen import free_port, loopback_load, wait_for_http
 from .measure import COLUMNS, MIB, AppImage, measurement_row
 from .vmtools import VM_PACKAGES, VmTools, _qemu_base, ensure_vm_tools, find_vm_tools, probe_kvm, vm_tools_available
@@ -134,6 +134,13 @@ class RunningVm:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def guest_memory(self) -> tuple[int, int] | None:
+        """(total, in use) bytes as the guest's own kernel last reported them, if it did."""
+        try:
+            return guest_memory(self.serial_log.read_text(errors="replace"))
+        except OSError:
+            return None
+
     def console_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.serial_log.read_text(errors="replace").splitlines()[-lines:])
@@ -226,6 +233,8 @@ def measure_vm(app: AppImage, client: Any = None, accel: str = "auto", mem_mib: 
                                  on_tick=lambda: peak.append(running.rss_bytes())) if load_seconds > 0 else None
             cpu_end = running.cpu_seconds()
             peak.append(running.rss_bytes())
+            time.sleep(1.2)  # the guest prints its memory every second
+            inside = running.guest_memory()
             accel_used = running.accel
         disk = vm.disk_bytes
     p, how = "vm", f"qemu {accel_used.upper()}, {mem_mib} MiB guest"
@@ -242,6 +251,9 @@ def measure_vm(app: AppImage, client: Any = None, accel: str = "auto", mem_mib: 
             measurement_row(p, "requests per second", load.per_second, "req/s",
                             note=f"{load.requests} ok, {load.errors} errors"),
         ]
+    if inside:
+        rows.append(measurement_row(p, "guest memory in use", inside[1] / MIB, "MiB",
+                                    note=f"inside the VM: MemTotal - MemAvailable of {inside[0] / MIB:.0f} MiB"))
     df = pd.DataFrame(rows, columns=COLUMNS)
     df.attrs.update(accel=accel_used, build_seconds=vm.seconds, mem_mib=mem_mib)
     return df

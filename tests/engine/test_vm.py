@@ -83,6 +83,7 @@ def test_measure_vm_boots_and_answers_http(engine, tools, app):
     assert 0 < v["start-up"] < 150
     assert v["memory idle"] > 100  # a whole guest: kernel, page cache, the initramfs
     assert v["requests per second"] > 0
+    assert 10 < v["guest memory in use"] < v["memory idle"]  # the guest uses part of what qemu holds
     assert _qemu_pids() <= before
     assert set(glob.glob(str(Path(tempfile.gettempdir()) / "course-vm-*"))) <= tmp_before
 

@@ -132,6 +132,8 @@ def test_tar_to_initramfs_keeps_the_files_and_adds_init(tmp_path):
         link = tarfile.TarInfo("srv/same.py")
         link.type, link.linkname = tarfile.LNKTYPE, "srv/app.py"
         tar.addfile(link)
+        placeholder = tarfile.TarInfo("dev/console")  # docker export writes an empty regular file here
+        tar.addfile(placeholder, io.BytesIO(b""))
         dot = tarfile.TarInfo(".hidden")
         dot.size = 1
         tar.addfile(dot, io.BytesIO(b"h"))
@@ -139,8 +141,22 @@ def test_tar_to_initramfs_keeps_the_files_and_adds_init(tmp_path):
     busybox.write_bytes(b"\x7fELF fake")
     out = tmp_path / "initramfs.cpio"
     tar_to_initramfs(tar_path, out, ImageConfig(["python3", "/srv/app.py"], user="app"), busybox, [])
-    entries = {name: body for name, _, body in read_newc(out.read_bytes())}
+    raw = read_newc(out.read_bytes())
+    entries = {name: body for name, _, body in raw}
+    consoles = [mode for name, mode, _ in raw if name == "dev/console"]
+    assert len(consoles) == 1 and stat.S_ISCHR(consoles[0]), "init needs a real console device"
     assert entries["srv/app.py"] == entries["srv/same.py"] == b"print(1)\n"
     assert entries[".hidden"] == b"h"
     assert entries[".vm/busybox"] == b"\x7fELF fake"
     assert b"--reuid=1001" in entries["init"] and b"not ours" not in entries["init"]
+
+
+def test_guest_memory_reads_the_last_complete_report():
+    """Is the last complete memory line used, with in-use = MemTotal - MemAvailable, and noise ignored?"""
+    from helpers.initramfs import guest_memory
+
+    console = ("[ 1.0] booting\nMemTotal: 1000 MemAvailable: 400 COURSE-VM-MEM\n"
+               "MemTotal: 1000 MemAvailable: 300 COURSE-VM-MEM\nMemTotal: 10")
+    assert guest_memory(console) == (1000 * 1024, 700 * 1024)
+    assert guest_memory("no report yet") is None
+    assert "COURSE-VM-MEM" in init_script(ImageConfig(["x"]))
