@@ -33,6 +33,7 @@ def _bars(df: Any, metrics: list[str], ax: Any, unit: str) -> Any:
     measured = _measured(df, ax)
     platforms = list(dict.fromkeys(measured["platform"]))
     width = 0.8 / max(len(metrics), 1)
+    labelled: set[str] = set()
     for j, metric in enumerate(metrics):
         for i, plat in enumerate(platforms):
             rows = measured[(measured["platform"] == plat) & (measured["metric"] == metric)]
@@ -40,7 +41,8 @@ def _bars(df: Any, metrics: list[str], ax: Any, unit: str) -> Any:
                 continue
             v = float(rows["value"].iloc[0])
             bar = ax.bar(i + (j - (len(metrics) - 1) / 2) * width, v, width * 0.95, color=COLORS.get(plat, "gray"),
-                         alpha=1.0 - 0.35 * j, label=metric if i == 0 else None)
+                         alpha=1.0 - 0.3 * j, label=None if metric in labelled else metric)
+            labelled.add(metric)
             ax.bar_label(bar, labels=[f"{v:.0f} {unit}" if v >= 100 else f"{v:.3g} {unit}"], fontsize=8)
     ax.set_xticks(range(len(platforms)), platforms)
     ax.set_ylabel(unit)

@@ -44,3 +44,10 @@ def test_density_and_cost_plots_return_axes():
     assert ax.get_ylim()[1] < 1100 and any("off the chart" in t.get_text() for t in ax.texts)
     ax = plot_cost(monthly_cost(range(1, 11), 33, 1100))
     assert len(ax.lines) == 2
+
+
+def test_memory_legend_names_a_metric_only_the_vm_has():
+    """Is 'guest memory in use' (VM only) in the legend, once?"""
+    df = pd.concat([_frame(), pd.DataFrame([measurement_row("vm", "guest memory in use", 400, "MiB")])])
+    labels = plot_memory(df).get_legend_handles_labels()[1]
+    assert labels == ["memory idle", "memory under load", "guest memory in use"]
