@@ -80,6 +80,16 @@ _EXPORTS: dict[str, str] = {
     "psycopg2_pin": "basecompare",
     "system_df": "hygiene", "prune_preview": "hygiene", "prune_summary": "hygiene", "make_leftovers": "hygiene",
     "registry_status": "registry",
+    # containers versus VMs: measurements, VM, cost, plots, widgets (issue 8)
+    "AppImage": "measure", "measure_app_image": "measure", "measure_container": "measure",
+    "replicas_in_budget": "measure", "describe_environment": "measure", "measure_leftovers": "measure",
+    "VM_PACKAGES": "vmtools", "ensure_vm_tools": "vmtools", "find_vm_tools": "vmtools",
+    "vm_tools_available": "vmtools", "probe_kvm": "vmtools",
+    "measure_vm": "vm", "published_vm_figures": "vm",
+    "InstanceType": "cost", "EXAMPLE_INSTANCES": "cost", "PRICE_SOURCE": "cost", "CostParams": "cost",
+    "figure": "cost", "monthly_cost": "cost", "density": "cost",
+    "plot_startup": "plots_vm", "plot_memory": "plots_vm", "plot_density": "plots_vm", "plot_cost": "plots_vm",
+    "cost_explorer": "widgets_vm",
 }
 
 __all__ = sorted(
