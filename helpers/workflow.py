@@ -148,7 +148,7 @@ def workflow_steps(doc: dict[str, Any]) -> list[_Step]:
 _MAIN_COND = re.compile(r"refs/heads/main|github\.ref_name\s*==\s*'main'|github\.event_name\s*==\s*'push'")
 _BUILD = re.compile(r"docker\s+(?:buildx\s+)?build\b|docker\s+compose\s+build|docker-compose\s+build")
 _START = re.compile(r"docker\s+run\b[^\n]*\s(?:-d|--detach)\b|docker\s+(?:compose|-compose)\s+up|docker-compose\s+up")
-_TESTS = re.compile(r"\bpytest\b|\bunittest\b|\bcurl\b|\bwget\b|integration", re.I)
+_TESTS = re.compile(r"\bpytest\b|\bunittest\b|\bcurl\b|\bwget\b|integration|\btests?\b|app-url|APP_URL", re.I)
 _PUSH = re.compile(r"docker\s+push\b|docker\s+buildx\s+build[^\n]*--push|docker\s+(?:compose|-compose)\s+push")
 _VERSIONED = re.compile(r"github\.sha|GITHUB_SHA|github\.ref_name|GITHUB_REF_NAME|steps\.\w+\.outputs|version|VERSION|"
                         r"\bv?\d+\.\d+\.\d+\b|run_number|GITHUB_RUN_NUMBER")
@@ -218,7 +218,7 @@ def check_workflow(source: str | Path) -> WorkflowReport:
     services = any(isinstance(j, dict) and j.get("services") for j in doc["jobs"].values())
     starts = [s for s in steps if _START.search(s.run)]
     first_start = (starts[0].job, starts[0].index) if starts else None
-    tests = [s for s in steps if _TESTS.search(s.run) and not _BUILD.search(s.run)
+    tests = [s for s in steps if s.run and _TESTS.search(s.name + "\n" + s.run) and not _BUILD.search(s.run)
              and (services or (first_start is not None and s.job == first_start[0] and s.index > first_start[1]))]
     if tests:
         how = "a service container" if services and not starts else f"the container started in {starts[0].name!r}"
