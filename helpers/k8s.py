@@ -30,12 +30,13 @@ IGNORED = {
     "container_name": "pods get generated names; the Service name is the stable one",
     "networks": "every pod in a namespace reaches every Service by name",
 }
-_MAPPED = {"image", "environment", "ports", "expose", "healthcheck", "volumes", "command", "entrypoint", "deploy",
-           "env_file"} | set(IGNORED)
+_MAPPED = {"image", "environment", "ports", "expose", "healthcheck", "volumes", "command", "entrypoint", "deploy"
+           } | set(IGNORED)
 _SECRETISH = re.compile(r"PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL", re.I)
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_KINDS = {"Deployment": "V1Deployment", "Service": "V1Service", "ConfigMap": "V1ConfigMap", "Secret": "V1Secret",
-          "PersistentVolumeClaim": "V1PersistentVolumeClaim"}
+#: Kind -> kubernetes client model, in the order `kubectl apply` should see them.
+_KINDS = {"ConfigMap": "V1ConfigMap", "Secret": "V1Secret", "PersistentVolumeClaim": "V1PersistentVolumeClaim",
+          "Service": "V1Service", "Deployment": "V1Deployment"}
 
 
 @dataclass
@@ -242,7 +243,7 @@ def _unknown_keys(obj: Any, cls: Any, where: str) -> list[str]:
         return [e for i, item in enumerate(obj) for e in _unknown_keys(item, cls, f"{where}[{i}]")]
     if not isinstance(obj, dict):
         return []
-    fields = {(f.alias or n): f for n, f in cls.model_fields.items()}
+    fields = {(f.serialization_alias or f.alias or n): f for n, f in cls.model_fields.items()}
     errors = []
     for key, value in obj.items():
         if key not in fields:
@@ -281,15 +282,30 @@ def validate_manifest(manifest: dict[str, Any]) -> str:
         cls.from_dict(manifest)
     except (ValidationError, ValueError, TypeError) as e:
         first = e.errors()[0] if isinstance(e, ValidationError) else {"loc": (), "msg": str(e)}
-        errors.append(f"{'.'.join(map(str, first['loc'])) or kind}: {first['msg']}")
+        msg = "required field is missing" if first.get("input", "") is None else first["msg"]
+        errors.append(f"{'.'.join(map(str, first['loc'])) or kind}: {msg}")
     if errors:
         raise ConfigFileError(where, "fails the Kubernetes schema: " + "; ".join(errors[:3]),
                               hint="Fix the field named above (kubectl explain shows the schema).")
     return cls.__name__
 
 
-def manifests_yaml(manifests: list[dict[str, Any]]) -> str:
-    """The manifests as one multi-document YAML text (what `kubectl apply -f` reads)."""
+def manifests_yaml(manifests: list[dict[str, Any]], redact: bool = True) -> str:
+    """The manifests as one multi-document YAML text (what `kubectl apply -f` reads).
+
+    Args:
+        manifests: The objects.
+        redact: Replace Secret values with ``<redacted>`` (for showing, not for applying).
+    """
     import yaml
 
-    return "---\n".join(yaml.safe_dump(m, sort_keys=False) for m in manifests)
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    docs = []
+    for m in manifests:
+        if redact and m.get("kind") == "Secret":
+            m = {**m, "stringData": {k: "<redacted>" for k in m.get("stringData", {})}}
+        docs.append(yaml.dump(m, Dumper=Dumper, sort_keys=False))
+    return "---\n".join(docs)
