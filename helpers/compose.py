@@ -23,7 +23,8 @@ from typing import Any
 from .engine import get_client, session_id
 from .errors import ConfigFileError, ContainerError, HealthTimeout, PortInUse, ToolMissing
 
-__all__ = ["SAMPLE_COMPOSE", "SERVICE_KEYS", "compose_cli", "load_compose", "ComposeStack", "prepare_sample_images"]
+__all__ = ["SAMPLE_COMPOSE", "SERVICE_KEYS", "compose_cli", "load_compose", "ComposeStack", "prepare_sample_images",
+           "smoke_test"]
 
 #: The compose file for sample_python_app + PostgreSQL.
 SAMPLE_COMPOSE = Path(__file__).parent / "data" / "sample-app" / "compose.yaml"
@@ -298,3 +299,26 @@ def prepare_sample_images(client: Any = None) -> dict[str, str]:
           build_args={"BUILD_IMAGE": base_image("full", c)}, labels=shared, client=c)
     build(data / "postgres", tags=[db], build_args={"BASE_IMAGE": base_image("debian", c)}, labels=shared, client=c)
     return {"APP_IMAGE": app, "DB_IMAGE": db}
+
+
+def smoke_test(base_url: str, item_name: str = "compose-check") -> list[tuple[str, bool, str]]:
+    """Check the running sample app: healthy on PostgreSQL, can write and read an item.
+
+    Returns:
+        (check, passed, detail) for each check.
+    """
+    import requests
+
+    out: list[tuple[str, bool, str]] = []
+    try:
+        health = requests.get(f"{base_url}/health", timeout=5)
+        body = health.json()
+        out.append(("health", health.status_code == 200, f"HTTP {health.status_code}, backend {body.get('backend')}"))
+        out.append(("postgresql backend", body.get("backend") == "postgresql", f"backend {body.get('backend')!r}"))
+        created = requests.post(f"{base_url}/items", json={"name": item_name, "price": 1.0, "quantity": 1}, timeout=5)
+        out.append(("write an item", created.status_code == 201, f"HTTP {created.status_code}"))
+        names = [i["name"] for i in requests.get(f"{base_url}/items", timeout=5).json()]
+        out.append(("read it back", item_name in names, f"{len(names)} item(s) stored"))
+    except (requests.RequestException, ValueError) as e:
+        out.append(("reach the app", False, f"{type(e).__name__}: {e}"[:120]))
+    return out
