@@ -23,6 +23,7 @@ from .errors import (  # noqa: F401  (errors are cheap and always wanted)
     RegistryError,
     SetupError,
     ToolMissing,
+    ConfigFileError,
 )
 
 #: public name -> module that defines it
@@ -34,11 +35,21 @@ _EXPORTS: dict[str, str] = {
     "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
+    # CI pipeline (Lab 5), Compose, Kubernetes, BuildKit
+    "check_workflow": "workflow", "load_workflow": "workflow", "WorkflowReport": "workflow",
+    "run_pipeline": "pipeline", "build_from_workflow": "pipeline", "PipelineReport": "pipeline",
+    "wait_healthy": "pipeline",
+    "ComposeStack": "compose", "load_compose": "compose", "compose_cli": "compose",
+    "prepare_sample_images": "compose", "smoke_test": "compose", "SAMPLE_COMPOSE": "compose",
+    "compose_to_k8s": "k8s", "validate_manifest": "k8s", "manifests_yaml": "k8s",
+    "timed_build": "buildkit", "cache_roundtrip": "buildkit", "prune_run_cache": "buildkit",
+    "plot_build_timeline": "plots_ci", "plot_cache_roundtrip": "plots_ci", "plot_pipeline": "plots_ci",
 }
 
 __all__ = sorted(
     [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
-     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing",
+     "ConfigFileError"]
 )
 
 

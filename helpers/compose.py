@@ -170,13 +170,7 @@ class ComposeStack:
         """The merged, substituted configuration (checked by the kit first)."""
         doc: dict[str, Any] = {}
         for f in self.files:
-            part, _ = load_compose(f, self.env)
-            for k, v in part.items():
-                if isinstance(v, dict) and isinstance(doc.get(k), dict):
-                    doc[k] = {**doc[k], **{n: ({**doc[k].get(n, {}), **s} if isinstance(s, dict) else s)
-                                           for n, s in v.items()}}
-                else:
-                    doc[k] = v
+            doc = _merge(doc, load_compose(f, self.env)[0])
         return doc
 
     def published_ports(self) -> list[int]:
@@ -273,6 +267,13 @@ class ComposeStack:
 
     def __exit__(self, *exc: Any) -> None:
         self.down()
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Compose's override rule, simplified: mappings merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in over.items()}}
+    return over
 
 
 def _last_error(stderr: str) -> str:
