@@ -46,6 +46,7 @@ class PipelineReport:
     test_log: str = ""
     image: str = ""
     pushed: str = ""
+    run_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -131,6 +132,9 @@ def wait_healthy(container: Any, timeout: float = 60) -> str:
         if state["Status"] == "exited":
             raise HealthTimeout("The app container exited before it became healthy.", container.name,
                                 state.get("ExitCode"), _tail(container))
+        if health == "unhealthy":
+            raise HealthTimeout("The app container reports `unhealthy`.", container.name, log_tail=_tail(container),
+                                hint="Its HEALTHCHECK keeps failing: read the log above (is the database reachable?).")
         if health == "healthy" or (health is None and time.monotonic() - start > 2):
             return health or "running"
         time.sleep(0.5)
@@ -185,7 +189,7 @@ def run_pipeline(
     dockerfile = Path(dockerfile or REFERENCE / "Dockerfile")
     test_dockerfile = Path(test_dockerfile or REFERENCE / "test.Dockerfile")
     run_id = uuid.uuid4().hex[:8]
-    report = PipelineReport(image=f"course-kit/pipeline-app:{run_id}")
+    report = PipelineReport(image=f"course-kit/pipeline-app:{run_id}", run_id=run_id)
     labels = kit_labels("pipeline", **{"org.dockercourse.pipeline": run_id})
     created: list[Any] = []
     app_box: list[Any] = []
