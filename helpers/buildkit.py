@@ -21,11 +21,28 @@ from typing import Any, Callable
 from .engine import get_client
 from .errors import CourseError, RegistryError
 
-__all__ = ["StepTiming", "TimedBuild", "timed_build", "CacheRoundTrip", "cache_roundtrip", "tagged_dockerfile",
+__all__ = ["stage_graph", "StepTiming", "TimedBuild", "timed_build", "CacheRoundTrip", "cache_roundtrip", "tagged_dockerfile",
            "prune_run_cache"]
 
 _STEP = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?\s*\d+/\d+\] (.+)$")
 _END = re.compile(r"^#(\d+) (DONE|CACHED|ERROR)(?: (\d+(?:\.\d+)?)s)?")
+
+
+def stage_graph(dockerfile_text: str) -> dict[str, list[str]]:
+    """Which stages each stage needs (``FROM <stage>`` and ``COPY --from=<stage>``), read offline.
+
+    Stages with no path between them are independent: BuildKit may build them at the same time.
+    """
+    graph: dict[str, list[str]] = {}
+    current = ""
+    for n, line in enumerate(dockerfile_text.splitlines()):
+        if m := re.match(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", line, re.I):
+            current = m.group(2) or f"stage-{len(graph)}"
+            graph[current] = [m.group(1)] if m.group(1) in graph else []
+        elif current and (m := re.search(r"--from=(\S+)", line)) and m.group(1) in graph:
+            if m.group(1) not in graph[current]:
+                graph[current].append(m.group(1))
+    return graph
 
 
 @dataclass

@@ -199,7 +199,14 @@ class ComposeStack:
                 raise PortInUse(port, hint="Stop what uses it, or pass env={'APP_PORT': '<free port>'}.")
         proc = self.run("up", "-d", check=False, timeout=timeout + 60)
         if proc.returncode != 0:
+            sick = [(ctr.labels.get("com.docker.compose.service", ctr.name), ctr) for ctr in self.containers(client)
+                    if (ctr.attrs["State"].get("Health") or {}).get("Status") == "unhealthy"]
+            tail = sick[0][1].logs(tail=10).decode(errors="replace") if sick else ""
             self.down()
+            if sick or "unhealthy" in proc.stderr:
+                name = sick[0][0] if sick else "?"
+                raise HealthTimeout(f"Service {name!r} never became healthy, so `compose up` stopped.", name,
+                                    log_tail=tail, hint="Read its log and its healthcheck; the stack was torn down.")
             if "port is already allocated" in proc.stderr or "address already in use" in proc.stderr:
                 port = re.search(r":(\d+)[^\d]*(?:failed|port is already)", proc.stderr)
                 raise PortInUse(int(port.group(1)) if port else 0)
