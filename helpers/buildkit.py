@@ -216,6 +216,7 @@ def cache_roundtrip(context: str | Path, dockerfile: str | Path, build_args: dic
     c = get_client(client)
     reg = registry or local_registry()
     run_id = uuid.uuid4().hex[:10]
+    digest = ""
     ref = f"{reg.address}/course-cache-demo:{run_id}"
     text = tagged_dockerfile(Path(dockerfile).read_text(), run_id)
     with tempfile.TemporaryDirectory(prefix="course-cache-") as tmp:
@@ -231,7 +232,9 @@ def cache_roundtrip(context: str | Path, dockerfile: str | Path, build_args: dic
                                inline_cache=True, client=c)
             t0 = time.monotonic()
             out = c.images.push(ref, auth_config=reg.auth_config(), stream=True, decode=True)
-            errors = [x["error"] for x in out if "error" in x]
+            msgs = list(out)
+            errors = [x["error"] for x in msgs if "error" in x]
+            digest = next((x["aux"]["Digest"] for x in msgs if "Digest" in (x.get("aux") or {})), "")
             if errors:
                 raise RegistryError(f"push of {ref} failed: {errors[0]}", "Check the registry with `python -m helpers env status`.")
             push_seconds = time.monotonic() - t0
@@ -245,6 +248,10 @@ def cache_roundtrip(context: str | Path, dockerfile: str | Path, build_args: dic
             except Exception:  # noqa: BLE001 - already gone
                 pass
             prune_run_cache(run_id, c)
+            if digest:
+                from .tags import delete_manifest
+
+                delete_manifest(ref.rsplit(":", 1)[0], digest, reg)
     if not imported.steps or not any(s.cached for s in imported.steps):
         raise CourseError("The rebuild did not use the imported cache.", "Check that the registry keeps the pushed image.")
     return CacheRoundTrip(cold, imported, ref, pruned, push_seconds)

@@ -12,7 +12,7 @@ from typing import Any
 from .engine import get_client
 from .errors import RegistryError
 
-__all__ = ["push_tag", "TagState", "tag_table"]
+__all__ = ["push_tag", "delete_manifest", "TagState", "tag_table"]
 
 
 def push_tag(image: str, repo: str, tag: str, registry: Any = None, client: Any = None) -> str:
@@ -47,6 +47,24 @@ def push_tag(image: str, repo: str, tag: str, registry: Any = None, client: Any 
     return digest
 
 
+def delete_manifest(repo: str, digest: str, registry: Any = None) -> bool:
+    """Delete one manifest (by digest) from the local registry; True when it was deleted.
+
+    Every tag that points at it goes with it. The blobs stay until the registry's garbage collection.
+    """
+    import requests
+
+    from .registry import local_registry
+
+    reg = registry or local_registry()
+    name = repo.split("/", 1)[1] if repo.startswith(reg.address + "/") else repo
+    try:
+        r = requests.delete(f"{reg.url}/v2/{name}/manifests/{digest}", auth=(reg.username, reg.password), timeout=10)
+    except requests.RequestException:
+        return False
+    return r.status_code == 202
+
+
 @dataclass
 class TagState:
     """Where one reference pointed before and after a release."""
@@ -58,7 +76,7 @@ class TagState:
 
     @property
     def moved(self) -> bool:
-        return self.before != self.after
+        return bool(self.before) and self.before != self.after
 
 
 def tag_table(states: list[TagState]) -> Any:
