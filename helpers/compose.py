@@ -289,7 +289,7 @@ def _last_error(stderr: str) -> str:
 
 
 def prepare_sample_images(client: Any = None) -> dict[str, str]:
-    """Build the app image and the PostgreSQL image the sample compose file runs.
+    """Build the app image; use the official PostgreSQL image, or build one from Debian packages.
 
     Returns:
         The variables to pass to :class:`ComposeStack` (APP_IMAGE, DB_IMAGE).
@@ -305,8 +305,27 @@ def prepare_sample_images(client: Any = None) -> dict[str, str]:
     app, db = "course-kit/sample-app:compose", "course-kit/postgres:15-bookworm"
     build(course_root() / "sample_python_app", dockerfile=data / "sample-app" / "Dockerfile", tags=[app],
           build_args={"BUILD_IMAGE": base_image("full", c)}, labels=shared, client=c)
+    official = _official_postgres(c)
+    if official:
+        return {"APP_IMAGE": app, "DB_IMAGE": official}
     build(data / "postgres", tags=[db], build_args={"BASE_IMAGE": base_image("debian", c)}, labels=shared, client=c)
     return {"APP_IMAGE": app, "DB_IMAGE": db}
+
+
+def _official_postgres(client: Any, ref: str = "postgres:15") -> str:
+    """The official image when the engine has it or a registry serves it, else ""."""
+    from docker.errors import APIError, ImageNotFound
+
+    try:
+        client.images.get(ref)
+        return ref
+    except ImageNotFound:
+        pass
+    try:
+        client.images.pull(ref)
+        return ref
+    except APIError:
+        return ""
 
 
 def smoke_test(base_url: str, item_name: str = "compose-check") -> list[tuple[str, bool, str]]:

@@ -34,12 +34,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             from ..compose import smoke_test
 
-            for name, ok, detail in smoke_test(f"http://127.0.0.1:{args.port}"):
-                print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+            results = smoke_test(f"http://127.0.0.1:{args.port}")
             print(stack.logs(tail=5))
+            for name, ok, detail in results:
+                print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
         finally:
             stack.down()
-        return 0
+        return 0 if all(ok for _, ok, _ in results) else 1
     if args.action == "ps":
         print(stack.ps().to_string(index=False))
     elif args.action == "logs":
