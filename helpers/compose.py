@@ -201,7 +201,7 @@ class ComposeStack:
         if proc.returncode != 0:
             sick = [(ctr.labels.get("com.docker.compose.service", ctr.name), ctr) for ctr in self.containers(client)
                     if (ctr.attrs["State"].get("Health") or {}).get("Status") == "unhealthy"]
-            tail = sick[0][1].logs(tail=10).decode(errors="replace") if sick else ""
+            tail = _health_tail(sick[0][1]) if sick else ""
             self.down()
             if sick or "unhealthy" in proc.stderr:
                 name = sick[0][0] if sick else "?"
@@ -233,7 +233,7 @@ class ComposeStack:
                 if s["Status"] == "exited" or state[service] == "unhealthy":
                     raise HealthTimeout(f"Service {service!r} is {state[service]}.", ctr.name,
                                         s.get("ExitCode") if s["Status"] == "exited" else None,
-                                        ctr.logs(tail=15).decode(errors="replace"),
+                                        _health_tail(ctr),
                                         hint="Read its log and its healthcheck; the stack was torn down.")
             if state and all(v in ("healthy", "running") for v in state.values()):
                 return state
@@ -274,6 +274,15 @@ class ComposeStack:
 
     def __exit__(self, *exc: Any) -> None:
         self.down()
+
+
+def _health_tail(container: Any) -> str:
+    """The container's last log lines and its last health-check result."""
+    log = container.logs(tail=8).decode(errors="replace").rstrip()
+    probes = (container.attrs["State"].get("Health") or {}).get("Log") or []
+    last = probes[-1] if probes else {}
+    check = f"last health check: exit code {last.get('ExitCode')}, output {last.get('Output', '').strip()[:200]!r}"
+    return (log + "\n" if log else "") + check
 
 
 def _merge(base: Any, over: Any) -> Any:
