@@ -143,3 +143,30 @@ def test_not_a_workflow(tmp_path: Path):
     f.write_text("name: x\n")
     with pytest.raises(ConfigFileError, match="jobs"):
         check_workflow(f)
+
+
+def test_compose_based_workflow_passes_integration_check():
+    """Does `docker compose up -d` followed by a tests step count as testing against the running stack?"""
+    text = GOOD.replace("          docker network create ci\n          docker run -d --name app --network ci app:ci",
+                        "          docker compose up -d --wait").replace(
+        "docker run --rm --network ci tests:ci --app-url http://app:8000", "docker compose run --rm tests")
+    report = check_workflow(text)
+    assert report.check("integration tests").passed, report.text()
+
+
+def test_build_push_action_needs_a_main_condition():
+    """Is docker/build-push-action with push: true on every event rejected, and accepted when gated on main?"""
+    text = GOOD.replace("""      - name: Push
+        if: github.ref == 'refs/heads/main'
+        run: |
+          docker tag app:ci ghcr.io/me/app:${{ github.sha }}
+          docker push ghcr.io/me/app:${{ github.sha }}
+""", """      - name: Push
+        uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: ghcr.io/me/app:${{ github.sha }}
+""")
+    assert "push only on main" in failing(text)
+    gated = text.replace("push: true", "push: ${{ github.ref == 'refs/heads/main' }}")
+    assert "push only on main" not in failing(gated)
