@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -44,20 +43,16 @@ _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
 
 
 def compose_cli() -> list[str]:
-    """The Compose command to run: ``docker compose`` or ``docker-compose``.
+    """The Compose command to run: ``docker compose`` or ``docker-compose`` (see :mod:`helpers.tools`).
 
     Raises:
         ToolMissing: Neither exists.
     """
-    for docker in (shutil.which("docker"), "/usr/bin/docker"):
-        if docker and Path(docker).exists():
-            try:
-                if subprocess.run([docker, "compose", "version"], capture_output=True, timeout=20).returncode == 0:
-                    return [docker, "compose"]
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-    if shutil.which("docker-compose"):
-        return [shutil.which("docker-compose")]  # type: ignore[list-item]
+    from .tools import compose_command
+
+    cmd = compose_command()
+    if cmd:
+        return list(cmd)
     raise ToolMissing("docker compose", hint="Install the compose plugin, or `apt-get install docker-compose` "
                                              "(Debian), or run `make lab`.")
 
