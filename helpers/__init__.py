@@ -9,24 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import (  # noqa: F401  (errors are cheap and always wanted)
-    BuildError,
-    ContainerError,
-    CourseError,
-    DockerfileError,
-    EngineUnavailable,
-    HealthTimeout,
-    ImageNotFound,
-    NotAnImageArchive,
-    PortInUse,
-    RegistryAuthError,
-    RegistryError,
-    SetupError,
-    ToolMissing,
-    AdvisoryError,
-    ScanToolError,
-    SignatureError,
-)
+from . import errors as _errors
+from .errors import *  # noqa: F401,F403  (errors are cheap and always wanted)
 
 #: public name -> module that defines it ("module:attribute" where the public name is an alias)
 _EXPORTS: dict[str, str] = {
@@ -62,6 +46,15 @@ _EXPORTS: dict[str, str] = {
     "cosign_verify": "sign",
     "TokenIndex": "secrets", "make_private_wheel": "secrets", "find_secret_in_image": "secrets",
     "bridge_gateway": "secrets",
+    # CI pipeline (Lab 5), Compose, Kubernetes, BuildKit
+    "check_workflow": "workflow", "load_workflow": "workflow", "WorkflowReport": "workflow",
+    "run_pipeline": "pipeline", "build_from_workflow": "pipeline", "PipelineReport": "pipeline",
+    "wait_healthy": "pipeline",
+    "ComposeStack": "compose", "load_compose": "compose", "compose_cli": "compose",
+    "prepare_sample_images": "compose", "smoke_test": "compose", "SAMPLE_COMPOSE": "compose",
+    "compose_to_k8s": "k8s", "validate_manifest": "k8s", "manifests_yaml": "k8s",
+    "timed_build": "buildkit", "cache_roundtrip": "buildkit", "prune_run_cache": "buildkit",
+    "plot_build_timeline": "plots_ci", "plot_cache_roundtrip": "plots_ci", "plot_pipeline": "plots_ci",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
@@ -92,11 +85,7 @@ _EXPORTS: dict[str, str] = {
     "cost_explorer": "widgets_vm",
 }
 
-__all__ = sorted(
-    [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
-     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing",
-     "AdvisoryError", "ScanToolError", "SignatureError"]
-)
+__all__ = sorted([*_EXPORTS, *_errors.__all__])
 
 
 def __getattr__(name: str) -> Any:

@@ -163,6 +163,9 @@ def build(
     on_line: LineCallback | None = None,
     timeout: int = 1800,
     client: Any = None,
+    cache_from: Iterable[str] = (),
+    inline_cache: bool = False,
+    docker_config: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
     """Build an image from a context directory.
 
@@ -181,6 +184,10 @@ def build(
         on_line: Called with every log line (progress in a notebook).
         timeout: Seconds before the build is stopped.
         client: docker-py client (legacy path only).
+        cache_from: Images (in a registry) whose inline cache the build may reuse.
+        inline_cache: Embed cache metadata in the image (``BUILDKIT_INLINE_CACHE=1``), so a
+            pushed image can serve as ``cache_from`` on another machine.
+        docker_config: A ``DOCKER_CONFIG`` directory (registry credentials for ``cache_from``).
 
     Returns:
         A :class:`BuildResult`.
@@ -195,6 +202,8 @@ def build(
     if not context.is_dir():
         raise BuildError(f"Build context {context} is not a directory.", hint="Pass the folder that holds your app.")
     args = dict(build_args or {})
+    if inline_cache:
+        args["BUILDKIT_INLINE_CACHE"] = "1"
     if "BASE_IMAGE" not in args:
         from .baseimages import base_image
 
@@ -209,21 +218,25 @@ def build(
             raise DockerfileError(f"No Dockerfile at {dockerfile}.", hint="Write one, or pass dockerfile_text=.")
         builder = find_builder()
         if builder.kind == "legacy":
-            if secrets or "--mount" in dockerfile.read_text():
+            if secrets or "--mount" in dockerfile.read_text() or inline_cache or list(cache_from):
                 raise BuildError(
-                    "This Dockerfile uses RUN --mount, which needs BuildKit, and this machine has only the legacy builder.",
+                    "This build uses RUN --mount or cache import/export, which need BuildKit, and this machine has only "
+                    "the legacy builder.",
                     hint="Install docker buildx (or Debian's docker.io client) and run again.",
                 )
             from ._legacy_build import legacy_build
 
             return legacy_build(context, dockerfile, list(tags), args, target, all_labels, no_cache, on_line, timeout, client)
+        extra = [f"--cache-from={ref}" for ref in cache_from]
+        env = {"DOCKER_CONFIG": str(docker_config)} if docker_config else {}
         return _cli_build(builder, context, dockerfile, list(tags), args, target, all_labels, no_cache, secrets or {},
-                          on_line, timeout, Path(tmp))
+                          on_line, timeout, Path(tmp), extra, env)
 
 
 def _cli_build(builder: Builder, context: Path, dockerfile: Path, tags: list[str], args: dict[str, str],
                target: str | None, labels: Mapping[str, str], no_cache: bool, secrets: Mapping[str, str],
-               on_line: LineCallback | None, timeout: int, tmp: Path) -> BuildResult:
+               on_line: LineCallback | None, timeout: int, tmp: Path, extra: list[str] | None = None,
+               extra_env: Mapping[str, str] | None = None) -> BuildResult:
     iidfile = tmp / "iid"
     cmd = [builder.cli] + (["buildx", "build", "--load"] if builder.kind == "buildx" else ["build"])
     cmd += ["--progress=plain", "--iidfile", str(iidfile), "-f", str(dockerfile)]
@@ -239,8 +252,9 @@ def _cli_build(builder: Builder, context: Path, dockerfile: Path, tags: list[str
         cmd += ["--target", target]
     if no_cache:
         cmd.append("--no-cache")
+    cmd += extra or []
     cmd.append(str(context))
-    env = dict(os.environ, DOCKER_BUILDKIT="1")
+    env = dict(os.environ, DOCKER_BUILDKIT="1", **(extra_env or {}))
     start = time.monotonic()
     lines: list[str] = []
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,

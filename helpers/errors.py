@@ -24,6 +24,7 @@ __all__ = [
     "AdvisoryError",
     "ScanToolError",
     "SignatureError",
+    "ConfigFileError",
 ]
 
 
@@ -174,6 +175,21 @@ class RegistryAuthError(RegistryError):
             f"The registry {registry} refused the user name or password.",
             hint or "Use the credentials from `python -m helpers env status --show-credentials`.",
         )
+
+
+class ConfigFileError(CourseError):
+    """A configuration file (workflow, compose file, manifest) is invalid or unsupported.
+
+    Attributes:
+        path: The file (or what it is, when it has no path).
+        line: 1-based line number of the problem, 0 when unknown.
+    """
+
+    def __init__(self, path: str, message: str, line: int = 0, hint: str = "") -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}, line {line}" if line else path
+        super().__init__(f"{where}: {message}.".replace("..", "."), hint or "Fix the file and run again.")
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

@@ -1,0 +1,19 @@
+"""`python -m helpers workflow FILE`: check a GitHub Actions workflow for a container pipeline."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("workflow", help="check a GitHub Actions workflow (triggers, build, tests, push on main, secrets)", description=__doc__)
+    p.add_argument("file", help="the workflow file, e.g. .github/workflows/sample-app.yml")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..workflow import check_workflow
+
+    report = check_workflow(args.file)
+    print(report.text())
+    return 0 if report.passed else 1
