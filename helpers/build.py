@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .engine import get_client, kit_labels
 from .errors import BuildError, DockerfileError
 
-__all__ = ["Builder", "find_builder", "build", "BuildResult", "BuildStep"]
+__all__ = ["Builder", "find_builder", "build", "BuildResult", "BuildStep", "official_arg_defaults"]
 
 LineCallback = Callable[[str], None]
 
@@ -109,10 +109,16 @@ class BuildResult:
     builder: str
     steps: list[BuildStep] = field(default_factory=list)
     log: str = ""
+    build_args: dict[str, str] = field(default_factory=dict)
 
     @property
     def cache_hits(self) -> int:
         return sum(s.cached for s in self.steps)
+
+    def step(self, contains: str) -> BuildStep | None:
+        """The last step whose instruction contains ``contains`` (case-insensitive), or None."""
+        found = [s for s in self.steps if contains.lower() in s.instruction.lower()]
+        return found[-1] if found else None
 
     def steps_frame(self) -> Any:
         """The steps as a pandas DataFrame (number, instruction, cached, seconds)."""
@@ -163,6 +169,7 @@ def build(
     on_line: LineCallback | None = None,
     timeout: int = 1800,
     client: Any = None,
+    dockerignore_text: str | None = None,
 ) -> BuildResult:
     """Build an image from a context directory.
 
@@ -181,6 +188,13 @@ def build(
         on_line: Called with every log line (progress in a notebook).
         timeout: Seconds before the build is stopped.
         client: docker-py client (legacy path only).
+        dockerignore_text: ``.dockerignore`` contents; the context is then copied to a temporary
+            folder with this file at its root (the original folder is never written to).
+
+    An ``ARG`` whose default names an official Python image (``ARG BASE_IMAGE=python:3.12``,
+    ``ARG BUILDER=python:3.12-slim``) is filled with :func:`helpers.baseimages.base_image` of the
+    same kind (the official image when the engine has it, else the local stand-in); the
+    values used are in ``BuildResult.build_args``.
 
     Returns:
         A :class:`BuildResult`.
@@ -195,10 +209,6 @@ def build(
     if not context.is_dir():
         raise BuildError(f"Build context {context} is not a directory.", hint="Pass the folder that holds your app.")
     args = dict(build_args or {})
-    if "BASE_IMAGE" not in args:
-        from .baseimages import base_image
-
-        args["BASE_IMAGE"] = base_image()
     all_labels = {**(kit_labels() if kit_label else {}), **(labels or {})}
     with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
         if dockerfile_text is not None:
@@ -207,6 +217,12 @@ def build(
         dockerfile = Path(dockerfile) if dockerfile else context / "Dockerfile"
         if not dockerfile.is_file():
             raise DockerfileError(f"No Dockerfile at {dockerfile}.", hint="Write one, or pass dockerfile_text=.")
+        args = _fill_base_args(args, dockerfile.read_text(errors="replace"), client)
+        if dockerignore_text is not None:
+            copy = Path(tmp) / "context"
+            shutil.copytree(context, copy, symlinks=True)
+            (copy / ".dockerignore").write_text(dockerignore_text)
+            context = copy
         builder = find_builder()
         if builder.kind == "legacy":
             if secrets or "--mount" in dockerfile.read_text():
@@ -265,7 +281,34 @@ def _cli_build(builder: Builder, context: Path, dockerfile: Path, tags: list[str
             raise DockerfileError(m.group(2).strip(), line=int(m.group(1)))
         raise BuildError("The image build failed.", step=failed, log_tail="\n".join(_error_tail(lines)))
     image_id = iidfile.read_text().strip() if iidfile.exists() else ""
-    return BuildResult(image_id, tags, seconds, builder.kind, steps, log)
+    return BuildResult(image_id, tags, seconds, builder.kind, steps, log, dict(args))
+
+
+_ARG_DEFAULT = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=[\"']?([^\s\"']+)", re.I | re.M)
+
+
+def official_arg_defaults(dockerfile_text: str) -> dict[str, str]:
+    """ARGs whose default names an official Python image: name -> base kind ("slim" or "full")."""
+    from .baseimages import OFFICIAL
+
+    kinds = {ref: kind for kind, ref in OFFICIAL.items()}
+    out: dict[str, str] = {}
+    for name, default in _ARG_DEFAULT.findall(dockerfile_text):
+        ref = default.replace("-bookworm", "")
+        if ref in kinds:
+            out[name] = kinds[ref]
+    return out
+
+
+def _fill_base_args(args: dict[str, str], text: str, client: Any) -> dict[str, str]:
+    from .baseimages import base_image
+
+    wanted = official_arg_defaults(text)
+    wanted.setdefault("BASE_IMAGE", "slim")
+    for name, kind in wanted.items():
+        if name not in args:
+            args[name] = base_image(kind, client)
+    return args
 
 
 def _error_tail(lines: list[str], n: int = 15) -> list[str]:
