@@ -312,6 +312,22 @@ def _fill_base_args(args: dict[str, str], text: str, client: Any) -> dict[str, s
 
 
 def _error_tail(lines: list[str], n: int = 15) -> list[str]:
-    """The last lines of a failed build, without BuildKit's bookkeeping lines."""
-    keep = [ln for ln in lines if not re.match(r"^#\d+ (?:sha256:|\[internal\]|transferring|DONE|CACHED|resolve)", ln)]
+    """The last lines of a failed build: the failing step's own output when it can be found."""
+    failing = [m.group(1) for ln in lines if (m := _ERROR.match(ln))]
+    if failing:
+        own = [re.sub(r"^#\d+ (?:\d+\.\d+ )?", "", ln) for ln in lines
+               if ln.startswith(f"#{failing[-1]} ") and not _STEP.match(ln) and ln.strip()]
+        if own:
+            return _around_first_error(own, n)
+    keep = [ln for ln in lines if ln.strip()
+            and not re.match(r"^#\d+ (?:sha256:|\[internal\]|transferring|DONE|CACHED|resolve)", ln)]
     return keep[-n:]
+
+
+def _around_first_error(lines: list[str], n: int) -> list[str]:
+    """Up to ``n`` lines: from just before the first line that names an error, plus the last line."""
+    first = next((i for i, ln in enumerate(lines) if re.search(r"\berror\b", ln, re.I)), len(lines) - 1)
+    start = max(0, first - 2)
+    if len(lines) - start <= n:
+        return lines[start:]
+    return lines[start:start + n - 2] + ["..."] + lines[-1:]

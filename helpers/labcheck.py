@@ -25,7 +25,17 @@ from .run import run_container
 from .sampleapp import app_dir, copy_app, touch_source
 
 __all__ = ["ImageReport", "check_dockerfile", "instructions", "grading_engine", "rebuild_after_source_change",
-           "context_leaks", "remove_report_images"]
+           "context_leaks", "remove_report_images", "grading", "lab1_report", "lab2_report", "run_in_image",
+           "reference_size", "dependency_steps_cached", "LAB1_TAG", "LAB2_TAG", "LAB_TIMEOUT", "SIZE_MARGIN"]
+
+#: Tags of the images the graders build (students' own builds use other tags).
+LAB1_TAG = "lab1-sample-api:graded"
+LAB2_TAG = "lab2-sample-api:graded"
+REFERENCE_TAG = "lab1-sample-api:reference"
+#: Seconds the app may take to answer ``GET /health`` (and to turn healthy) when graded.
+LAB_TIMEOUT = 60
+#: Lab 2: the improved image must be at most this fraction of the Lab 1 reference image.
+SIZE_MARGIN = 0.5
 
 _CACHE: dict[str, ImageReport] = {}
 
@@ -47,6 +57,11 @@ class ImageReport:
     exec_results: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
+def grading() -> bool:
+    """True while nbgrader executes the notebook (autograde or validate): skip ungraded measurements."""
+    return os.environ.get("NBGRADER_EXECUTION") in {"autograde", "validate"}
+
+
 def grading_engine() -> bool:
     """True when an engine answers; while nbgrader autogrades, a missing engine is an error.
 
@@ -55,7 +70,7 @@ def grading_engine() -> bool:
     """
     if engine_available():
         return True
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde" or os.environ.get("COURSE_REQUIRE_ENGINE"):
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         raise EngineUnavailable("grading needs the engine")
     return False
 
@@ -114,7 +129,8 @@ def check_dockerfile(
         return rep
     start = time.monotonic()
     try:
-        with run_container(tag, ports=[8000], wait_healthy=wait_healthy, timeout=timeout, sandbox=True,
+        wait = wait_healthy and bool(rep.facts.healthcheck)  # no HEALTHCHECK: its own check fails, not the rest
+        with run_container(tag, ports=[8000], wait_healthy=wait, timeout=timeout, sandbox=True,
                            client=c) as app:
             rep.seconds_to_ready = time.monotonic() - start
             answer = app.get("/health")
@@ -193,3 +209,55 @@ def remove_report_images(*tags: str, client: Any = None) -> None:
             pass
     for k in [k for k, v in _CACHE.items() if v.tag in tags]:
         del _CACHE[k]
+
+
+def lab1_report(dockerfile_text: str, on_line: Callable[[str], None] | None = None) -> ImageReport:
+    """Lab 1: build the student's Dockerfile (full base) and call ``/health`` (cached)."""
+    return check_dockerfile(dockerfile_text, LAB1_TAG, timeout=LAB_TIMEOUT, on_line=on_line)
+
+
+def lab2_report(dockerfile_text: str, dockerignore_text: str,
+                on_line: Callable[[str], None] | None = None) -> ImageReport:
+    """Lab 2: build with the student's ``.dockerignore``, wait for health, look inside (cached).
+
+    ``exec_results`` holds "uid" (``id -u``), "gcc" (``command -v gcc``) and "psycopg2"
+    (``python -c "import psycopg2"``: libpq5 present at run time).
+    """
+    execs = {"uid": ["id", "-u"], "gcc": ["sh", "-c", "command -v gcc || command -v cc"],
+             "psycopg2": ["python", "-c", "import psycopg2; print(psycopg2.__libpq_version__)"]}
+    return check_dockerfile(dockerfile_text, LAB2_TAG, dockerignore_text=dockerignore_text, execs=execs,
+                            wait_healthy=True, timeout=LAB_TIMEOUT, on_line=on_line)
+
+
+def run_in_image(tag: str, argv: list[str], timeout: float = LAB_TIMEOUT, client: Any = None) -> tuple[int, str]:
+    """Start ``tag`` under limits, wait for ``/health``, run ``argv`` inside: (exit code, output tail).
+
+    Raises:
+        CourseError: The container did not start or answer (the message carries its log).
+    """
+    with run_container(tag, ports=[8000], timeout=timeout, sandbox=True, client=client) as app:
+        r = app.exec(argv)
+    return r.exit_code, r.output[-3000:]
+
+
+def reference_size(client: Any = None) -> int:
+    """Size in bytes of the Lab 1 reference image (built from the reference Dockerfile, cached)."""
+    from .sampleapp import reference_dockerfile
+
+    rep = check_dockerfile(reference_dockerfile("naive"), REFERENCE_TAG, client=client)
+    if not rep.built or rep.facts is None:
+        raise CourseError(f"The Lab 1 reference image did not build: {rep.error}", "Run `make test` to check the kit.")
+    return rep.facts.size
+
+
+def dependency_steps_cached(dockerfile_text: str, dockerignore_text: str | None = None,
+                            client: Any = None) -> dict[str, bool]:
+    """After a one-line source change, which dependency steps (pip / requirements) came from cache.
+
+    Returns:
+        instruction -> cached, for every step that mentions ``pip`` or ``requirements``
+        (empty when there is none).
+    """
+    _, second = rebuild_after_source_change(dockerfile_text, LAB2_TAG + "-rebuild", dockerignore_text, client)
+    return {s.instruction: s.cached for s in second.steps
+            if re.search(r"\bpip\b|requirements", s.instruction) and not s.instruction.startswith("FROM")}

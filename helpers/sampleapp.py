@@ -9,6 +9,8 @@ measurement) build with :func:`build_sample_image`.
 from __future__ import annotations
 
 import shutil
+import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,7 +19,7 @@ from .errors import SetupError
 from .paths import course_root
 
 __all__ = ["VARIANTS", "SAMPLE_REPO", "app_dir", "reference_dockerfile", "reference_dockerignore",
-           "build_sample_image", "copy_app", "touch_source", "touch_requirements"]
+           "build_sample_image", "copy_app", "touch_source", "touch_requirements", "measure_builds"]
 
 DATA = Path(__file__).parent / "data" / "sample_app"
 #: Reference variants: "naive" (Lab 1: full base, one stage) and "optimized" (Lab 2).
@@ -99,3 +101,51 @@ def touch_requirements(app: str | Path, line: str = "# dependency change") -> Pa
     with path.open("a") as f:
         f.write(f"{line}\n")
     return path
+
+
+def measure_builds(
+    variants: dict[str, tuple[str, str | None]],
+    cold: bool = True,
+    client: Any = None,
+    on_line: Callable[[str], None] | None = None,
+) -> Any:
+    """Build each variant three times, side by side in one run, and measure.
+
+    For each variant (label -> (Dockerfile text, .dockerignore text or None)), on its own copy
+    of the app: a cold build (``no_cache``; with ``cold=False`` a normal first build), a rebuild
+    after a one-line source change, a rebuild after a dependency change.
+
+    Returns:
+        A pandas DataFrame indexed by label: size_mb, layers, cold_s, source_change_s,
+        dependency_change_s, source_change_vs_cold (ratio), deps_cached_on_source_change.
+    """
+    import pandas as pd
+
+    from .images import inspect_image
+
+    rows = []
+    for i, (label, (dockerfile, ignore)) in enumerate(variants.items()):
+        tag = f"{SAMPLE_REPO}:measure-{i}"
+        with tempfile.TemporaryDirectory(prefix="course-measure-") as tmp:
+            app = copy_app(Path(tmp) / "app")
+
+            def once(no_cache: bool = False) -> BuildResult:
+                return build(app, dockerfile_text=dockerfile, dockerignore_text=ignore, tags=[tag],
+                             no_cache=no_cache, on_line=on_line, client=client)
+
+            first = once(no_cache=cold)
+            touch_source(app, f"source change {time.time()}")
+            src = once()
+            touch_requirements(app, f"# dependency change {time.time()}")
+            dep = once()
+        facts = inspect_image(tag, client)
+        deps = [s for s in src.steps if ("pip" in s.instruction or "requirements" in s.instruction)
+                and not s.instruction.startswith("FROM")]
+        rows.append({
+            "image": label, "size_mb": facts.size_mb, "layers": facts.fs_layers,
+            "cold_s": round(first.seconds, 1), "source_change_s": round(src.seconds, 1),
+            "dependency_change_s": round(dep.seconds, 1),
+            "source_change_vs_cold": round(src.seconds / first.seconds, 3) if first.seconds else float("nan"),
+            "deps_cached_on_source_change": bool(deps) and all(s.cached for s in deps),
+        })
+    return pd.DataFrame(rows).set_index("image")
