@@ -326,7 +326,11 @@ def _error_tail(lines: list[str], n: int = 15) -> list[str]:
 
 def _around_first_error(lines: list[str], n: int) -> list[str]:
     """Up to ``n`` lines: from just before the first line that names an error, plus the last line."""
-    first = next((i for i, ln in enumerate(lines) if re.search(r"\berror\b", ln, re.I)), len(lines) - 1)
+    summary = re.compile(r"^ERROR: (?:executor failed|failed to solve|process .* did not complete)")
+    specific = re.compile(r"^\s*(?:Error|ERROR|E|fatal|FATAL):\s")
+    candidates = [i for i, ln in enumerate(lines) if specific.match(ln) and not summary.match(ln)]
+    candidates += [i for i, ln in enumerate(lines) if re.search(r"\berror\b", ln, re.I) and not summary.match(ln)]
+    first = candidates[0] if candidates else len(lines) - 1
     start = max(0, first - 2)
     if len(lines) - start <= n:
         return lines[start:]
