@@ -26,7 +26,7 @@ from .sampleapp import app_dir, copy_app, touch_source
 
 __all__ = ["ImageReport", "check_dockerfile", "instructions", "grading_engine", "rebuild_after_source_change",
            "context_leaks", "remove_report_images", "grading", "lab1_report", "lab2_report", "run_in_image",
-           "reference_size", "dependency_steps_cached", "LAB1_TAG", "LAB2_TAG", "LAB_TIMEOUT", "SIZE_MARGIN"]
+           "reference_size", "dependency_steps_cached", "static_checks", "LAB1_TAG", "LAB2_TAG", "LAB_TIMEOUT", "SIZE_MARGIN"]
 
 #: Tags of the images the graders build (students' own builds use other tags).
 LAB1_TAG = "lab1-sample-api:graded"
@@ -261,3 +261,35 @@ def dependency_steps_cached(dockerfile_text: str, dockerignore_text: str | None 
     _, second = rebuild_after_source_change(dockerfile_text, LAB2_TAG + "-rebuild", dockerignore_text, client)
     return {s.instruction: s.cached for s in second.steps
             if re.search(r"\bpip\b|requirements", s.instruction) and not s.instruction.startswith("FROM")}
+
+
+def static_checks(dockerfile_text: str) -> Any:
+    """The lab checklist read from the Dockerfile text alone (no engine): a DataFrame check -> ok.
+
+    A quick review while writing; the graded checks build and run the image instead.
+    """
+    import pandas as pd
+
+    ins = instructions(dockerfile_text)
+    final = ins[max((i for i, (k, _) in enumerate(ins) if k == "FROM"), default=0):]
+    keys = [k for k, _ in final]
+    runs = [(i, a) for i, (k, a) in enumerate(final) if k == "RUN"]
+    copies = [(i, a) for i, (k, a) in enumerate(ins) if k == "COPY" and "--from" not in a]
+    pip = [i for i, (k, a) in enumerate(ins) if k == "RUN" and re.search(r"\bpip3?\b.*\binstall\b", a)]
+    src = [i for i, a in copies if re.match(r"(\S+\s+)*(\.|app/?)\s+\S+$", a)]
+    users = [a for k, a in final if k == "USER"]
+    last_cmd = next((a for k, a in reversed(final) if k in ("CMD", "ENTRYPOINT")), "")
+    checks = {
+        "multi-stage build (2+ FROM)": sum(k == "FROM" for k, _ in ins) >= 2,
+        "final stage has a non-root USER": bool(users) and users[-1].split(":")[0] not in ("root", "0"),
+        "HEALTHCHECK": "HEALTHCHECK" in keys,
+        "EXPOSE 8000": any(k == "EXPOSE" and "8000" in a for k, a in final),
+        "CMD/ENTRYPOINT in exec form": last_cmd.startswith("["),
+        "WORKDIR set": any(k == "WORKDIR" for k, _ in ins),
+        "dependencies installed before the source is copied": bool(pip) and (not src or max(pip) < min(src)),
+        "no pip cache in the image (--no-cache-dir or a cache mount)": bool(pip) and all(
+            "--no-cache-dir" in ins[i][1] or "type=cache" in ins[i][1] for i in pip),
+        "apt lists removed after apt-get install": all(
+            "rm -rf /var/lib/apt/lists" in a for _, a in runs if "apt-get install" in a),
+    }
+    return pd.DataFrame({"check": list(checks), "ok": list(checks.values())}).set_index("check")

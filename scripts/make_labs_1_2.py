@@ -141,6 +141,13 @@ Never put a secret in `ENV`: it is stored in the image for everyone who pulls it
 pd.DataFrame(labcheck.instructions(lab1_dockerfile()), columns=["instruction", "arguments"])
 '''),
         md("""
+The checklist of a production image, read from the text alone (no engine needed). For Lab 1 the first five
+rows matter less: Lab 2 turns the remaining `False` into `True`.
+"""),
+        code('''
+labcheck.static_checks(lab1_dockerfile())
+'''),
+        md("""
 ## 3. Build it
 
 The kit runs `docker build` through BuildKit (`helpers.build`) and shows the current step. The same build in a
@@ -446,6 +453,10 @@ Return it from `lab2_dockerfile()`. Checklist:
 - `EXPOSE 8000`, a `HEALTHCHECK` (the slim image has no `curl`: use Python's `urllib`), `CMD` in exec form.
 """),
         solution("lab2_dockerfile", LAB2_DOCKERFILE),
+        md("Review it before you build (this reads the text only and works without an engine):"),
+        code('''
+labcheck.static_checks(lab2_dockerfile())
+'''),
         md("""
 ## 4. Exercise: `.dockerignore`
 

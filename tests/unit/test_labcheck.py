@@ -75,3 +75,22 @@ def test_build_progress_tracks_steps_without_widgets(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out == ["img: [builder 1/3] FROM x", "img: [runtime 2/3] RUN pip install -r r.txt"]
     assert p.cached == 1 and p.current.endswith("RUN pip install -r r.txt")
+
+
+def test_static_checks_tell_the_naive_and_the_optimized_reference_apart():
+    """Does the text-only checklist fail the naive reference where Lab 2 improves it, and pass the optimized one?"""
+    from helpers.labcheck import static_checks
+    from helpers.sampleapp import reference_dockerfile
+
+    naive = static_checks(reference_dockerfile("naive"))["ok"]
+    assert not naive["multi-stage build (2+ FROM)"] and not naive["final stage has a non-root USER"]
+    assert not naive["dependencies installed before the source is copied"] and naive["CMD/ENTRYPOINT in exec form"]
+    assert static_checks(reference_dockerfile("optimized"))["ok"].all()
+
+
+def test_static_checks_see_shell_form_and_root_user():
+    """Is a shell-form CMD and `USER root` in the final stage flagged?"""
+    from helpers.labcheck import static_checks
+
+    ok = static_checks("FROM a AS b\nUSER app\nFROM c\nUSER root\nCMD python -m app\n")["ok"]
+    assert not ok["final stage has a non-root USER"] and not ok["CMD/ENTRYPOINT in exec form"]
