@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .baseimages import fill_base_args, official_arg_defaults
 from .engine import get_client, kit_labels
 from .errors import BuildError, DockerfileError
 
@@ -217,7 +218,7 @@ def build(
         dockerfile = Path(dockerfile) if dockerfile else context / "Dockerfile"
         if not dockerfile.is_file():
             raise DockerfileError(f"No Dockerfile at {dockerfile}.", hint="Write one, or pass dockerfile_text=.")
-        args = _fill_base_args(args, dockerfile.read_text(errors="replace"), client)
+        args = fill_base_args(args, dockerfile.read_text(errors="replace"), client)
         if dockerignore_text is not None:
             copy = Path(tmp) / "context"
             shutil.copytree(context, copy, symlinks=True)
@@ -282,33 +283,6 @@ def _cli_build(builder: Builder, context: Path, dockerfile: Path, tags: list[str
         raise BuildError("The image build failed.", step=failed, log_tail="\n".join(_error_tail(lines)))
     image_id = iidfile.read_text().strip() if iidfile.exists() else ""
     return BuildResult(image_id, tags, seconds, builder.kind, steps, log, dict(args))
-
-
-_ARG_DEFAULT = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=[\"']?([^\s\"']+)", re.I | re.M)
-
-
-def official_arg_defaults(dockerfile_text: str) -> dict[str, str]:
-    """ARGs whose default names an official Python image: name -> base kind ("slim" or "full")."""
-    from .baseimages import OFFICIAL
-
-    kinds = {ref: kind for kind, ref in OFFICIAL.items()}
-    out: dict[str, str] = {}
-    for name, default in _ARG_DEFAULT.findall(dockerfile_text):
-        ref = default.replace("-bookworm", "")
-        if ref in kinds:
-            out[name] = kinds[ref]
-    return out
-
-
-def _fill_base_args(args: dict[str, str], text: str, client: Any) -> dict[str, str]:
-    from .baseimages import base_image
-
-    wanted = official_arg_defaults(text)
-    wanted.setdefault("BASE_IMAGE", "slim")
-    for name, kind in wanted.items():
-        if name not in args:
-            args[name] = base_image(kind, client)
-    return args
 
 
 def _error_tail(lines: list[str], n: int = 15) -> list[str]:

@@ -40,7 +40,7 @@ def plot_build_times(df: Any, ax: Any = None) -> Any:
 
     Args:
         df: DataFrame indexed by image, one column per situation (e.g. "cold",
-            "source change", "dependency change"), values in seconds.
+            "source change", "dependency change"), values in seconds (NaN: not measured, no bar).
     """
     import numpy as np
 
@@ -51,6 +51,8 @@ def plot_build_times(df: Any, ax: Any = None) -> Any:
     for i, col in enumerate(df.columns):
         bars = ax.bar(x + i * width - 0.4 + width / 2, df[col], width, label=str(col))
         for bar, v in zip(bars, df[col]):
+            if v != v:  # NaN: not measured
+                continue
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{v:.1f}", ha="center", va="bottom",
                     fontsize=8)
     ax.set_xticks(x, [str(i) for i in df.index])

@@ -62,3 +62,26 @@ def test_layers_frame_shortens_build_args_and_shell_prefix():
     df = layers_frame(facts_from_attrs(ATTRS, HISTORY))
     assert df["created_by"].iloc[1] == "RUN apt-get install libpq5"
     assert df["empty"].tolist() == [False, False, True]
+
+
+def test_plots_draw_measured_values_and_skip_missing_ones():
+    """Do the plots return their Axes, one bar per value, and skip a NaN (not measured) build time?"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from helpers.build import BuildResult, BuildStep
+    from helpers.plots import plot_build_steps, plot_build_times, plot_image_sizes, plot_layer_sizes
+
+    sizes = pd.DataFrame({"size_mb": [878.9, 289.3]}, index=["naive", "optimized"])
+    ax = plot_image_sizes(sizes)
+    assert [round(b.get_width(), 1) for b in ax.patches] == [878.9, 289.3]
+    times = pd.DataFrame({"cold_s": [30.0, 20.0], "dependency_change_s": [float("nan"), 8.0]}, index=["a", "b"])
+    ax = plot_build_times(times)
+    assert len(ax.patches) == 4 and len(ax.texts) == 3
+    assert plot_layer_sizes(facts_from_attrs(ATTRS, HISTORY)).get_title().startswith("Layers of sample-api")
+    r = BuildResult("i", [], 3.0, "x", [BuildStep(1, "FROM x", False, 0), BuildStep(2, "RUN a", True, 0.0),
+                                         BuildStep(3, "COPY b", False, 1.5)])
+    ax = plot_build_steps(r)
+    assert len(ax.patches) == 2 and "1 cached" in ax.get_title()
