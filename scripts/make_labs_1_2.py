@@ -516,6 +516,18 @@ if measured is not None:
     plt.show()
 '''),
         md("""
+`pip install` without `--no-cache-dir` leaves pip's cache in the layer: the wheels it compiled (psycopg2) and,
+when it downloads over HTTP, every download. How much is it in the Lab 1 reference image, on this machine?
+"""),
+        code('''
+if measured is not None:
+    naive = sampleapp.build_sample_image("naive")
+    with run_container(naive.tags[0], ports=[], command=["sleep", "60"], wait_http=None) as box:
+        cache_mb = box.exec(["du", "-sm", "/root/.cache/pip"]).output.split()[0]
+        site_mb = box.exec(["sh", "-c", "du -smc /usr/local/lib/python3*/*-packages | tail -1"]).output.split()[0]
+    print(f"Lab 1 reference: {cache_mb} MB of pip cache shipped next to {site_mb} MB of installed packages.")
+'''),
+        md("""
 Read the numbers: where does the size go (`plot_layer_sizes(inspect_image(IMAGE))`)? Why does a dependency
 change cost less with a cache mount than with `--no-cache-dir`? (The mount keeps pip's downloads and built
 wheels between builds; `--no-cache-dir` only keeps them out of the layer.)
