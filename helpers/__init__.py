@@ -1,23 +1,81 @@
-"""Docker for CI/CD practitioners: the course kit's helpers (import from here in notebooks)."""
+"""Docker for CI/CD practitioners: the course kit's library.
 
-from . import labcheck, sampleapp
-from .build import BuildResult, BuildStep, build
-from .engine import engine_available, get_client
-from .errors import (BuildError, ContainerError, CourseError, DockerfileError, EngineUnavailable, HealthTimeout,
-                     ImageNotFound, PortInUse)
-from .images import ImageFacts, compare_images, inspect_image, layers_frame, secret_like_env
-from .plots import plot_build_steps, plot_build_times, plot_image_sizes, plot_layer_sizes
-from .run import RunningContainer, run_container
-from .sampleapp import build_sample_image
-from .widgets import BuildProgress
+Notebooks import only from here. Names load lazily (PEP 562), so ``import helpers`` never
+touches the engine, the network, the disk, or heavy libraries; each module loads on first use.
+"""
 
-__all__ = [
-    # engine, build, errors
-    "engine_available", "get_client", "build", "BuildResult", "BuildStep",
-    "CourseError", "EngineUnavailable", "BuildError", "DockerfileError", "ImageNotFound",
-    "ContainerError", "HealthTimeout", "PortInUse",
-    # run, images, plots, widgets, sample app, lab checks (issue 3)
-    "run_container", "RunningContainer", "inspect_image", "ImageFacts", "compare_images", "layers_frame",
-    "secret_like_env", "plot_image_sizes", "plot_build_times", "plot_layer_sizes", "plot_build_steps",
-    "BuildProgress", "build_sample_image", "sampleapp", "labcheck",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import (  # noqa: F401  (errors are cheap and always wanted)
+    BuildError,
+    ContainerError,
+    CourseError,
+    DockerfileError,
+    EngineUnavailable,
+    HealthTimeout,
+    ImageNotFound,
+    NotAnImageArchive,
+    PortInUse,
+    RegistryAuthError,
+    RegistryError,
+    SetupError,
+    ToolMissing,
+)
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # engine
+    "get_client": "engine", "engine_available": "engine", "engine_info": "engine", "kit_labels": "engine",
+    "cleanup": "engine", "LABEL": "engine",
+    # environment
+    "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
+    # build
+    "build": "build", "find_builder": "build", "BuildResult": "build",
+    # lessons 01-07 (issue 4)
+    "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
+    "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
+    "build_steps_chart": "plots_lessons", "pipeline_map": "diagrams", "runtime_map": "diagrams", "measured_bars": "plots_lessons",
+    "status_timeline": "plots_lessons",
+    "inspect_isolation": "isolation", "namespace_table": "isolation", "measure_start_times": "isolation",
+    "KernelReport": "isolation",
+    "run_caching_demo": "caching", "DOCKERFILES": "caching", "CachingDemo": "caching", "image_layers": "caching",
+    "remove_images": "caching",
+    "trace_api": "tracing", "calls_frame": "tracing", "traced_container_run": "tracing", "push_pull_demo": "tracing",
+    "PushPullReport": "tracing", "ApiCall": "tracing",
+    "env_inside": "runtime", "bind_mount_demo": "runtime", "volume_demo": "runtime", "health_demo": "runtime",
+    "memory_limit_demo": "runtime",
+    "base_sizes": "basecompare", "tool_presence": "basecompare", "compiled_dependency_demo": "basecompare",
+    "nonroot_demo": "basecompare", "dockerignore_demo": "basecompare", "pinned_requirements": "basecompare",
+    "psycopg2_pin": "basecompare",
+    "system_df": "hygiene", "prune_preview": "hygiene", "prune_summary": "hygiene", "make_leftovers": "hygiene",
+    "registry_status": "registry",
+    # run, inspect, plots, widgets, sample app, Labs 1-2 checks (issue 3)
+    "BuildStep": "build", "run_container": "run", "RunningContainer": "run", "SANDBOX_LIMITS": "run",
+    "inspect_image": "images", "ImageFacts": "images", "compare_images": "images", "layers_frame": "images",
+    "secret_like_env": "images",
+    "plot_image_sizes": "plots", "plot_build_times": "plots", "plot_layer_sizes": "plots", "plot_build_steps": "plots",
+    "BuildProgress": "widgets",
+    "build_sample_image": "sampleapp", "reference_dockerfile": "sampleapp", "measure_builds": "sampleapp",
+    "app_dir": "sampleapp",
+}
+
+__all__ = sorted(
+    [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

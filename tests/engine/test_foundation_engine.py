@@ -36,9 +36,10 @@ def test_build_uses_buildkit_with_cache_mounts(tmp_path, engine):
     """Does a Dockerfile with RUN --mount=type=cache build, and does a rebuild come from the cache?"""
     assert find_builder().buildkit, "this machine should have a BuildKit path"
     (tmp_path / "hello.txt").write_text("hi\n")
+    nonce = uuid.uuid4().hex  # a step no earlier run can have cached
     dockerfile = (
         "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
-        "RUN --mount=type=cache,target=/root/.cache echo cached > /root/.cache/x && echo ok > /built\n"
+        f"RUN --mount=type=cache,target=/root/.cache echo {nonce} > /root/.cache/x && echo ok > /built\n"
         "COPY hello.txt /hello.txt\n"
     )
     tag = f"course-test/buildkit:{uuid.uuid4().hex[:8]}"
@@ -106,3 +107,11 @@ def test_env_status_reports_every_required_part():
     assert " ok " in lines["buildkit"] and "BuildKit" in lines["buildkit"]
     assert " ok " in lines["registry"] and "authentication on" in lines["registry"]
     assert "password" not in proc.stdout.lower().replace("password in", "")
+
+
+def test_env_up_twice_changes_nothing():
+    """Is `env up` idempotent: on a ready machine, does it start or build nothing and exit 0?"""
+    proc = subprocess.run([sys.executable, "-m", "helpers", "env", "up"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "already running" in proc.stdout
+    assert "Building" not in proc.stdout and "Starting" not in proc.stdout

@@ -95,3 +95,11 @@ def test_importing_helpers_is_cheap():
     code = "import sys, helpers; print(sorted(m for m in ('docker', 'pandas', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_exported_name_resolves():
+    """Does every name in helpers.__all__ load from its module?"""
+    import helpers
+
+    for name in helpers.__all__:
+        assert getattr(helpers, name) is not None, name
