@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# nbgrader runs `alembic` and the notebooks run `hadolint`/`dive` from PATH: put the venv first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHON VENV
 
 .PHONY: lab test setup env index release-sync help

@@ -23,9 +23,12 @@ from .errors import (  # noqa: F401  (errors are cheap and always wanted)
     RegistryError,
     SetupError,
     ToolMissing,
+    AdvisoryError,
+    ScanToolError,
+    SignatureError,
 )
 
-#: public name -> module that defines it
+#: public name -> module that defines it ("module:attribute" where the public name is an alias)
 _EXPORTS: dict[str, str] = {
     # engine
     "get_client": "engine", "engine_available": "engine", "engine_info": "engine", "kit_labels": "engine",
@@ -34,6 +37,31 @@ _EXPORTS: dict[str, str] = {
     "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
+    # layer analysis (dive-compatible figures plus the true ones)
+    "analyze_layers": "layers", "analyze_archive": "layers", "LayerAnalysis": "layers",
+    "read_archive": "archive", "save_image": "archive", "write_demo_archive": "archive_demo",
+    "write_image_archive": "archive_demo", "evaluate_ci": "layers_ci", "load_ci_config": "layers_ci",
+    "CI_DEFAULTS": "layers_ci", "dive_json": "dive", "lesson_sources": "layers_lab",
+    "build_lesson_image": "layers_lab", "LESSON_DOCKERFILES": "layers_lab", "export_prebuilt": "layers_lab",
+    "plot_layer_stack": "plots_layers", "plot_wasted_paths": "plots_layers", "plot_top_dirs": "plots_layers",
+    "plot_dive_vs_true": "plots_layers", "layer_explorer": "widgets_layers",
+    # best-practice review
+    "parse_dockerfile": "dockerfile", "read_dockerfile": "dockerfile", "review_dockerfile": "review",
+    "findings_frame": "review", "COURSE_RULES": "review", "ReviewFinding": "review:Finding", "critique_widget": "widgets_review",
+    # supply chain: bill of materials, advisories, scanning
+    "image_sbom": "sbom", "Sbom": "sbom", "read_sbom_archive": "sbom",
+    "dpkg_compare": "versions", "pep440_compare": "versions", "compare_versions": "versions",
+    "load_snapshot": "advisories", "SEVERITIES": "advisories",
+    "scan_image": "scan", "scan_sbom": "scan", "compare_scans": "scan", "ScanResult": "scan", "ScanFinding": "scan:Finding",
+    "app_context": "remediation", "app_requirements": "remediation", "check_health": "remediation", "requirements_sbom": "remediation",
+    "plot_severity": "plots_scan", "plot_scan_comparison": "plots_scan",
+    # publishing, signing, build secrets
+    "RegistryClient": "publish", "push": "publish", "login": "publish", "pull_by_digest": "publish",
+    "PushResult": "publish",
+    "generate_keypair": "sign", "sign_image": "sign", "verify_image": "sign", "signature_tag": "sign",
+    "cosign_verify": "sign",
+    "TokenIndex": "secrets", "make_private_wheel": "secrets", "find_secret_in_image": "secrets",
+    "bridge_gateway": "secrets",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
@@ -60,19 +88,31 @@ _EXPORTS: dict[str, str] = {
     "BuildProgress": "widgets",
     "build_sample_image": "sampleapp", "reference_dockerfile": "sampleapp", "measure_builds": "sampleapp",
     "app_dir": "sampleapp",
+    # containers versus VMs: measurements, VM, cost, plots, widgets (issue 8)
+    "AppImage": "measure", "measure_app_image": "measure", "measure_container": "measure",
+    "replicas_in_budget": "measure", "describe_environment": "measure", "measure_leftovers": "measure",
+    "VM_PACKAGES": "vmtools", "ensure_vm_tools": "vmtools", "find_vm_tools": "vmtools",
+    "vm_tools_available": "vmtools", "probe_kvm": "vmtools",
+    "measure_vm": "vm", "published_vm_figures": "vm",
+    "InstanceType": "cost", "EXAMPLE_INSTANCES": "cost", "PRICE_SOURCE": "cost", "CostParams": "cost",
+    "figure": "cost", "monthly_cost": "cost", "density": "cost",
+    "plot_startup": "plots_vm", "plot_memory": "plots_vm", "plot_density": "plots_vm", "plot_cost": "plots_vm",
+    "cost_explorer": "widgets_vm",
 }
 
 __all__ = sorted(
     [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
-     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing",
+     "AdvisoryError", "ScanToolError", "SignatureError"]
 )
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'helpers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    module, _, attr = target.partition(":")  # "module" or "module:attribute" (an alias)
+    value = getattr(importlib.import_module(f".{module}", __name__), attr or name)
     globals()[name] = value
     return value
 

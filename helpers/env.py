@@ -49,7 +49,9 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
     if is_root() and is_debian_like() and find_tool("compose") is None:
         apt_install(["docker-compose"], log)
     if vm_tools and is_root() and is_debian_like():
-        apt_install(["qemu-system-x86", "qemu-utils", "linux-image-cloud-amd64", "busybox-static", "cpio"], log)
+        from .vmtools import ensure_vm_tools
+
+        ensure_vm_tools(log)
     builder = find_builder()
     if not builder.buildkit:
         log("Warning: only the legacy builder is available; labs that use RUN --mount will say so.")

@@ -21,6 +21,9 @@ __all__ = [
     "RegistryError",
     "RegistryAuthError",
     "ToolMissing",
+    "AdvisoryError",
+    "ScanToolError",
+    "SignatureError",
 ]
 
 
@@ -176,3 +179,20 @@ class RegistryAuthError(RegistryError):
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.rstrip().splitlines())
 
+
+
+class AdvisoryError(CourseError):
+    """An advisory file or a scanner's output cannot be read."""
+
+
+class ScanToolError(CourseError):
+    """A vulnerability scanner (trivy, grype) failed or printed something unreadable."""
+
+    def __init__(self, tool: str, detail: str, hint: str = "") -> None:
+        self.tool = tool
+        super().__init__(f"The scanner `{tool}` failed: {detail}",
+                         hint or f"Run `{tool}` by hand to see why, or scan with source='snapshot' (the kit's offline advisories).")
+
+
+class SignatureError(CourseError):
+    """An image signature is missing, invalid, made with another key, or for other content."""

@@ -1,0 +1,59 @@
+"""A private dependency installed with a secret mount leaves no trace; the ARG/ENV version leaks."""
+
+import os
+import secrets
+
+import pytest
+
+from helpers.build import build
+from helpers.secrets import TokenIndex, find_secret_in_image, make_private_wheel
+
+pytestmark = pytest.mark.engine
+
+MOUNT = """ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+ARG INDEX_HOST
+RUN --mount=type=secret,id=index_token \\
+    pip install --no-cache-dir --trusted-host "${INDEX_HOST%:*}" \\
+      --index-url "http://__token__:$(cat /run/secrets/index_token)@${INDEX_HOST}/simple/" course-private-lib \\
+ && python3 -c "import course_private_lib"
+"""
+LEAKY = """ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+ARG INDEX_HOST
+ARG INDEX_TOKEN
+ENV INDEX_TOKEN=${INDEX_TOKEN}
+RUN pip install --no-cache-dir --trusted-host "${INDEX_HOST%:*}" \\
+      --index-url "http://__token__:${INDEX_TOKEN}@${INDEX_HOST}/simple/" course-private-lib \\
+ && python3 -c "import course_private_lib"
+"""
+
+
+def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
+    """Does the secret-mount build reach the token-protected index and keep the token out of every layer, while ARG/ENV leaks it?"""
+    token = secrets.token_hex(16)
+    tfile = tmp_path / "token"
+    tfile.write_text(token)
+    os.chmod(tfile, 0o600)
+    whl = make_private_wheel(tmp_path)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    tags = [f"course-test/secret-mount:{token[:6]}", f"course-test/secret-env:{token[:6]}"]
+    try:
+        with TokenIndex([whl], token, client=engine) as idx:
+            build(ctx, dockerfile_text=MOUNT, tags=[tags[0]], build_args={"INDEX_HOST": idx.host},
+                  secrets={"index_token": str(tfile)}, no_cache=True)
+            assert idx.served >= 2  # the index page and the wheel
+            build(ctx, dockerfile_text=LEAKY, tags=[tags[1]], build_args={"INDEX_HOST": idx.host, "INDEX_TOKEN": token},
+                  no_cache=True)
+        clean = find_secret_in_image(tags[0], token, client=engine)
+        assert clean.clean and clean.layers_checked >= 2 and clean.files_checked > 1000
+        leaky = find_secret_in_image(tags[1], token, client=engine)
+        assert not leaky.clean
+        assert {"history", "config"} <= {leak.where for leak in leaky.leaks}
+    finally:
+        for t in tags:
+            try:
+                engine.images.remove(t, force=True)
+            except Exception:  # noqa: BLE001 - the build may have failed before tagging
+                pass
