@@ -73,6 +73,14 @@ _EXPORTS: dict[str, str] = {
     "psycopg2_pin": "basecompare",
     "system_df": "hygiene", "prune_preview": "hygiene", "prune_summary": "hygiene", "make_leftovers": "hygiene",
     "registry_status": "registry",
+    # run, inspect, plots, widgets, sample app, Labs 1-2 checks (issue 3)
+    "BuildStep": "build", "run_container": "run", "RunningContainer": "run", "SANDBOX_LIMITS": "run",
+    "inspect_image": "images", "ImageFacts": "images", "compare_images": "images", "layers_frame": "images",
+    "secret_like_env": "images",
+    "plot_image_sizes": "plots", "plot_build_times": "plots", "plot_layer_sizes": "plots", "plot_build_steps": "plots",
+    "BuildProgress": "widgets",
+    "build_sample_image": "sampleapp", "reference_dockerfile": "sampleapp", "measure_builds": "sampleapp",
+    "app_dir": "sampleapp",
     # containers versus VMs: measurements, VM, cost, plots, widgets (issue 8)
     "AppImage": "measure", "measure_app_image": "measure", "measure_container": "measure",
     "replicas_in_budget": "measure", "describe_environment": "measure", "measure_leftovers": "measure",

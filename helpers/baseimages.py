@@ -8,6 +8,7 @@ Every course Dockerfile starts with ``ARG BASE_IMAGE=python:3.12-slim`` and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,7 +18,8 @@ from typing import Any, Callable
 from .engine import get_client
 from .errors import ImageNotFound, SetupError
 
-__all__ = ["OFFICIAL", "LOCAL", "base_image", "ensure_base_images", "base_image_source", "remove_local_base_images"]
+__all__ = ["OFFICIAL", "LOCAL", "base_image", "ensure_base_images", "base_image_source", "remove_local_base_images",
+           "official_arg_defaults", "fill_base_args"]
 
 #: What the course Dockerfiles name by default.
 OFFICIAL = {"slim": "python:3.12-slim", "full": "python:3.12"}
@@ -189,3 +191,27 @@ def remove_local_base_images(client: Any = None) -> list[str]:
         except (NotFound, APIError):
             pass
     return removed
+
+
+_ARG_DEFAULT = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=[\"']?([^\s\"']+)", re.I | re.M)
+
+
+def official_arg_defaults(dockerfile_text: str) -> dict[str, str]:
+    """ARGs whose default names an official Python image: name -> base kind ("slim" or "full")."""
+    kinds = {ref: kind for kind, ref in OFFICIAL.items()}
+    out: dict[str, str] = {}
+    for name, default in _ARG_DEFAULT.findall(dockerfile_text):
+        ref = default.replace("-bookworm", "")
+        if ref in kinds:
+            out[name] = kinds[ref]
+    return out
+
+
+def fill_base_args(args: dict[str, str], dockerfile_text: str, client: Any = None) -> dict[str, str]:
+    """Fill missing base-image ARGs (see :func:`official_arg_defaults`; ``BASE_IMAGE`` defaults to slim)."""
+    wanted = official_arg_defaults(dockerfile_text)
+    wanted.setdefault("BASE_IMAGE", "slim")
+    for name, kind in wanted.items():
+        if name not in args:
+            args[name] = base_image(kind, client)
+    return args

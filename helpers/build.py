@@ -19,10 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .baseimages import fill_base_args, official_arg_defaults
 from .engine import get_client, kit_labels
 from .errors import BuildError, DockerfileError
 
-__all__ = ["Builder", "find_builder", "build", "BuildResult", "BuildStep"]
+__all__ = ["Builder", "find_builder", "build", "BuildResult", "BuildStep", "official_arg_defaults"]
 
 LineCallback = Callable[[str], None]
 
@@ -109,10 +110,16 @@ class BuildResult:
     builder: str
     steps: list[BuildStep] = field(default_factory=list)
     log: str = ""
+    build_args: dict[str, str] = field(default_factory=dict)
 
     @property
     def cache_hits(self) -> int:
         return sum(s.cached for s in self.steps)
+
+    def step(self, contains: str) -> BuildStep | None:
+        """The last step whose instruction contains ``contains`` (case-insensitive), or None."""
+        found = [s for s in self.steps if contains.lower() in s.instruction.lower()]
+        return found[-1] if found else None
 
     def steps_frame(self) -> Any:
         """The steps as a pandas DataFrame (number, instruction, cached, seconds)."""
@@ -166,6 +173,7 @@ def build(
     cache_from: Iterable[str] = (),
     inline_cache: bool = False,
     docker_config: str | os.PathLike[str] | None = None,
+    dockerignore_text: str | None = None,
 ) -> BuildResult:
     """Build an image from a context directory.
 
@@ -188,6 +196,13 @@ def build(
         inline_cache: Embed cache metadata in the image (``BUILDKIT_INLINE_CACHE=1``), so a
             pushed image can serve as ``cache_from`` on another machine.
         docker_config: A ``DOCKER_CONFIG`` directory (registry credentials for ``cache_from``).
+        dockerignore_text: ``.dockerignore`` contents; the context is then copied to a temporary
+            folder with this file at its root (the original folder is never written to).
+
+    An ``ARG`` whose default names an official Python image (``ARG BASE_IMAGE=python:3.12``,
+    ``ARG BUILDER=python:3.12-slim``) is filled with :func:`helpers.baseimages.base_image` of the
+    same kind (the official image when the engine has it, else the local stand-in); the
+    values used are in ``BuildResult.build_args``.
 
     Returns:
         A :class:`BuildResult`.
@@ -204,10 +219,6 @@ def build(
     args = dict(build_args or {})
     if inline_cache:
         args["BUILDKIT_INLINE_CACHE"] = "1"
-    if "BASE_IMAGE" not in args:
-        from .baseimages import base_image
-
-        args["BASE_IMAGE"] = base_image()
     all_labels = {**(kit_labels() if kit_label else {}), **(labels or {})}
     with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
         if dockerfile_text is not None:
@@ -216,6 +227,12 @@ def build(
         dockerfile = Path(dockerfile) if dockerfile else context / "Dockerfile"
         if not dockerfile.is_file():
             raise DockerfileError(f"No Dockerfile at {dockerfile}.", hint="Write one, or pass dockerfile_text=.")
+        args = fill_base_args(args, dockerfile.read_text(errors="replace"), client)
+        if dockerignore_text is not None:
+            copy = Path(tmp) / "context"
+            shutil.copytree(context, copy, symlinks=True)
+            (copy / ".dockerignore").write_text(dockerignore_text)
+            context = copy
         builder = find_builder()
         if builder.kind == "legacy":
             if secrets or "--mount" in dockerfile.read_text() or inline_cache or list(cache_from):
@@ -279,10 +296,30 @@ def _cli_build(builder: Builder, context: Path, dockerfile: Path, tags: list[str
             raise DockerfileError(m.group(2).strip(), line=int(m.group(1)))
         raise BuildError("The image build failed.", step=failed, log_tail="\n".join(_error_tail(lines)))
     image_id = iidfile.read_text().strip() if iidfile.exists() else ""
-    return BuildResult(image_id, tags, seconds, builder.kind, steps, log)
+    return BuildResult(image_id, tags, seconds, builder.kind, steps, log, dict(args))
 
 
 def _error_tail(lines: list[str], n: int = 15) -> list[str]:
-    """The last lines of a failed build, without BuildKit's bookkeeping lines."""
-    keep = [ln for ln in lines if not re.match(r"^#\d+ (?:sha256:|\[internal\]|transferring|DONE|CACHED|resolve)", ln)]
+    """The last lines of a failed build: the failing step's own output when it can be found."""
+    failing = [m.group(1) for ln in lines if (m := _ERROR.match(ln))]
+    if failing:
+        own = [re.sub(r"^#\d+ (?:\d+\.\d+ )?", "", ln) for ln in lines
+               if ln.startswith(f"#{failing[-1]} ") and not _STEP.match(ln) and ln.strip()]
+        if own:
+            return _around_first_error(own, n)
+    keep = [ln for ln in lines if ln.strip()
+            and not re.match(r"^#\d+ (?:sha256:|\[internal\]|transferring|DONE|CACHED|resolve)", ln)]
     return keep[-n:]
+
+
+def _around_first_error(lines: list[str], n: int) -> list[str]:
+    """Up to ``n`` lines: from just before the first line that names an error, plus the last line."""
+    summary = re.compile(r"^ERROR: (?:executor failed|failed to solve|process .* did not complete)")
+    specific = re.compile(r"^\s*(?:Error|ERROR|E|fatal|FATAL):\s")
+    candidates = [i for i, ln in enumerate(lines) if specific.match(ln) and not summary.match(ln)]
+    candidates += [i for i, ln in enumerate(lines) if re.search(r"\berror\b", ln, re.I) and not summary.match(ln)]
+    first = candidates[0] if candidates else len(lines) - 1
+    start = max(0, first - 2)
+    if len(lines) - start <= n:
+        return lines[start:]
+    return lines[start:start + n - 2] + ["..."] + lines[-1:]
