@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from .errors import CourseError
 
-__all__ = ["CourseDirs", "StepReport", "course_dirs", "assignments", "ensure_exchange", "nbgrader", "release",
+__all__ = ["CourseError", "CourseDirs", "StepReport", "course_dirs", "assignments", "ensure_exchange", "nbgrader", "release",
            "collect", "check_submission", "autograde", "feedback", "grades", "SAFE_STUDENT_ID"]
 
 #: Student ids the kit grades (others are reported, not graded): letters, digits, . _ @ -
@@ -30,6 +30,8 @@ SANDBOX_PREPROCESSORS = ("helpers.nbgrader_sandbox.SandboxExecute", "nbgrader.pr
                          "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
                          "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
                          "nbgrader.preprocessors.CheckCellMetadata")
+FEEDBACK_PREPROCESSORS = ("nbgrader.preprocessors.GetGrades", "helpers.nbgrader_sandbox.ClearHiddenTracebacks",
+                          "nbgrader.preprocessors.ClearHiddenTests", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,9 @@ def feedback(assignment: str, dirs: CourseDirs | None = None) -> Any:
     """Generate feedback (hidden tests stay hidden: see ``nbgrader_config.py``) and release it."""
     dirs = dirs or course_dirs()
     _require_exchange(dirs)
-    rows = [_step("generate_feedback", assignment, ["generate_feedback", assignment, "--force"], dirs)]
+    rows = [_step("generate_feedback", assignment, ["generate_feedback", assignment, "--force",
+                                                           *[f"--GenerateFeedback.preprocessors={p}"
+                                                             for p in FEEDBACK_PREPROCESSORS]], dirs)]
     if rows[-1].ok:
         rows.append(_step("release_feedback", assignment, ["release_feedback", assignment], dirs))
     return _frame(rows)

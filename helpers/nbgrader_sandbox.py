@@ -11,13 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Unicode
 
 from .grading import engine_facts, load_spec
 from .paths import course_root
 from .sandbox import run_in_sandbox
 
-__all__ = ["SandboxExecute"]
+__all__ = ["SandboxExecute", "ClearHiddenTracebacks"]
 
 
 class SandboxExecute(Execute):
@@ -40,3 +41,22 @@ class SandboxExecute(Execute):
             self.log.warning("Sandbox: %s", result.error)
         self.log.info("Sandbox ran the notebook in %.1f s", result.seconds)
         return result.notebook, resources
+
+
+class ClearHiddenTracebacks(NbGraderPreprocessor):
+    """Feedback preprocessor: a failing hidden test must not show its code in the traceback.
+
+    nbgrader's ``ClearHiddenTests`` removes hidden tests from the cell's source, but the error
+    output still quotes the failing line (and the assert's message). In cells that hold hidden
+    tests, this keeps only the error's name. Put it before ``ClearHiddenTests``.
+    """
+
+    begin = Unicode("### BEGIN HIDDEN TESTS").tag(config=True)
+
+    def preprocess_cell(self, cell: Any, resources: dict, index: int) -> tuple[Any, dict]:
+        if cell.cell_type == "code" and self.begin in cell.source:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["evalue"] = "a test failed (details of hidden tests are not shown)"
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {out['evalue']}"]
+        return cell, resources
