@@ -1,0 +1,55 @@
+"""Docker for CI/CD practitioners: the course kit's library.
+
+Notebooks import only from here. Names load lazily (PEP 562), so ``import helpers`` never
+touches the engine, the network, the disk, or heavy libraries; each module loads on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import (  # noqa: F401  (errors are cheap and always wanted)
+    BuildError,
+    ContainerError,
+    CourseError,
+    DockerfileError,
+    EngineUnavailable,
+    HealthTimeout,
+    ImageNotFound,
+    NotAnImageArchive,
+    PortInUse,
+    RegistryAuthError,
+    RegistryError,
+    SetupError,
+    ToolMissing,
+)
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # engine
+    "get_client": "engine", "engine_available": "engine", "engine_info": "engine", "kit_labels": "engine",
+    "cleanup": "engine", "LABEL": "engine",
+    # environment
+    "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
+    # build
+    "build": "build", "find_builder": "build", "BuildResult": "build",
+}
+
+__all__ = sorted(
+    [*_EXPORTS, "BuildError", "ContainerError", "CourseError", "DockerfileError", "EngineUnavailable", "HealthTimeout",
+     "ImageNotFound", "NotAnImageArchive", "PortInUse", "RegistryAuthError", "RegistryError", "SetupError", "ToolMissing"]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

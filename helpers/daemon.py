@@ -136,6 +136,7 @@ def _configure_dns() -> None:
 def _start_dockerd(log: Log, wait_seconds: int) -> None:
     if not Path(DOCKERD).exists():
         raise SetupError("dockerd is not installed.", "Install Debian's docker.io package and run again.")
+    _remove_stale_pidfile(Path("/var/run/docker.pid"), "dockerd")
     logfile = state_dir() / "dockerd.log"
     log(f"Starting dockerd (log: {logfile})...")
     with open(logfile, "ab") as out:
@@ -155,6 +156,21 @@ def _start_dockerd(log: Log, wait_seconds: int) -> None:
             return
         time.sleep(0.5)
     raise EngineUnavailable(f"dockerd did not answer within {wait_seconds} s", f"Read {logfile}.")
+
+
+def _remove_stale_pidfile(pidfile: Path, name: str) -> None:
+    """A dockerd killed without cleanup leaves its pid file; a new dockerd refuses to start
+    while that pid exists (and pids get reused). Remove it when no such process runs it."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = b""
+    if name.encode() not in cmdline:
+        pidfile.unlink(missing_ok=True)
 
 
 def _host_nameservers() -> list[str]:

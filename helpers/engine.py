@@ -79,7 +79,27 @@ def get_client(client: Any = None, timeout: int = _DEFAULT_TIMEOUT) -> Any:
         raise EngineUnavailable(_where()) from e
     except Exception as e:  # requests/urllib3 errors while pinging  # noqa: BLE001
         raise EngineUnavailable(f"{_where()}: {type(e).__name__}") from e
+    _translate_connection_errors(new)
     return new
+
+
+def _translate_connection_errors(client: Any) -> None:
+    """Make a lost engine (dockerd stopped mid-lab) raise :class:`EngineUnavailable`, not a
+    page of urllib3 traceback: every API request goes through ``api.send``."""
+    import requests
+
+    send = client.api.send
+
+    def guarded_send(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return send(*args, **kwargs)
+        except requests.exceptions.ConnectionError as e:
+            raise EngineUnavailable(
+                "the engine stopped answering in the middle of a request",
+                "Run `python -m helpers env up` (or `make lab`) to start it again, then re-run this cell.",
+            ) from e
+
+    client.api.send = guarded_send
 
 
 def engine_available(client: Any = None) -> bool:

@@ -3,5 +3,5 @@
 ARG SLIM_IMAGE
 FROM ${SLIM_IMAGE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends build-essential python3-dev libffi-dev libssl-dev git curl \
+ && apt-get install -y --no-install-recommends build-essential python3-dev libffi-dev libssl-dev libpq-dev git curl \
  && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*

@@ -1,0 +1,31 @@
+"""``python -m helpers lab``: serve the course in JupyterLab."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .. import labserver
+from ..paths import course_root
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with the course index open",
+                       description="Start JupyterLab (port 8888, or the next free one) and print its URL with the token.")
+    p.add_argument("--port", type=int, default=8888, help="preferred port (the next free one is used if it is taken)")
+    p.add_argument("--print-only", action="store_true", help="print the command and URL instead of starting")
+    p.set_defaults(func=_lab)
+
+
+def _lab(args: argparse.Namespace) -> int:
+    port = labserver.free_port(args.port)
+    if port != args.port:
+        print(f"Port {args.port} is in use (another JupyterLab?); using {port}.")
+    argv, url = labserver.lab_command(port)
+    print(f"\nOpen the course at:\n\n    {url}\n\n(Ctrl-C stops JupyterLab.)\n", flush=True)
+    if args.print_only:
+        print(" ".join(argv))
+        return 0
+    os.chdir(course_root())  # nbgrader's extensions read ./nbgrader_config.py
+    os.execv(argv[0], argv)
+    return 0  # not reached
