@@ -34,6 +34,13 @@ _EXPORTS: dict[str, str] = {
     "status_frame": "env", "base_image": "baseimages", "local_registry": "registry", "find_tool": "tools",
     # build
     "build": "build", "find_builder": "build", "BuildResult": "build",
+    # instructor workflow and grading
+    "course_dirs": "course", "release": "course", "collect": "course", "autograde": "course",
+    "feedback": "course", "grades": "course", "check_submission": "course",
+    "SandboxLimits": "sandbox", "run_in_sandbox": "sandbox", "grader_image": "sandbox",
+    "read_facts": "grading", "load_spec": "grading", "engine_facts": "grading",
+    "plot_score_distribution": "plots_grades",
+    "find_archive": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
 }
 
 __all__ = sorted(

@@ -32,8 +32,11 @@ class SandboxExecute(Execute):
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
         path = Path(resources.get("metadata", {}).get("path") or ".")
         assignment = resources.get("nbgrader", {}).get("assignment") or path.name
+        student = resources.get("nbgrader", {}).get("student") or path.parent.name
         spec = load_spec(assignment, root=course_root())
-        facts = engine_facts(spec, path) if spec.engine else None
+        # The student's own files (nbgrader overwrote autograded/ with the source versions)
+        submitted = course_root() / "submitted" / student / assignment
+        facts = engine_facts(spec, submitted) if spec.engine else None
         if facts is not None:  # kept on the trusted side for the instructor to audit
             (path / "grading_facts.json").write_text(json.dumps(facts, indent=1, default=str))
         result = run_in_sandbox(nb, path, spec.limits, facts)
