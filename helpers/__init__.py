@@ -41,6 +41,24 @@ _EXPORTS: dict[str, str] = {
     "read_facts": "grading", "load_spec": "grading", "engine_facts": "grading",
     "plot_score_distribution": "plots_grades",
     "find_archive": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
+    # lessons 01-07 (issue 4)
+    "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
+    "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
+    "build_steps_chart": "plots_lessons", "pipeline_map": "diagrams", "runtime_map": "diagrams", "measured_bars": "plots_lessons",
+    "status_timeline": "plots_lessons",
+    "inspect_isolation": "isolation", "namespace_table": "isolation", "measure_start_times": "isolation",
+    "KernelReport": "isolation",
+    "run_caching_demo": "caching", "DOCKERFILES": "caching", "CachingDemo": "caching", "image_layers": "caching",
+    "remove_images": "caching",
+    "trace_api": "tracing", "calls_frame": "tracing", "traced_container_run": "tracing", "push_pull_demo": "tracing",
+    "PushPullReport": "tracing", "ApiCall": "tracing",
+    "env_inside": "runtime", "bind_mount_demo": "runtime", "volume_demo": "runtime", "health_demo": "runtime",
+    "memory_limit_demo": "runtime",
+    "base_sizes": "basecompare", "tool_presence": "basecompare", "compiled_dependency_demo": "basecompare",
+    "nonroot_demo": "basecompare", "dockerignore_demo": "basecompare", "pinned_requirements": "basecompare",
+    "psycopg2_pin": "basecompare",
+    "system_df": "hygiene", "prune_preview": "hygiene", "prune_summary": "hygiene", "make_leftovers": "hygiene",
+    "registry_status": "registry",
 }
 
 __all__ = sorted(
