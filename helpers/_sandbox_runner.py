@@ -39,7 +39,7 @@ def _unpack(dest: str) -> None:
 
 def _fail_unexecuted(nb, reason: str) -> None:
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.get("execution_count") is None:
+        if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None:
             cell.outputs = [{"output_type": "error", "ename": "SandboxError", "evalue": reason,
                              "traceback": [f"SandboxError: {reason}"]}]
 

@@ -78,13 +78,14 @@ def ensure_exchange(dirs: CourseDirs) -> Path:
     return dirs.exchange
 
 
-def nbgrader(args: list[str], dirs: CourseDirs, timeout: int = 3600) -> subprocess.CompletedProcess[str]:
+def nbgrader(args: list[str], dirs: CourseDirs, timeout: int = 3600,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run one nbgrader app at the course root with this course's exchange (output captured)."""
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={dirs.root}",
            f"--Exchange.root={dirs.exchange}", f"--CourseDirectory.course_id={dirs.course_id}"]
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # nbgrader runs `alembic`
-    env = dict(os.environ, COURSE_ROOT=str(dirs.root), PYTHONPATH=_pythonpath(), PATH=path)
-    return subprocess.run(cmd, cwd=dirs.root, capture_output=True, text=True, timeout=timeout, env=env)
+    full = dict(os.environ, COURSE_ROOT=str(dirs.root), PYTHONPATH=_pythonpath(), PATH=path, **(env or {}))
+    return subprocess.run(cmd, cwd=dirs.root, capture_output=True, text=True, timeout=timeout, env=full)
 
 
 def _pythonpath() -> str:
@@ -103,9 +104,10 @@ def _frame(rows: Iterable[StepReport]) -> Any:
     return pd.DataFrame([asdict(r) for r in rows], columns=list(StepReport.__dataclass_fields__))
 
 
-def _step(step: str, assignment: str, args: list[str], dirs: CourseDirs, student: str = "") -> StepReport:
+def _step(step: str, assignment: str, args: list[str], dirs: CourseDirs, student: str = "",
+          env: dict[str, str] | None = None) -> StepReport:
     start = time.monotonic()
-    proc = nbgrader(args, dirs)
+    proc = nbgrader(args, dirs, env=env)
     ok = proc.returncode == 0
     return StepReport(step, assignment, student, ok, round(time.monotonic() - start, 2), "" if ok else _tail(proc))
 
@@ -228,10 +230,11 @@ def autograde(assignment: str, students: Iterable[str] | None = None, dirs: Cour
     """
     dirs = dirs or course_dirs()
     students = list(students or _submitted(assignment, dirs))
+    env = {}
     if sandbox:
-        from .sandbox import grader_image
+        from .sandbox import IMAGE_ENV, grader_image
 
-        grader_image()  # build once, before the workers start
+        env[IMAGE_ENV] = grader_image()  # build once, before the workers start
     extra = [f"--Autograde.autograde_preprocessors={p}" for p in SANDBOX_PREPROCESSORS] if sandbox else []
 
     def one(student: str) -> StepReport:
@@ -241,7 +244,7 @@ def autograde(assignment: str, students: Iterable[str] | None = None, dirs: Cour
         rep = StepReport("autograde", assignment, student, False)
         for attempt in range(3):  # the gradebook is SQLite: a busy database is retried
             rep = _step("autograde", assignment, ["autograde", assignment, f"--student={student}", "--force",
-                                                  *extra], dirs, student)
+                                                  *extra], dirs, student, env)
             if rep.ok or "database is locked" not in rep.message:
                 break
             time.sleep(1 + attempt)

@@ -35,6 +35,8 @@ GRADER_IMAGE = "course-grader"
 GRADER_PACKAGES = ("nbclient", "nbformat", "ipykernel", "ipywidgets", "pandas", "matplotlib", "docker", "PyYAML",
                    "requests")
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
+#: Set by ``course.autograde`` so every worker uses the image it built once.
+IMAGE_ENV = "COURSE_GRADER_IMAGE"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 _DATA = Path(__file__).parent / "data" / "grader"
 
@@ -195,7 +197,7 @@ def run_in_sandbox(nb: Any, files_dir: str | os.PathLike[str] | None = None, lim
     import nbformat
 
     limits = limits or SandboxLimits()
-    image = image or grader_image(client=client)
+    image = image or os.environ.get(IMAGE_ENV) or grader_image(client=client)
     name = f"course-sandbox-{uuid.uuid4().hex[:10]}"
     payload = _tar_input(nb, Path(files_dir) if files_dir else None, facts)
     start = time.monotonic()
@@ -248,8 +250,8 @@ def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:
             a.source != b.source or a.cell_type != b.cell_type for a, b in zip(out.cells, executed.cells))):
         executed, error = None, error or "the notebook came back with different cells"
     for i, cell in enumerate(out.cells):
-        if cell.cell_type != "code":
-            continue
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue  # nbclient does not run empty cells
         done = executed.cells[i] if executed is not None else None
         if done is not None and done.get("execution_count") is not None:
             cell.outputs, cell.execution_count = done.outputs, done.execution_count

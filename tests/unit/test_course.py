@@ -178,3 +178,9 @@ def test_fixture_notebooks_are_valid():
         nb = nbformat.read(nb_path, as_version=4)
         nbformat.validate(nb)
         assert any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells)
+
+
+def test_merge_leaves_empty_cells_alone():
+    """Is an empty code cell (never run by nbclient) left without an error?"""
+    merged = merge_outputs(_nb("", "x = 1"), None, "boom")
+    assert merged.cells[0].outputs == [] and merged.cells[1].outputs[0]["ename"] == "SandboxError"
