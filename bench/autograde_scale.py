@@ -34,7 +34,7 @@ ANSWERS = [
     {"add": "def add(a, b):\n    return a + b"},
     {"add": "def add(a, b):\n    return a * b", "greet": 'def greet(name):\n    return f"hello {name}"'},
 ]
-HOSTILE = [{"add": "while True:\n    pass"}, {"add": "import os\nos._exit(1)"}]
+HOSTILE = {5: {"add": "while True:\n    pass"}, 17: {"add": "import os\nos._exit(1)"}}
 
 
 def submit_directly(dirs: course.CourseDirs, sid: str, answer: dict[str, str] | None) -> None:
@@ -74,8 +74,8 @@ def main() -> int:
         for i, sid in enumerate(students):
             if i == args.n - 1:
                 submit_directly(dirs, sid, None)  # not a notebook
-            elif i in (5, 17):
-                submit_directly(dirs, sid, HOSTILE[i % 2])
+            elif i in HOSTILE:
+                submit_directly(dirs, sid, HOSTILE[i])
             else:
                 submit_directly(dirs, sid, ANSWERS[i % len(ANSWERS)])
         print(f"{args.n} submissions, {cores} cores\n")
@@ -91,7 +91,7 @@ def main() -> int:
         bad = rows[1][2][~rows[1][2]["ok"]]
         for r in bad.itertuples():
             print(f"  not graded: {r.student}: {r.message[:100]}")
-        sample = [s for i, s in enumerate(students) if i % len(ANSWERS) == 0 and i not in (5, 17)][:args.sandbox_sample]
+        sample = [s for i, s in enumerate(students) if i % len(ANSWERS) == 0 and i not in HOSTILE][:args.sandbox_sample]
         ts, _ = timed(dirs, 1, sample, sandbox=True)
         td, _ = timed(dirs, 1, sample, sandbox=False)
         print(f"\nsandbox cost on {len(sample)} trusted submissions, serial: sandbox {ts / len(sample):.2f} s vs "

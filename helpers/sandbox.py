@@ -49,7 +49,7 @@ class SandboxLimits:
         memory: Memory limit (``docker run --memory``), swap included.
         cpus: CPU share (``--cpus``).
         pids: Most processes at once (``--pids-limit``): a fork bomb stops here.
-        disk: Size of the writable tmpfs holding the submission (``/work``); ``/tmp`` gets half.
+        disk: Size of the writable tmpfs holding the submission (``/work``); ``/tmp`` gets the same.
         timeout: Seconds for the whole notebook before the container is killed.
         cell_timeout: Seconds per cell before the kernel is interrupted.
         network: ``none`` (default) or a network name for labs that need one.
