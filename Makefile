@@ -15,6 +15,8 @@ help:
 	@echo "make test   - set up, then run unit tests, engine tests and every notebook"
 	@echo "make index  - regenerate notebooks/00-index.ipynb"
 	@echo "make release-sync - regenerate release/ from source/ with nbgrader (never edit release/ by hand)"
+	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
+	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
 
 setup:
 	@scripts/bootstrap.sh
@@ -34,3 +36,19 @@ index: setup
 release-sync: setup
 	@for a in $$(ls source); do $(PY) -m nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; done
 	@$(PY) -m helpers index
+
+# Instructor workflow (docs/INSTRUCTOR.md). A=<lab> limits a step to one lab.
+.PHONY: release collect autograde feedback grades prebuilt
+release: setup
+	@$(PY) -m helpers course release $(A)
+collect: setup
+	@$(PY) -m helpers course collect $(A)
+autograde: env
+	@$(PY) -m helpers course autograde $(A)
+feedback: setup
+	@$(PY) -m helpers course feedback $(A)
+grades: setup
+	@$(PY) -m helpers course grades
+prebuilt: env
+	@$(PY) -m helpers layers-prebuilt
+	@$(PY) -m helpers course prebuilt

@@ -55,6 +55,13 @@ _EXPORTS: dict[str, str] = {
     "compose_to_k8s": "k8s", "validate_manifest": "k8s", "manifests_yaml": "k8s",
     "timed_build": "buildkit", "cache_roundtrip": "buildkit", "prune_run_cache": "buildkit",
     "plot_build_timeline": "plots_ci", "plot_cache_roundtrip": "plots_ci", "plot_pipeline": "plots_ci",
+    # instructor workflow and grading
+    "course_dirs": "course", "release": "course", "collect": "course", "autograde": "course",
+    "feedback": "course", "grades": "course", "check_submission": "course",
+    "SandboxLimits": "sandbox", "run_in_sandbox": "sandbox", "grader_image": "sandbox",
+    "read_facts": "grading", "load_spec": "grading", "engine_facts": "grading",
+    "plot_score_distribution": "plots_grades",
+    "find_archive": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",

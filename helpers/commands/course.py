@@ -1,0 +1,87 @@
+"""`python -m helpers course STEP`: the instructor's workflow, one command per step."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+HELP = {
+    "release": "generate every lab from source/ and release it to the exchange",
+    "collect": "collect submissions (resubmissions replace older ones) and check each",
+    "autograde": "autograde every collected submission in the grading sandbox, in parallel",
+    "feedback": "generate feedback (hidden tests stay hidden) and release it to students",
+    "grades": "export grades to CSV and plot the score distribution per lab",
+    "prebuilt": "export the course images as archives into prebuilt/ (students without Docker)",
+}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("course", help="instructor workflow: release, collect, autograde, feedback, grades",
+                              description="The instructor's workflow over nbgrader (see docs/INSTRUCTOR.md).")
+    sub = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    for step, text in HELP.items():
+        s = sub.add_parser(step, help=text, description=text)
+        if step in ("release", "collect", "autograde", "feedback"):
+            s.add_argument("assignment", nargs="*", help="assignments (default: every folder in source/)")
+        if step == "autograde":
+            s.add_argument("--student", action="append", help="only this student (repeatable)")
+            s.add_argument("--workers", type=int, help="students graded at once (default: CPU cores)")
+        if step == "collect":
+            s.add_argument("--check-owner", action="store_true", help="on a hub with real accounts: check file owners")
+        if step == "grades":
+            s.add_argument("--csv", default=None, help="CSV path (default: grades.csv at the course root)")
+            s.add_argument("--plot", default=None, help="PNG path (default: grades.png next to the CSV)")
+        if step == "prebuilt":
+            s.add_argument("images", nargs="*", help="image references (default: the course images)")
+            s.add_argument("--dest", default=None, help="folder (default: prebuilt/ at the course root)")
+    p.set_defaults(func=run)
+
+
+def _show(df: Any) -> bool:
+    print(df.to_string(index=False) if len(df) else "(nothing to do)")
+    return bool(len(df) == 0 or df["ok"].all())
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .. import course
+
+    if args.step == "prebuilt":
+        from ..prebuilt import export_images
+
+        manifest = export_images(args.images or None, dest=args.dest)
+        for item in manifest.images:
+            print(f"{item.ref:55} {item.bytes / 1e6:8.1f} MB  {item.archive}")
+        print(f"manifest: {manifest.path}")
+        return 0
+    dirs = course.course_dirs()
+    if args.step == "grades":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..plots_grades import plot_score_distribution
+
+        df = course.grades(args.csv, dirs)
+        csv = Path(args.csv or dirs.root / "grades.csv")
+        png = Path(args.plot or csv.with_suffix(".png"))
+        ax = plot_score_distribution(df)
+        ax.figure.savefig(png, dpi=110, bbox_inches="tight")
+        print(df.groupby("assignment")["score"].describe().to_string())
+        print(f"grades: {csv}\nplot:   {png}")
+        return 0
+    names = args.assignment or course.assignments(dirs)
+    ok = True
+    if args.step == "release":
+        ok = _show(course.release(names, dirs))
+    for name in names if args.step != "release" else []:
+        if args.step == "collect":
+            ok &= _show(course.collect(name, dirs, check_owner=args.check_owner))
+        elif args.step == "autograde":
+            ok &= _show(course.autograde(name, args.student, dirs, workers=args.workers))
+        elif args.step == "feedback":
+            ok &= _show(course.feedback(name, dirs))
+    if not ok:
+        print("Some steps failed (see the message column); the others completed.", file=sys.stderr)
+    return 0 if ok else 1

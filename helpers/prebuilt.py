@@ -1,0 +1,170 @@
+"""Pre-built course images for students without Docker: export on the instructor's side, find offline.
+
+``make prebuilt`` (``python -m helpers course prebuilt``) saves the course images as ``docker save``
+archives into ``prebuilt/`` (git-ignored) with ``manifest.json``; the instructor shares the folder.
+Notebooks started where no engine answers call :func:`find_archive` and read the archive
+(layers, bill of materials, review) instead of the engine.
+
+Which images: the local base images, plus every image a lab author labels
+``org.dockercourse.prebuilt=true`` (put ``LABEL org.dockercourse.prebuilt=true`` in the lab's Dockerfile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import CourseError, ImageNotFound, NotAnImageArchive
+
+__all__ = ["PREBUILT_LABEL", "PrebuiltImage", "PrebuiltManifest", "prebuilt_dir", "course_images", "export_images",
+           "read_manifest", "find_archive"]
+
+PREBUILT_LABEL = "org.dockercourse.prebuilt"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class PrebuiltImage:
+    """One archive in the manifest."""
+
+    name: str
+    ref: str
+    archive: str
+    bytes: int
+    sha256: str
+    image_id: str
+    layers: int
+
+
+@dataclass
+class PrebuiltManifest:
+    """What ``prebuilt/manifest.json`` holds."""
+
+    path: Path
+    created: str
+    images: list[PrebuiltImage] = field(default_factory=list)
+
+
+def prebuilt_dir(directory: str | os.PathLike[str] | None = None) -> Path:
+    """``directory``, else ``COURSE_PREBUILT``, else ``<course root>/prebuilt``."""
+    from .paths import course_root
+
+    return Path(directory or os.environ.get("COURSE_PREBUILT") or course_root() / "prebuilt")
+
+
+def short_name(ref: str) -> str:
+    """``course-base/python:3.11-slim-bookworm`` -> ``python-3.11-slim-bookworm``."""
+    repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+    return f"{repo.rsplit('/', 1)[-1]}-{tag}"
+
+
+def course_images(client: Any = None) -> list[str]:
+    """The images ``make prebuilt`` exports that exist on this engine."""
+    from .baseimages import LOCAL, OFFICIAL
+    from .engine import get_client
+
+    c = get_client(client)
+    refs = []
+    for ref in [*OFFICIAL.values(), *LOCAL.values()]:
+        try:
+            c.images.get(ref)
+            refs.append(ref)
+        except Exception:  # noqa: BLE001  (absent)
+            pass
+    for img in c.images.list(filters={"label": f"{PREBUILT_LABEL}=true"}):
+        refs += [t for t in img.tags if t not in refs][:1]
+    return refs
+
+
+def export_images(refs: Iterable[str] | None = None, dest: str | os.PathLike[str] | None = None,
+                  client: Any = None) -> PrebuiltManifest:
+    """Save images as archives into ``dest`` and write the manifest (existing archives are replaced).
+
+    Raises:
+        ImageNotFound: A named image is not on the engine.
+    """
+    from docker.errors import ImageNotFound as _NF
+
+    from .engine import get_client
+
+    c = get_client(client)
+    out = prebuilt_dir(dest)
+    out.mkdir(parents=True, exist_ok=True)
+    items = []
+    for ref in list(refs or course_images(c)):
+        try:
+            img = c.images.get(ref)
+        except _NF as e:
+            raise ImageNotFound(ref, hint="Build or pull it first, or leave it out of the list.") from e
+        name = short_name(ref)
+        path = out / (re.sub(r"[^A-Za-z0-9._-]+", "_", ref) + ".tar")
+        digest = hashlib.sha256()
+        tmp = path.with_suffix(".tar.part")
+        with open(tmp, "wb") as f:
+            for chunk in img.save(named=True):
+                digest.update(chunk)
+                f.write(chunk)
+        tmp.replace(path)
+        items.append(PrebuiltImage(name, ref, path.name, path.stat().st_size, digest.hexdigest(), img.id,
+                                   len(img.history())))
+    manifest = PrebuiltManifest(out / MANIFEST, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), items)
+    manifest.path.write_text(json.dumps({"created": manifest.created, "images": [asdict(i) for i in items]}, indent=1))
+    return manifest
+
+
+def read_manifest(directory: str | os.PathLike[str] | None = None) -> PrebuiltManifest:
+    """Read ``manifest.json``.
+
+    Raises:
+        CourseError: There is no manifest (no prebuilt archives here).
+    """
+    path = prebuilt_dir(directory) / MANIFEST
+    if not path.exists():
+        raise CourseError(f"No prebuilt images at {path.parent}.",
+                          "Ask your instructor for the prebuilt archives (`make prebuilt`) and put them in prebuilt/.")
+    try:
+        data = json.loads(path.read_text())
+        images = [PrebuiltImage(**i) for i in data["images"]]
+    except (ValueError, KeyError, TypeError) as e:
+        raise CourseError(f"{path} is not a prebuilt manifest ({e}).", "Copy the prebuilt/ folder again.") from e
+    return PrebuiltManifest(path, data.get("created", ""), images)
+
+
+def find_archive(name: str, directory: str | os.PathLike[str] | None = None, verify: bool = False) -> Path:
+    """The archive of a course image, for notebooks working without an engine.
+
+    Args:
+        name: Image reference (``course-base/python:3.11-slim-bookworm``), short name
+            (``python-3.11-slim-bookworm``) or a unique part of either (``slim``).
+        directory: Folder with the archives (default :func:`prebuilt_dir`).
+        verify: Also check the archive's SHA-256 against the manifest.
+
+    Raises:
+        ImageNotFound: No archive matches (or several do).
+        NotAnImageArchive: The file is missing, truncated or does not match its checksum.
+    """
+    manifest = read_manifest(directory)
+    exact = [i for i in manifest.images if name in (i.ref, i.name, i.archive)]
+    matches = exact or [i for i in manifest.images if name in i.ref or name in i.name]
+    if len(matches) != 1:
+        known = ", ".join(i.name for i in manifest.images) or "none"
+        what = "matches several archives" if matches else "has no prebuilt archive"
+        raise ImageNotFound(name, hint=f"{name!r} {what}; available: {known}.")
+    item = matches[0]
+    path = manifest.path.parent / item.archive
+    if not path.is_file() or path.stat().st_size != item.bytes:
+        raise NotAnImageArchive(str(path), "missing or truncated; copy it again")
+    if verify:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != item.sha256:
+            raise NotAnImageArchive(str(path), "its checksum does not match the manifest")
+    return path

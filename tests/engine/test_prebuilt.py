@@ -1,0 +1,35 @@
+"""`make prebuilt`: course images exported as archives with a manifest, found again offline."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import uuid
+
+import pytest
+
+from helpers.build import build
+from helpers.prebuilt import PREBUILT_LABEL, course_images, export_images, find_archive
+
+
+@pytest.mark.engine
+def test_export_and_find_a_labelled_image(engine, tmp_path):
+    """Is an image labelled for students exported, listed in the manifest and found by name offline?"""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "hello.txt").write_text("hello")
+    ref = f"course-test/prebuilt-{uuid.uuid4().hex[:8]}:1.0"
+    res = build(ctx, dockerfile_text="FROM scratch\nCOPY hello.txt /\n", tags=[ref], labels={PREBUILT_LABEL: "true"})
+    try:
+        assert ref in course_images(engine)
+        manifest = export_images([ref], dest=tmp_path / "prebuilt", client=engine)
+        item = manifest.images[0]
+        assert item.ref == ref and item.image_id == res.image_id and item.layers >= 1
+        path = find_archive(ref.split("/")[1].split(":")[0], tmp_path / "prebuilt", verify=True)
+        with tarfile.open(path) as tar:
+            inner = json.load(tar.extractfile("manifest.json"))
+        assert ref in inner[0]["RepoTags"]
+        saved = json.loads((tmp_path / "prebuilt" / "manifest.json").read_text())
+        assert saved["images"][0]["sha256"] == item.sha256
+    finally:
+        engine.images.remove(ref, force=True)

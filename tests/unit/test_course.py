@@ -1,0 +1,186 @@
+"""Pure logic of the instructor workflow, the sandbox and the prebuilt archives (no engine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from helpers import course, grading, prebuilt
+from helpers.cli import build_parser
+from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
+from helpers.sandbox import SandboxLimits, merge_outputs, sandbox_command
+
+matplotlib.use("Agg")
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "course"
+
+
+def test_sandbox_command_has_every_limit():
+    """Does the sandbox's docker run drop root, network, capabilities and the writable root?"""
+    cmd = sandbox_command("img", "n", SandboxLimits(memory="300m", pids=50))
+    line = " ".join(cmd)
+    for flag in ("--network none", "--memory 300m", "--memory-swap 300m", "--pids-limit 50", "--read-only",
+                 "--user 1000:1000", "--cap-drop ALL", "--security-opt no-new-privileges", "--cpus 1.0", "--rm"):
+        assert flag in line
+    assert "-v" not in cmd and "--mount" not in cmd and "--privileged" not in cmd
+    assert cmd[-1] == "img"
+
+
+def test_unknown_sandbox_setting_is_refused():
+    """Does a typo in grading.yml's sandbox section fail with the list of valid keys?"""
+    with pytest.raises(CourseError, match="memroy"):
+        SandboxLimits.from_mapping({"memroy": "1g"})
+
+
+def _nb(*sources):
+    return new_notebook(cells=[new_code_cell(s) for s in sources])
+
+
+def test_merge_keeps_trusted_sources_and_fails_unrun_cells():
+    """Are outputs copied only when cells line up, and does an unrun cell get an error output?"""
+    trusted = _nb("x = 1", "assert x == 1")
+    executed = _nb("x = 1", "assert x == 1")
+    executed.cells[0].execution_count = 1
+    executed.cells[0].outputs = [{"output_type": "stream", "name": "stdout", "text": "hi"}]
+    merged = merge_outputs(trusted, executed)
+    assert merged.cells[0].outputs[0]["text"] == "hi"
+    assert merged.cells[1].outputs[0]["output_type"] == "error"  # never executed -> failing, not full marks
+
+
+def test_merge_refuses_changed_cells():
+    """If the sandbox returns different sources, is every cell marked failing?"""
+    trusted = _nb("assert add(1, 2) == 3")
+    forged = _nb("assert True")
+    forged.cells[0].execution_count = 1
+    merged = merge_outputs(trusted, forged)
+    assert merged.cells[0].source == "assert add(1, 2) == 3"
+    assert merged.cells[0].outputs[0]["ename"] == "SandboxError"
+
+
+def test_merge_with_nothing_back_scores_every_test_as_failing():
+    """When the sandbox returns nothing (timeout), does every code cell carry the reason?"""
+    merged = merge_outputs(_nb("a", "b"), None, "the notebook ran past 5 s")
+    assert all("ran past" in c.outputs[0]["evalue"] for c in merged.cells)
+
+
+def test_load_spec_reads_engine_steps():
+    """Does the fixture engine lab's grading.yml give an engine step and sandbox limits?"""
+    spec = grading.load_spec("dockerlab", root=FIXTURE)
+    assert spec.engine[0].name == "app" and spec.engine[0].run and spec.engine[0].paths == ("/",)
+    assert spec.limits.timeout == 120 and spec.limits.network == "none"
+    assert grading.load_spec("no-such-lab", root=FIXTURE).engine == ()
+
+
+def test_bad_grading_yml_is_a_clear_error(tmp_path):
+    """Does an invalid grading.yml name the file?"""
+    (tmp_path / "source" / "x").mkdir(parents=True)
+    (tmp_path / "source" / "x" / "grading.yml").write_text("engine:\n  - nonsense: 1\n")
+    with pytest.raises(CourseError, match="grading.yml"):
+        grading.load_spec("x", root=tmp_path)
+
+
+def test_read_facts_follows_the_env_var(tmp_path, monkeypatch):
+    """Does a notebook get the facts only when GRADING_FACTS points at a file?"""
+    monkeypatch.delenv("GRADING_FACTS", raising=False)
+    assert grading.read_facts() is None
+    f = tmp_path / "facts.json"
+    f.write_text(json.dumps({"steps": {"app": {"build": {"ok": True}}}}))
+    monkeypatch.setenv("GRADING_FACTS", str(f))
+    assert grading.read_facts()["steps"]["app"]["build"]["ok"] is True
+
+
+@pytest.mark.parametrize("sid,ok", [("alice", True), ("a.b-c_d@uni.edu", True), ("mallory smith", False),
+                                    ("../etc", False), ("", False), ("x" * 80, False), ("ève", False)])
+def test_student_ids(sid, ok):
+    """Are only ids that are safe as folder names and in the gradebook accepted?"""
+    assert bool(course.SAFE_STUDENT_ID.match(sid)) is ok
+
+
+def test_collect_without_exchange_says_what_to_do(tmp_path):
+    """Does collect refuse a missing exchange with a hint, before running nbgrader?"""
+    dirs = course.CourseDirs(tmp_path, tmp_path / "nope", "c")
+    with pytest.raises(CourseError, match="make release"):
+        course.collect("ps1", dirs)
+
+
+def test_odd_student_id_is_refused_without_touching_the_gradebook(tmp_path):
+    """Is a student with an odd id reported before anything is read or written?"""
+    dirs = course.CourseDirs(tmp_path, tmp_path / "x", "c")
+    problems = course.check_submission("ps1", "bob; rm -rf /", dirs)
+    assert "not graded" in problems[0]
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+def test_every_course_step_has_help():
+    """Does every `course` sub-command carry help text?"""
+    parser = build_parser()
+    course_parser = parser._subparsers._group_actions[0].choices["course"]
+    steps = course_parser._subparsers._group_actions[0]
+    assert set(steps.choices) == {"release", "collect", "autograde", "feedback", "grades", "prebuilt"}
+    assert all(a.help for a in steps._choices_actions)
+
+
+def test_score_plot_has_one_column_per_lab():
+    """Does the distribution plot draw one labelled column per assignment?"""
+    from helpers.plots_grades import plot_score_distribution
+
+    df = pd.DataFrame({"assignment": ["a", "a", "b"], "student_id": ["x", "y", "x"], "score": [1, 2, 0],
+                       "max_score": [2, 2, 3]})
+    ax = plot_score_distribution(df)
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["a", "b"]
+
+
+def _pack(tmp_path: Path, data: bytes = b"layers") -> Path:
+    (tmp_path / "x.tar").write_bytes(data)
+    item = {"name": "python-3.11-slim", "ref": "course-base/python:3.11-slim", "archive": "x.tar",
+            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "image_id": "sha256:1", "layers": 3}
+    (tmp_path / "manifest.json").write_text(json.dumps({"created": "now", "images": [item]}))
+    return tmp_path
+
+
+def test_find_archive_by_ref_name_or_part(tmp_path):
+    """Can a notebook find an archive by reference, short name or a unique part?"""
+    d = _pack(tmp_path)
+    for name in ("course-base/python:3.11-slim", "python-3.11-slim", "slim"):
+        assert prebuilt.find_archive(name, d, verify=True) == d / "x.tar"
+    with pytest.raises(ImageNotFound, match="available: python-3.11-slim"):
+        prebuilt.find_archive("redis", d)
+
+
+def test_find_archive_detects_damage(tmp_path):
+    """Is a truncated or altered archive refused, and a missing folder explained?"""
+    d = _pack(tmp_path)
+    (d / "x.tar").write_bytes(b"layerZ")  # same size, other bytes
+    with pytest.raises(NotAnImageArchive, match="checksum"):
+        prebuilt.find_archive("slim", d, verify=True)
+    (d / "x.tar").write_bytes(b"short")
+    with pytest.raises(NotAnImageArchive, match="truncated"):
+        prebuilt.find_archive("slim", d)
+    with pytest.raises(CourseError, match="make prebuilt"):
+        prebuilt.find_archive("slim", tmp_path / "empty")
+
+
+def test_short_names():
+    """Are archive short names derived from the reference?"""
+    assert prebuilt.short_name("course-base/python:3.11-slim-bookworm") == "python-3.11-slim-bookworm"
+    assert prebuilt.short_name("127.0.0.1:5000/app") == "app-latest"
+
+
+def test_fixture_notebooks_are_valid():
+    """Are the fixture assignments valid notebooks with nbgrader metadata?"""
+    for nb_path in FIXTURE.glob("source/*/*.ipynb"):
+        nb = nbformat.read(nb_path, as_version=4)
+        nbformat.validate(nb)
+        assert any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells)
+
+
+def test_merge_leaves_empty_cells_alone():
+    """Is an empty code cell (never run by nbclient) left without an error?"""
+    merged = merge_outputs(_nb("", "x = 1"), None, "boom")
+    assert merged.cells[0].outputs == [] and merged.cells[1].outputs[0]["ename"] == "SandboxError"
