@@ -112,7 +112,9 @@ def test_release_matches_fresh_generation(assignment, tmp_path):
     course = tmp_path / "course"
     shutil.copytree(ROOT / "source" / assignment, course / "source" / assignment)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    env = dict(os.environ, COURSE_EXCHANGE=str(tmp_path / "exchange"))
+    # nbgrader runs `alembic` from PATH when it creates a gradebook: the venv's bin goes first
+    env = dict(os.environ, COURSE_EXCHANGE=str(tmp_path / "exchange"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     proc = subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
          f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{tmp_path / 'gradebook.db'}"],
