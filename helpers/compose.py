@@ -26,7 +26,7 @@ __all__ = ["SAMPLE_COMPOSE", "SERVICE_KEYS", "compose_cli", "load_compose", "Com
            "smoke_test"]
 
 #: The compose file for sample_python_app + PostgreSQL.
-SAMPLE_COMPOSE = Path(__file__).parent / "data" / "sample-app" / "compose.yaml"
+SAMPLE_COMPOSE = Path(__file__).parent / "data" / "sample_app" / "compose.yaml"
 #: Service keys of the Compose specification (anything else is a typo or a newer feature).
 SERVICE_KEYS = frozenset("""
 annotations blkio_config build cap_add cap_drop cgroup cgroup_parent command configs container_name cpu_count
@@ -307,8 +307,8 @@ def prepare_sample_images(client: Any = None) -> dict[str, str]:
     data = Path(__file__).parent / "data"
     shared = {SESSION_LABEL: "shared", ROLE_LABEL: "compose"}  # reused across sessions; `cleanup()` removes them
     app, db = "course-kit/sample-app:compose", "course-kit/postgres:15-bookworm"
-    build(course_root() / "sample_python_app", dockerfile=data / "sample-app" / "Dockerfile", tags=[app],
-          build_args={"BUILD_IMAGE": base_image("full", c)}, labels=shared, client=c)
+    build(course_root() / "sample_python_app", dockerfile=data / "sample_app" / "optimized.Dockerfile", tags=[app],
+          labels=shared, client=c)
     official = _official_postgres(c)
     if official:
         return {"APP_IMAGE": app, "DB_IMAGE": official}

@@ -23,7 +23,7 @@ from .paths import course_root
 __all__ = ["Stage", "PipelineReport", "run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
 
 #: The kit's reference Dockerfiles for sample_python_app.
-REFERENCE = Path(__file__).parent / "data" / "sample-app"
+REFERENCE = Path(__file__).parent / "data" / "sample_app"
 Log = Callable[[str], None]
 
 
@@ -181,12 +181,11 @@ def run_pipeline(
     Raises:
         EngineUnavailable: No engine answers.
     """
-    from .baseimages import base_image
     from .build import build
 
     c = get_client(client)
     context = Path(context or course_root() / "sample_python_app")
-    dockerfile = Path(dockerfile or REFERENCE / "Dockerfile")
+    dockerfile = Path(dockerfile or REFERENCE / "optimized.Dockerfile")
     test_dockerfile = Path(test_dockerfile or REFERENCE / "test.Dockerfile")
     run_id = uuid.uuid4().hex[:8]
     report = PipelineReport(image=f"course-kit/pipeline-app:{run_id}", run_id=run_id)
@@ -208,7 +207,7 @@ def run_pipeline(
         return ok
 
     def build_app() -> str:
-        r = build(context, dockerfile=dockerfile, tags=[report.image], build_args={"BUILD_IMAGE": base_image("full", c)},
+        r = build(context, dockerfile=dockerfile, tags=[report.image],
                   labels=labels, client=c)
         return f"{report.image} ({r.cache_hits}/{len(r.steps)} steps cached)"
 

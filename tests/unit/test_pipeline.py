@@ -12,7 +12,7 @@ from helpers.pipeline import PipelineReport, Stage, build_from_workflow
 def test_build_step_gives_dockerfile_and_context():
     """Are `-f` and the context of the workflow's docker build read, relative to the repository root?"""
     dockerfile, context = build_from_workflow(course_root() / ".github/workflows/sample-app.yml")
-    assert dockerfile == course_root() / "helpers/data/sample-app/Dockerfile" and dockerfile.is_file()
+    assert dockerfile == course_root() / "helpers/data/sample_app/optimized.Dockerfile" and dockerfile.is_file()
     assert context == course_root() / "sample_python_app"
 
 
