@@ -9,34 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def md(text: str) -> nbformat.NotebookNode:
-    return new_markdown_cell(text.strip())
-
-
-def code(text: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
-    cell = new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = tags
-    return cell
-
-
-def solution(grade_id: str, text: str) -> nbformat.NotebookNode:
-    cell = code(text)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
-                                 "solution": True, "task": False}
-    return cell
-
-
-def test(grade_id: str, points: int, text: str) -> nbformat.NotebookNode:
-    cell = code(text)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
+from nbcells import ROOT, code, md, solution, test  # noqa: E402,F401  (scripts/ is on sys.path)
 
 
 NO_ENGINE_SKIP = 'print("No Docker Engine here: this check runs when your lab is graded.")'
