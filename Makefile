@@ -50,5 +50,4 @@ feedback: setup
 grades: setup
 	@$(PY) -m helpers course grades
 prebuilt: env
-	@$(PY) -m helpers layers-prebuilt
 	@$(PY) -m helpers course prebuilt

@@ -26,7 +26,7 @@ _EXPORTS: dict[str, str] = {
     "read_archive": "archive", "save_image": "archive", "write_demo_archive": "archive_demo",
     "write_image_archive": "archive_demo", "evaluate_ci": "layers_ci", "load_ci_config": "layers_ci",
     "CI_DEFAULTS": "layers_ci", "dive_json": "dive", "lesson_sources": "layers_lab",
-    "build_lesson_image": "layers_lab", "LESSON_DOCKERFILES": "layers_lab", "export_prebuilt": "layers_lab",
+    "build_lesson_image": "layers_lab", "LESSON_DOCKERFILES": "layers_lab", 
     "plot_layer_stack": "plots_layers", "plot_wasted_paths": "plots_layers", "plot_top_dirs": "plots_layers",
     "plot_dive_vs_true": "plots_layers", "layer_explorer": "widgets_layers",
     # best-practice review
@@ -61,7 +61,8 @@ _EXPORTS: dict[str, str] = {
     "SandboxLimits": "sandbox", "run_in_sandbox": "sandbox", "grader_image": "sandbox",
     "read_facts": "grading", "load_spec": "grading", "engine_facts": "grading",
     "plot_score_distribution": "plots_grades",
-    "find_archive": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
+    "find_archive": "prebuilt", "course_mode": "mode", "CourseMode": "mode", "PREBUILT_CATALOG": "prebuilt:CATALOG",
+    "catalog_image": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",

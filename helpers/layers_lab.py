@@ -2,20 +2,19 @@
 
 With an engine, the lesson's Dockerfiles are built here (a few seconds with a warm cache).
 With none, the archives the instructor exported with ``make prebuilt`` are used
-(``prebuilt/layers-<name>.tar``, written by :func:`export_prebuilt`), else the tiny demo
+(``layers-<name>`` in :data:`helpers.prebuilt.CATALOG`), else the tiny demo
 archive committed in ``notebooks/data/layers-demo.tar``.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from .paths import course_root
 
-__all__ = ["LESSON_DOCKERFILES", "lesson_sources", "build_lesson_image", "export_prebuilt", "demo_archive_path"]
+__all__ = ["LESSON_DOCKERFILES", "lesson_sources", "build_lesson_image", "demo_archive_path"]
 
 _HEAD = "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nWORKDIR /app\n"
 
@@ -69,20 +68,11 @@ def lesson_sources(names: tuple[str, ...] = ("wasteful", "lean"), client: Any = 
 
     if engine_available(client):
         return {n: build_lesson_image(n, client=client) for n in names}, "engine"
-    prebuilt = {n: course_root() / "prebuilt" / f"layers-{n}.tar" for n in names}
-    if all(p.is_file() for p in prebuilt.values()):
-        return {n: str(p) for n, p in prebuilt.items()}, "prebuilt"
+    from .errors import CourseError
+    from .prebuilt import find_archive
+
+    try:
+        return {n: str(find_archive(f"layers-{n}")) for n in names}, "prebuilt"
+    except CourseError:
+        pass
     return {"wasteful": str(demo_archive_path())}, "demo"
-
-
-def export_prebuilt(dest: str | os.PathLike[str] | None = None, client: Any = None) -> list[str]:
-    """Build the lesson images and ``docker save`` them into ``prebuilt/`` (for ``make prebuilt``)."""
-    from .archive import save_image
-
-    out_dir = Path(dest) if dest else course_root() / "prebuilt"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in LESSON_DOCKERFILES:
-        tag = build_lesson_image(name, client=client)
-        written.append(save_image(tag, out_dir / f"layers-{name}.tar", client=client))
-    return written

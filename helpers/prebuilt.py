@@ -1,12 +1,13 @@
 """Pre-built course images for students without Docker: export on the instructor's side, find offline.
 
-``make prebuilt`` (``python -m helpers course prebuilt``) saves the course images as ``docker save``
-archives into ``prebuilt/`` (git-ignored) with ``manifest.json``; the instructor shares the folder.
-Notebooks started where no engine answers call :func:`find_archive` and read the archive
-(layers, bill of materials, review) instead of the engine.
+``make prebuilt`` (``python -m helpers course prebuilt``) builds every image in :data:`CATALOG`
+and saves it as a ``docker save`` archive ``prebuilt/<name>.tar`` (git-ignored) listed in
+``prebuilt/manifest.json``; the instructor shares the folder. Notebooks started where no engine
+answers get the archives through :func:`helpers.mode.course_mode` (``MODE.archive(name)``) and read
+them (layers, bill of materials, scanning, review) instead of the engine.
 
-Which images: the local base images, plus every image a lab author labels
-``org.dockercourse.prebuilt=true`` (put ``LABEL org.dockercourse.prebuilt=true`` in the lab's Dockerfile).
+Which images: the :data:`CATALOG` (a notebook that reads an archive adds its image there), plus
+every image a lab author labels ``org.dockercourse.prebuilt=true``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,73 @@ from typing import Any, Iterable
 
 from .errors import CourseError, ImageNotFound, NotAnImageArchive
 
-__all__ = ["PREBUILT_LABEL", "PrebuiltImage", "PrebuiltManifest", "prebuilt_dir", "course_images", "export_images",
-           "read_manifest", "find_archive"]
+__all__ = ["PREBUILT_LABEL", "CATALOG", "PrebuiltImage", "PrebuiltManifest", "prebuilt_dir", "course_images",
+           "catalog_image", "export_images", "read_manifest", "find_archive"]
 
 PREBUILT_LABEL = "org.dockercourse.prebuilt"
 MANIFEST = "manifest.json"
+
+#: What ``make prebuilt`` exports: archive name -> (what it is, ``"module:function"``). The function
+#: (in ``helpers/<module>.py``) takes ``client=`` and returns the reference of the image, building
+#: it first when needed. A notebook that reads an archive offline adds its image here.
+CATALOG: dict[str, tuple[str, str]] = {
+    "python-slim": ("the slim Python base image", "prebuilt:_base_slim"),
+    "python-full": ("the full Python base image (compilers, headers)", "prebuilt:_base_full"),
+    "layers-wasteful": ("notebook 10's wasteful image", "prebuilt:_layers_wasteful"),
+    "layers-lean": ("notebook 10's lean image", "prebuilt:_layers_lean"),
+    "sample-naive": ("the sample app, Lab 1's reference Dockerfile", "prebuilt:_sample_naive"),
+    "sample-optimized": ("the sample app, Lab 2's reference Dockerfile", "prebuilt:_sample_optimized"),
+}
+
+
+def _base_slim(client: Any = None) -> str:
+    from .baseimages import base_image
+
+    return base_image("slim", client=client)
+
+
+def _base_full(client: Any = None) -> str:
+    from .baseimages import base_image
+
+    return base_image("full", client=client)
+
+
+def _layers_wasteful(client: Any = None) -> str:
+    from .layers_lab import build_lesson_image
+
+    return build_lesson_image("wasteful", client=client)
+
+
+def _layers_lean(client: Any = None) -> str:
+    from .layers_lab import build_lesson_image
+
+    return build_lesson_image("lean", client=client)
+
+
+def _sample_naive(client: Any = None) -> str:
+    from .sampleapp import build_sample_image
+
+    return build_sample_image("naive", client=client).tags[0]
+
+
+def _sample_optimized(client: Any = None) -> str:
+    from .sampleapp import build_sample_image
+
+    return build_sample_image("optimized", client=client).tags[0]
+
+
+def catalog_image(name: str, client: Any = None) -> str:
+    """Make sure the catalog image ``name`` exists on the engine (building it if needed); its reference.
+
+    Raises:
+        ImageNotFound: ``name`` is not in :data:`CATALOG`.
+    """
+    import importlib
+
+    if name not in CATALOG:
+        raise ImageNotFound(name, hint=f"Known prebuilt images: {', '.join(CATALOG)}.")
+    module, _, func = CATALOG[name][1].partition(":")
+    return getattr(importlib.import_module(f"helpers.{module}"), func)(client=client)
 
 
 @dataclass
@@ -65,26 +128,24 @@ def short_name(ref: str) -> str:
 
 
 def course_images(client: Any = None) -> list[str]:
-    """The images ``make prebuilt`` exports that exist on this engine."""
-    from .baseimages import LOCAL, OFFICIAL
+    """What ``make prebuilt`` exports: the :data:`CATALOG` names, then labelled images' references."""
     from .engine import get_client
 
     c = get_client(client)
-    refs = []
-    for ref in [*OFFICIAL.values(), *LOCAL.values()]:
-        try:
-            c.images.get(ref)
-            refs.append(ref)
-        except Exception:  # noqa: BLE001  (absent)
-            pass
+    refs = list(CATALOG)
     for img in c.images.list(filters={"label": f"{PREBUILT_LABEL}=true"}):
         refs += [t for t in img.tags if t not in refs][:1]
     return refs
 
 
 def export_images(refs: Iterable[str] | None = None, dest: str | os.PathLike[str] | None = None,
-                  client: Any = None) -> PrebuiltManifest:
+                  client: Any = None, on_image: Any = None) -> PrebuiltManifest:
     """Save images as archives into ``dest`` and write the manifest (existing archives are replaced).
+
+    Args:
+        refs: :data:`CATALOG` names (built when missing) or image references; default
+            :func:`course_images` (the whole catalog and every labelled image).
+        on_image: Called with each name before it is built and saved (progress).
 
     Raises:
         ImageNotFound: A named image is not on the engine.
@@ -97,13 +158,15 @@ def export_images(refs: Iterable[str] | None = None, dest: str | os.PathLike[str
     out = prebuilt_dir(dest)
     out.mkdir(parents=True, exist_ok=True)
     items = []
-    for ref in list(refs or course_images(c)):
+    for wanted in list(refs or course_images(c)):
+        if on_image:
+            on_image(wanted)
+        name, ref = (wanted, catalog_image(wanted, client=c)) if wanted in CATALOG else (short_name(wanted), wanted)
         try:
             img = c.images.get(ref)
         except _NF as e:
             raise ImageNotFound(ref, hint="Build or pull it first, or leave it out of the list.") from e
-        name = short_name(ref)
-        path = out / (re.sub(r"[^A-Za-z0-9._-]+", "_", ref) + ".tar")
+        path = out / (re.sub(r"[^A-Za-z0-9._-]+", "_", name) + ".tar")
         digest = hashlib.sha256()
         tmp = path.with_suffix(".tar.part")
         with open(tmp, "wb") as f:
@@ -113,6 +176,12 @@ def export_images(refs: Iterable[str] | None = None, dest: str | os.PathLike[str
         tmp.replace(path)
         items.append(PrebuiltImage(name, ref, path.name, path.stat().st_size, digest.hexdigest(), img.id,
                                    len(img.history())))
+    if (out / MANIFEST).exists():  # keep what an earlier export listed and this one did not redo
+        try:
+            done = {i.name for i in items}
+            items = [i for i in read_manifest(out).images if i.name not in done and (out / i.archive).is_file()] + items
+        except CourseError:
+            pass
     manifest = PrebuiltManifest(out / MANIFEST, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), items)
     manifest.path.write_text(json.dumps({"created": manifest.created, "images": [asdict(i) for i in items]}, indent=1))
     return manifest

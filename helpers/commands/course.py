@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
             s.add_argument("--csv", default=None, help="CSV path (default: grades.csv at the course root)")
             s.add_argument("--plot", default=None, help="PNG path (default: grades.png next to the CSV)")
         if step == "prebuilt":
-            s.add_argument("images", nargs="*", help="image references (default: the course images)")
+            s.add_argument("images", nargs="*", help="catalog names (helpers.prebuilt.CATALOG) or image references "
+                           "(default: the whole catalog and every image labelled org.dockercourse.prebuilt=true)")
             s.add_argument("--dest", default=None, help="folder (default: prebuilt/ at the course root)")
     p.set_defaults(func=run)
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.step == "prebuilt":
         from ..prebuilt import export_images
 
-        manifest = export_images(args.images or None, dest=args.dest)
+        manifest = export_images(args.images or None, dest=args.dest, on_image=lambda n: print("exporting", n, flush=True))
         for item in manifest.images:
             print(f"{item.ref:55} {item.bytes / 1e6:8.1f} MB  {item.archive}")
         print(f"manifest: {manifest.path}")
