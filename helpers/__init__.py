@@ -84,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     # run, inspect, plots, widgets, sample app, Labs 1-2 checks (issue 3)
     "BuildStep": "build", "run_container": "run", "RunningContainer": "run", "SANDBOX_LIMITS": "run",
     "inspect_image": "images", "ImageFacts": "images", "compare_images": "images", "layers_frame": "images",
+    "facts_from_archive": "images", "archive_digests": "digests", "ImageDigests": "digests", "push_archive": "digests",
     "secret_like_env": "images",
     "plot_image_sizes": "plots", "plot_build_times": "plots", "plot_layer_sizes": "plots", "plot_build_steps": "plots",
     "BuildProgress": "widgets",

@@ -39,6 +39,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "layers-lean": ("notebook 10's lean image", "prebuilt:_layers_lean"),
     "sample-naive": ("the sample app, Lab 1's reference Dockerfile", "prebuilt:_sample_naive"),
     "sample-optimized": ("the sample app, Lab 2's reference Dockerfile", "prebuilt:_sample_optimized"),
+    "lab3-old": ("Lab 3's inherited image (Dockerfile.old: old pins, no security updates)",
+                 "remediation:build_lab3_old"),
 }
 
 

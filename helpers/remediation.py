@@ -18,7 +18,11 @@ from .engine import get_client, kit_labels
 from .errors import HealthTimeout
 from .paths import course_root
 
-__all__ = ["app_context", "app_requirements", "HealthReport", "check_health", "requirements_sbom"]
+__all__ = ["app_context", "app_requirements", "HealthReport", "check_health", "requirements_sbom", "build_lab3_old",
+           "LAB3_OLD_TAG"]
+
+#: The tag of Lab 3's inherited image (the lab builds it under the same name).
+LAB3_OLD_TAG = "course-lab3/sample-api:old"
 
 
 def app_context(files: Mapping[str, str], directory: str | os.PathLike[str] | None = None) -> Path:
@@ -102,3 +106,22 @@ def app_requirements(exclude: tuple[str, ...] = ("psycopg2",)) -> str:
     text = (course_root() / "sample_python_app" / "requirements.txt").read_text()
     keep = [ln for ln in text.splitlines() if not any(ln.strip().lower().startswith(x + "==") for x in exclude)]
     return "\n".join(keep) + "\n"
+
+
+def build_lab3_old(client: Any = None, tag: str = LAB3_OLD_TAG) -> str:
+    """Build Lab 3's inherited image (``source/lab3-security-scan/Dockerfile.old``, old pins); its tag.
+
+    The prebuilt catalog entry ``lab3-old``: students without an engine scan its archive.
+
+    Raises:
+        BuildError: The build failed.
+    """
+    from .build import build
+
+    lab = course_root() / "source" / "lab3-security-scan"
+    ctx = app_context({"requirements-old.txt": (lab / "requirements-old.txt").read_text()})
+    try:
+        build(ctx, dockerfile=lab / "Dockerfile.old", tags=[tag], client=client)
+    finally:
+        shutil.rmtree(ctx, ignore_errors=True)
+    return tag

@@ -22,14 +22,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import helpers
-from helpers import (BuildProgress, CourseError, build, compare_images, engine_available, inspect_image, labcheck,
-                     layers_frame, plot_build_steps, plot_build_times, plot_image_sizes, plot_layer_sizes,
-                     run_container, sampleapp)
+from helpers import (BuildProgress, CourseError, analyze_layers, build, compare_images, course_mode, facts_from_archive,
+                     inspect_image, labcheck, layers_frame, plot_build_steps, plot_build_times, plot_image_sizes,
+                     plot_layer_sizes, run_container, sampleapp)
 from helpers.baseimages import base_image, base_image_source
 
-ENGINE = engine_available()
-print("Docker Engine:", "ready" if ENGINE else "NOT available. Build/run cells are skipped; read the Dockerfile "
-      "reviews below, and your work is graded on an engine.")
+MODE = course_mode()
+ENGINE = MODE.engine
+if not ENGINE:
+    print("Your Dockerfile is graded on an engine. Here: the reviews below, and the reference images from their archives.")
 APP = sampleapp.app_dir()
 '''
 
@@ -130,7 +131,7 @@ terminal, from the app folder: `docker build -t lab1-sample-api:mine --build-arg
 """),
         code('''
 result = None
-if ENGINE:
+if MODE.needs_engine("build your Dockerfile"):
     progress = BuildProgress(IMAGE)
     try:
         result = build(APP, dockerfile_text=lab1_dockerfile(), tags=[IMAGE], on_line=progress)
@@ -156,7 +157,7 @@ Build it again (re-run the cell): every step now says `CACHED`. Change one line 
 answers. The `with` block removes the container at the end (`docker rm -f`), even after an error.
 """),
         code('''
-if ENGINE and result is not None:
+if MODE.needs_engine("run your image and call /health") and result is not None:
     with run_container(IMAGE, ports=[8000], timeout=TIMEOUT) as app:
         print(app)
         print("GET /health ->", app.get("/health").status, app.get("/health").json())
@@ -167,13 +168,20 @@ if ENGINE and result is not None:
 ## 5. Read the image: `docker history`
 
 Each instruction that changes files makes a layer; `ENV`, `EXPOSE`, `CMD` only change metadata (0 B). Which layer
-is the biggest, and why? (Hint: compare it with the base image's layers.)
+is the biggest, and why? (Hint: compare it with the base image's layers.) Without an engine, the same facts are read
+from the archive of the Lab 1 reference image (the solution's Dockerfile, built by your instructor).
 """),
         code('''
+facts = None
 if ENGINE and result is not None:
     facts = inspect_image(IMAGE)
+elif not ENGINE:
+    reference = MODE.archive("sample-naive", "the layers and facts of the Lab 1 reference image")
+    if reference:
+        facts = facts_from_archive(reference)
+if facts is not None:
     print(f"{facts.ref}: {facts.size_mb} MB, {facts.fs_layers} filesystem layers, user={facts.user or 'root'}, "
-          f"cmd={facts.command}, exposed={facts.exposed_ports}, base={facts.base}")
+          f"cmd={facts.command}, exposed={facts.exposed_ports}, base={facts.base or 'not known from an archive'}")
     plot_layer_sizes(facts)
     plt.show()
     display(layers_frame(facts).tail(8))
@@ -186,7 +194,7 @@ The image has the app and its test tools, so the tests can run exactly where the
 """),
         solution("test_command", LAB1_TESTCMD),
         code('''
-if ENGINE and result is not None:
+if MODE.needs_engine("run the app's tests inside your container") and result is not None:
     with run_container(IMAGE, ports=[8000], timeout=TIMEOUT) as app:
         run = app.exec(test_command())
     print("exit code", run.exit_code)
@@ -199,7 +207,8 @@ Each mistake below gives one message with the lines that matter, and leaves no c
 a Dockerfile that does not parse, a step that fails, an app that never answers, a port already taken.
 """),
         code('''
-if ENGINE and result is not None:
+if MODE.needs_engine("the four failures: a Dockerfile that does not parse, a failing step, no answer, a port taken") \\
+        and result is not None:
     mistakes = {
         "does not parse": "ARG BASE_IMAGE=python:3.12\\nFROM ${BASE_IMAGE}\\nWORKDIR /app\\nCOPY . .\\nRUNN pip install -r requirements.txt\\n",
         "a step fails": "ARG BASE_IMAGE=python:3.12\\nFROM ${BASE_IMAGE}\\nWORKDIR /app\\nCOPY . .\\nRUN pip install -r requirement.txt\\n",
@@ -291,6 +300,7 @@ You built an image, ran it, read its layers and ran the tests where the app runs
 the image is big (the full base carries compilers) and a one-line change reinstalls every dependency. Lab 2
 measures and fixes both.
 """),
+        code("MODE.report()"),
     ]
     return new_notebook(cells=cells, metadata=_meta())
 
@@ -390,15 +400,22 @@ The full image carries `gcc` and the headers, the slim one does not. Just switch
 `psycopg2` is compiled from source and needs `pg_config` (from `libpq-dev`) and `gcc`.
 """),
         code('''
-if ENGINE and not labcheck.grading():  # not graded: skipped while nbgrader grades
-    bases = compare_images({"slim base": base_image("slim"), "full base": base_image("full")})
-    display(bases[["size_mb", "layers", "base"]])
-    plot_image_sizes(bases)
-    plt.show()
-    try:
-        build(APP, dockerfile_text=NAIVE, build_args={"BASE_IMAGE": base_image("slim")}, tags=["lab2-sample-api:slim-try"])
-    except CourseError as e:
-        print(e)
+if not labcheck.grading():  # not graded: skipped while nbgrader grades
+    if ENGINE:
+        bases = compare_images({"slim base": base_image("slim"), "full base": base_image("full")})
+    else:  # the same figures, read from the base images' archives
+        slim = MODE.archive("python-slim", "the size of the slim base image")
+        full = MODE.archive("python-full", "the size of the full base image")
+        bases = compare_images({"slim base": slim, "full base": full}) if slim and full else None
+    if bases is not None:
+        display(bases[["size_mb", "layers", "base"]])
+        plot_image_sizes(bases)
+        plt.show()
+    if MODE.needs_engine("build the Lab 1 Dockerfile on the slim base (it fails: no compiler)"):
+        try:
+            build(APP, dockerfile_text=NAIVE, build_args={"BASE_IMAGE": base_image("slim")}, tags=["lab2-sample-api:slim-try"])
+        except CourseError as e:
+            print(e)
 '''),
         md("""
 So: **build** on the full image (compilers, `libpq-dev`), **run** on the slim one with only the run-time library
@@ -441,13 +458,13 @@ Return a `.dockerignore` that keeps at least `.git`, `.venv` and `tests` out.
 """),
         solution("lab2_dockerignore", LAB2_DOCKERIGNORE),
         code('''
-if ENGINE:
+if MODE.needs_engine("send the app through your .dockerignore to the engine and list what arrives"):
     print("still in the build context:", labcheck.context_leaks(lab2_dockerignore()) or "none of .git, .venv, tests")
 '''),
         md("## 5. Build and run it"),
         code('''
 result = None
-if ENGINE:
+if MODE.needs_engine("build your Dockerfile and run the image until it is healthy"):
     progress = BuildProgress(IMAGE)
     try:
         result = build(APP, dockerfile_text=lab2_dockerfile(), dockerignore_text=lab2_dockerignore(), tags=[IMAGE],
@@ -468,7 +485,9 @@ if result is not None:
 Both Dockerfiles are built on their own copy of the app, in this one run: a cold build (`--no-cache`), a rebuild
 after a one-line source change, a rebuild after a dependency change (a line added to `requirements.txt`). In the
 Lab 1 reference, `COPY . .` comes before `pip install`, so a dependency change costs what a source change costs;
-set `MEASURE_ALL = True` to measure it too (it is left out by default to save half a minute).
+set `MEASURE_ALL = True` to measure it too (it is left out by default to save half a minute). Without an engine,
+nothing is built: the two reference images (Lab 1's, and the kit's answer to this lab) are compared from their
+archives, the comparison your image has to win.
 """),
         code('''
 measured = None
@@ -481,6 +500,24 @@ if ENGINE and result is not None and not labcheck.grading():  # not graded: skip
     print(f"size: {mine.size_mb / ref.size_mb:.0%} of the Lab 1 reference; "
           f"rebuild after a source change: {mine.source_change_vs_cold:.0%} of a cold build "
           f"(Lab 1 reference: {ref.source_change_vs_cold:.0%})")
+elif not ENGINE:
+    MODE.needs_engine("build both Dockerfiles and time them (cold, after a source change, after a dependency change)")
+references = None
+if not ENGINE:
+    archives = {"Lab 1 reference": MODE.archive("sample-naive", "the size and layers of the Lab 1 reference"),
+                "Lab 2 reference": MODE.archive("sample-optimized", "the size and layers of the Lab 2 reference")}
+    if all(archives.values()):
+        references = compare_images(archives)
+        display(references[["size_mb", "layers", "user", "exec_form", "healthcheck", "size_vs_first"]])
+        ratio = references.loc["Lab 2 reference", "size_vs_first"]
+        print(f"The Lab 2 reference is {ratio:.0%} of the Lab 1 reference; "
+              f"the graded check wants yours at most {labcheck.SIZE_MARGIN:.0%}.")
+        fig, axes = plt.subplots(1, 3, figsize=(18, 3.8))
+        plot_image_sizes(references, ax=axes[0])
+        for ax, (label, path) in zip(axes[1:], archives.items()):
+            plot_layer_sizes(facts_from_archive(path, ref=label), ax=ax, min_mb=0.1)
+        plt.tight_layout()
+        plt.show()
 '''),
         code('''
 if measured is not None:
@@ -501,6 +538,14 @@ if measured is not None:
         cache_mb = box.exec(["du", "-sm", "/root/.cache/pip"]).output.split()[0]
         site_mb = box.exec(["sh", "-c", "du -smc /usr/local/lib/python3*/*-packages | tail -1"]).output.split()[0]
     print(f"Lab 1 reference: {cache_mb} MB of pip cache shipped next to {site_mb} MB of installed packages.")
+elif references is not None:  # the same two sums, over the files of the Lab 1 reference's archive
+    import fnmatch
+
+    files = analyze_layers(str(archives["Lab 1 reference"])).visible
+    cache = sum(size for path, _layer, size in files if path.startswith("/root/.cache/pip/"))
+    site = sum(size for path, _layer, size in files if fnmatch.fnmatch(path, "/usr/local/lib/python3*/*-packages/*"))
+    print(f"Lab 1 reference (archive): {cache / 1e6:.0f} MB of pip cache shipped next to "
+          f"{site / 1e6:.0f} MB of installed packages.")
 '''),
         md("""
 Read the numbers: where does the size go (`plot_layer_sizes(inspect_image(IMAGE))`)? Why does a dependency
@@ -588,6 +633,7 @@ Compare your figures with the targets a CI pipeline cares about: an image a thir
 faster; a rebuild that reuses the dependency layer turns a minute of CI into seconds. The next lab scans this
 image for vulnerabilities.
 """),
+        code("MODE.report()"),
     ]
     return new_notebook(cells=cells, metadata=_meta())
 
