@@ -8,7 +8,7 @@ Three hashes name an image:
 - the **manifest digest**, ``sha256`` of the manifest JSON that lists the config and the layer
   blobs: what a registry shows and what ``image@sha256:...`` pins. It depends on how the layers
   are stored: :func:`archive_digests` builds the OCI manifest of the layers *as they are in the
-  archive* (uncompressed), which is the digest a registry shows when the archive is pushed as-is
+  archive* (uncompressed in ``docker save`` archives), which is the digest a registry shows when the archive is pushed as-is
   (:func:`push_archive`). ``docker push`` gzips the layers first, so its manifest digest differs,
   while the config digest (the image ID) stays the same.
 """
@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,18 +31,25 @@ __all__ = ["LayerDigest", "ImageDigests", "archive_digests", "oci_manifest", "pu
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER_GZIP = OCI_LAYER + "+gzip"
 _BLOCK = 1 << 20
 
 
 @dataclass
 class LayerDigest:
-    """One layer: the digest computed from the archive's bytes and the one the config records."""
+    """One layer: the digest of its uncompressed tar (computed), the one the config records, and its blob.
+
+    ``blob_digest``/``size`` describe the layer as stored in the archive (gzip-compressed in some
+    OCI layouts, then different from ``digest``); the manifest lists the blob.
+    """
 
     index: int
     digest: str
     recorded: str
     size: int
     member: str
+    blob_digest: str = ""
+    compressed: bool = False
 
     @property
     def matches(self) -> bool:
@@ -56,7 +64,7 @@ class ImageDigests:
         image_id: The config digest (``sha256:...``), equal to ``docker images --no-trunc`` IMAGE ID.
         config: The config JSON bytes, as stored.
         layers: One :class:`LayerDigest` per layer, bottom first.
-        manifest: The OCI manifest JSON bytes of the uncompressed layers.
+        manifest: The OCI manifest JSON bytes of the layer blobs as stored.
         manifest_digest: ``sha256`` of ``manifest``.
         tags: Repository tags recorded in the archive.
     """
@@ -76,7 +84,7 @@ class ImageDigests:
         return len(recorded) == len(self.layers) and all(layer.matches for layer in self.layers)
 
     def frame(self) -> Any:
-        """The layers as a DataFrame: index, digest (computed), matches the config, size_mb."""
+        """The layers as a DataFrame: layer, digest (computed), matches config, size_mb (as stored)."""
         import pandas as pd
 
         return pd.DataFrame([{"layer": x.index, "digest (computed)": x.digest, "matches config": x.matches,
@@ -84,11 +92,17 @@ class ImageDigests:
                             columns=["layer", "digest (computed)", "matches config", "size_mb"])
 
 
-def oci_manifest(config: bytes, layers: list[tuple[str, int]]) -> bytes:
-    """The OCI image manifest (JSON bytes) naming ``config`` and uncompressed ``layers`` (digest, size)."""
+def oci_manifest(config: bytes, layers: list[tuple[str, int]], gzipped: list[bool] | None = None) -> bytes:
+    """The OCI image manifest (JSON bytes) naming ``config`` and the layer blobs ``(digest, size)``.
+
+    Args:
+        gzipped: Per layer, whether the blob is gzip-compressed (default: none is).
+    """
+    flags = gzipped or [False] * len(layers)
     doc = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
            "config": {"mediaType": OCI_CONFIG, "digest": _sha256(config), "size": len(config)},
-           "layers": [{"mediaType": OCI_LAYER, "digest": d, "size": s} for d, s in layers]}
+           "layers": [{"mediaType": OCI_LAYER_GZIP if z else OCI_LAYER, "digest": d, "size": s}
+                      for (d, s), z in zip(layers, flags)]}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -133,15 +147,19 @@ def archive_digests(path: str | os.PathLike[str]) -> ImageDigests:
                     fh = None
                 if fh is None:
                     raise NotAnImageArchive(source, f"layer {name} is missing")
-                h, size = hashlib.sha256(), 0
+                blob, plain, size = hashlib.sha256(), hashlib.sha256(), 0
+                gunzip = None
                 while block := fh.read(_BLOCK):
-                    h.update(block)
+                    if size == 0 and block[:2] == b"\x1f\x8b":
+                        gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    blob.update(block)
+                    plain.update(gunzip.decompress(block) if gunzip else block)
                     size += len(block)
-                digest = "sha256:" + h.hexdigest()
-                layers.append(LayerDigest(i, digest, recorded[i] if i < len(recorded) else "", size, name))
-    except (tarfile.TarError, ValueError, KeyError, TypeError) as e:
+                layers.append(LayerDigest(i, "sha256:" + plain.hexdigest(), recorded[i] if i < len(recorded) else "",
+                                          size, name, "sha256:" + blob.hexdigest(), gunzip is not None))
+    except (tarfile.TarError, ValueError, KeyError, TypeError, zlib.error) as e:
         raise NotAnImageArchive(source, str(e)) from e
-    manifest = oci_manifest(config, [(x.digest, x.size) for x in layers])
+    manifest = oci_manifest(config, [(x.blob_digest, x.size) for x in layers], [x.compressed for x in layers])
     return ImageDigests(source, _sha256(config), config, layers, manifest, _sha256(manifest),
                         list(entry.get("RepoTags") or []))
 
