@@ -544,8 +544,8 @@ elif references is not None:  # the same two sums, over the files of the Lab 1 r
     files = analyze_layers(str(archives["Lab 1 reference"])).visible
     cache = sum(size for path, _layer, size in files if path.startswith("/root/.cache/pip/"))
     site = sum(size for path, _layer, size in files if fnmatch.fnmatch(path, "/usr/local/lib/python3*/*-packages/*"))
-    print(f"Lab 1 reference (archive): {cache / 1e6:.0f} MB of pip cache shipped next to "
-          f"{site / 1e6:.0f} MB of installed packages.")
+    print(f"Lab 1 reference (archive): {cache / 1e6:.1f} MB of pip cache shipped next to "
+          f"{site / 1e6:.1f} MB of installed packages.")
 '''),
         md("""
 Read the numbers: where does the size go (`plot_layer_sizes(inspect_image(IMAGE))`)? Why does a dependency
