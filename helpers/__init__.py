@@ -44,7 +44,8 @@ _EXPORTS: dict[str, str] = {
     "PushResult": "publish",
     "generate_keypair": "sign", "sign_image": "sign", "verify_image": "sign", "signature_tag": "sign",
     "cosign_verify": "sign",
-    "TokenIndex": "secrets", "make_private_wheel": "secrets", "find_secret_in_image": "secrets",
+    "TokenIndex": "secrets", "make_private_wheel": "secrets", "find_secret_in_image": "secrets", "SECRET_DOCKERFILES": "secrets",
+    "DEMO_TOKEN": "secrets", "build_secret_demo": "secrets",
     "bridge_gateway": "secrets",
     # CI pipeline (Lab 5), Compose, Kubernetes, BuildKit
     "check_workflow": "workflow", "load_workflow": "workflow", "WorkflowReport": "workflow",

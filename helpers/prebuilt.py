@@ -41,6 +41,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sample-optimized": ("the sample app, Lab 2's reference Dockerfile", "prebuilt:_sample_optimized"),
     "lab3-old": ("Lab 3's inherited image (Dockerfile.old: old pins, no security updates)",
                  "remediation:build_lab3_old"),
+    "secrets-mount": ("notebook 21's image, index token through a secret mount (public demo token)",
+                      "secrets:_prebuilt_secret_mount"),
+    "secrets-arg-env": ("notebook 21's image, index token through ARG/ENV: it leaks (public demo token)",
+                        "secrets:_prebuilt_arg_env"),
 }
 
 

@@ -3,7 +3,9 @@
 ``RUN --mount=type=secret`` hands a file to one build step without writing it into any
 layer. ``ARG``/``ENV`` do the opposite: the value lands in the image config and history.
 :func:`find_secret_in_image` reads every layer of the built image (and its config) and
-reports each place where the secret appears.
+reports each place where the secret appears; it reads a ``docker save`` archive the same way
+(no engine). :func:`build_secret_demo` builds notebook 21's two images, the ones ``make prebuilt``
+exports (``secrets-mount``, ``secrets-arg-env``) with the public :data:`DEMO_TOKEN`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,35 @@ from pathlib import Path
 from typing import Any
 
 from .engine import get_client
-from .errors import CourseError, ImageNotFound
+from .errors import CourseError, ImageNotFound, NotAnImageArchive
 
-__all__ = ["make_private_wheel", "TokenIndex", "Leak", "SecretCheck", "find_secret_in_image", "bridge_gateway"]
+__all__ = ["make_private_wheel", "TokenIndex", "Leak", "SecretCheck", "find_secret_in_image", "bridge_gateway",
+           "SECRET_DOCKERFILES", "DEMO_TOKEN", "build_secret_demo"]
+
+#: Notebook 21's two ways to hand pip the index token: a secret mount (no layer keeps it), ARG/ENV (it leaks).
+SECRET_DOCKERFILES: dict[str, str] = {
+    "secret-mount": """ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+ARG INDEX_HOST
+RUN --mount=type=secret,id=index_token \\
+    pip install --no-cache-dir --trusted-host "${INDEX_HOST%:*}" \\
+      --index-url "http://__token__:$(cat /run/secrets/index_token)@${INDEX_HOST}/simple/" course-private-lib \\
+ && python3 -c "import course_private_lib; print(course_private_lib.hello())"
+""",
+    "arg-env": """ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+ARG INDEX_HOST
+ARG INDEX_TOKEN
+ENV INDEX_TOKEN=${INDEX_TOKEN}
+RUN pip install --no-cache-dir --trusted-host "${INDEX_HOST%:*}" \\
+      --index-url "http://__token__:${INDEX_TOKEN}@${INDEX_HOST}/simple/" course-private-lib \\
+ && python3 -c "import course_private_lib; print(course_private_lib.hello())"
+""",
+}
+
+#: The token the prebuilt demo images were built with. Public on purpose: it only ever opened a
+#: throwaway index during the instructor's build, so students can search the archives for it.
+DEMO_TOKEN = "course-demo-token-0f3c9a5e7b2d4c61"
 
 
 def make_private_wheel(directory: str | os.PathLike[str], name: str = "course-private-lib", version: str = "1.0.0") -> Path:
@@ -172,51 +200,65 @@ class SecretCheck:
         return pd.DataFrame([l.__dict__ for l in self.leaks], columns=["where", "layer", "path", "created_by"])
 
 
-def find_secret_in_image(image: str, secret: str, client: Any = None) -> SecretCheck:
+def find_secret_in_image(image: str | os.PathLike[str], secret: str, client: Any = None) -> SecretCheck:
     """Search every layer (every file's bytes), the image config and the history for ``secret``.
+
+    Args:
+        image: An image on the engine, or the path of a ``docker save`` archive (no engine needed).
 
     Raises:
         ImageNotFound: No such image.
+        NotAnImageArchive: The archive cannot be read.
     """
-    from docker.errors import ImageNotFound as _NF
-
     if len(secret) < 8:
         raise CourseError("The secret to look for is shorter than 8 characters.", "Use the real token.")
-    needle = secret.encode()
+    if os.path.isfile(image):
+        with open(image, "rb") as fh:
+            try:
+                return _check_archive(fh, os.fspath(image), secret.encode())
+            except (tarfile.TarError, KeyError, ValueError) as e:
+                raise NotAnImageArchive(os.fspath(image), str(e)) from e
+    from docker.errors import ImageNotFound as _NF
+
     try:
-        img = get_client(client).images.get(image)
+        img = get_client(client).images.get(str(image))
     except _NF as e:
-        raise ImageNotFound(image) from e
+        raise ImageNotFound(str(image)) from e
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in img.save(named=False):
+            tmp.write(chunk)
+        tmp.seek(0)
+        return _check_archive(tmp, str(image), secret.encode())
+
+
+def _check_archive(fh: Any, image: str, needle: bytes) -> SecretCheck:
+    """Search one ``docker save`` archive (an open file) for ``needle``."""
     leaks: list[Leak] = []
     files = 0
-    with tempfile.TemporaryFile() as fh:
-        for chunk in img.save(named=False):
-            fh.write(chunk)
-        fh.seek(0)
-        with tarfile.open(fileobj=fh) as outer:
-            entry = json.load(outer.extractfile("manifest.json"))[0]  # type: ignore[arg-type]
-            raw_config = outer.extractfile(entry["Config"]).read()  # type: ignore[union-attr]
-            config = json.loads(raw_config)
-            history = [h for h in config.get("history", []) if not h.get("empty_layer")]
-            for h in config.get("history", []):
-                if needle in json.dumps(h).encode():
-                    leaks.append(Leak("history", -1, "", h.get("created_by", "")[:120]))
-            if needle in json.dumps(config.get("config", {})).encode():
-                leaks.append(Leak("config", -1, "Env/Cmd/Labels", ""))
-            for i, lf in enumerate(entry["Layers"]):
-                created = history[i].get("created_by", "")[:120] if i < len(history) else ""
-                layer_fh = outer.extractfile(lf)
-                assert layer_fh is not None
-                with tarfile.open(fileobj=io.BufferedReader(layer_fh), mode="r|*") as layer:  # type: ignore[arg-type]
-                    for m in layer:
-                        if needle in m.name.encode() or needle in (m.linkname or "").encode():
+    with tarfile.open(fileobj=fh) as outer:
+        entry = json.load(outer.extractfile("manifest.json"))[0]  # type: ignore[arg-type]
+        raw_config = outer.extractfile(entry["Config"]).read()  # type: ignore[union-attr]
+        config = json.loads(raw_config)
+        history = [h for h in config.get("history", []) if not h.get("empty_layer")]
+        for h in config.get("history", []):
+            if needle in json.dumps(h).encode():
+                leaks.append(Leak("history", -1, "", h.get("created_by", "")[:120]))
+        if needle in json.dumps(config.get("config", {})).encode():
+            leaks.append(Leak("config", -1, "Env/Cmd/Labels", ""))
+        for i, lf in enumerate(entry["Layers"]):
+            created = history[i].get("created_by", "")[:120] if i < len(history) else ""
+            layer_fh = outer.extractfile(lf)
+            assert layer_fh is not None
+            with tarfile.open(fileobj=io.BufferedReader(layer_fh), mode="r|*") as layer:  # type: ignore[arg-type]
+                for m in layer:
+                    if needle in m.name.encode() or needle in (m.linkname or "").encode():
+                        leaks.append(Leak(f"layer {i}", i, m.name, created))
+                    if m.isfile():
+                        files += 1
+                        data = layer.extractfile(m)
+                        if data is not None and _contains(data, needle):
                             leaks.append(Leak(f"layer {i}", i, m.name, created))
-                        if m.isfile():
-                            files += 1
-                            data = layer.extractfile(m)
-                            if data is not None and _contains(data, needle):
-                                leaks.append(Leak(f"layer {i}", i, m.name, created))
-            layers = len(entry["Layers"])
+        layers = len(entry["Layers"])
     return SecretCheck(image, layers, files, leaks)
 
 
@@ -227,3 +269,37 @@ def _contains(fh: Any, needle: bytes, chunk: int = 1 << 20) -> bool:
             return True
         tail = block[-len(needle):]
     return False
+
+
+def build_secret_demo(kind: str, token: str = DEMO_TOKEN, tag: str = "", client: Any = None) -> str:
+    """Build notebook 21's image the ``kind`` way against a throwaway private index; its tag.
+
+    Args:
+        kind: "secret-mount" or "arg-env" (a key of :data:`SECRET_DOCKERFILES`).
+        token: The index token (default the public :data:`DEMO_TOKEN`: the image is for ``make prebuilt``).
+
+    Raises:
+        BuildError: The build failed.
+    """
+    from .build import build
+
+    tag = tag or f"course-secrets/private-dep:prebuilt-{kind}"
+    with tempfile.TemporaryDirectory(prefix="course-secrets-") as tmp:
+        work = Path(tmp)
+        token_file = work / "index_token"
+        token_file.write_text(token)
+        os.chmod(token_file, 0o600)
+        (work / "ctx").mkdir()
+        with TokenIndex([make_private_wheel(work)], token, client=client) as index:
+            args = {"INDEX_HOST": index.host, **({"INDEX_TOKEN": token} if kind == "arg-env" else {})}
+            build(work / "ctx", dockerfile_text=SECRET_DOCKERFILES[kind], tags=[tag], build_args=args,
+                  secrets={"index_token": str(token_file)} if kind == "secret-mount" else None, client=client)
+    return tag
+
+
+def _prebuilt_secret_mount(client: Any = None) -> str:
+    return build_secret_demo("secret-mount", client=client)
+
+
+def _prebuilt_arg_env(client: Any = None) -> str:
+    return build_secret_demo("arg-env", client=client)

@@ -57,3 +57,29 @@ def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
                 engine.images.remove(t, force=True)
             except Exception:  # noqa: BLE001 - the build may have failed before tagging
                 pass
+
+
+def test_demo_images_checked_from_their_archives(engine, tmp_path):
+    """Do notebook 21's catalog images, saved as archives, give the same verdicts read from disk as from the engine?"""
+    from helpers.archive import save_image
+    from helpers.secrets import build_secret_demo
+
+    token = secrets.token_hex(16)
+    tags = [f"course-test/secret-demo:{kind}-{token[:6]}" for kind in ("secret-mount", "arg-env")]
+    try:
+        for kind, tag in zip(("secret-mount", "arg-env"), tags):
+            assert build_secret_demo(kind, token=token, tag=tag, client=engine) == tag
+        verdicts = []
+        for tag in tags:
+            from_archive = find_secret_in_image(save_image(tag, tmp_path / "img.tar", client=engine), token)
+            from_engine = find_secret_in_image(tag, token, client=engine)
+            assert (from_archive.layers_checked, from_archive.files_checked, from_archive.leaks) == \
+                (from_engine.layers_checked, from_engine.files_checked, from_engine.leaks)
+            verdicts.append(from_archive.clean)
+        assert verdicts == [True, False]
+    finally:
+        for t in tags:
+            try:
+                engine.images.remove(t, force=True)
+            except Exception:  # noqa: BLE001 - the build may have failed before tagging
+                pass

@@ -36,3 +36,32 @@ def test_search_across_chunk_boundaries():
     data = b"x" * 10 + b"TOKEN123" + b"y" * 10
     assert _contains(io.BytesIO(data), b"TOKEN123", chunk=13)
     assert not _contains(io.BytesIO(data), b"TOKEN999", chunk=13)
+
+
+def test_search_an_archive_without_engine(tmp_path):
+    """Does the leak check read a `docker save` archive from disk, finding the token in history and file names?"""
+    from helpers.archive_demo import write_image_archive
+    from helpers.secrets import find_secret_in_image
+
+    token = "tok-" + "7" * 20
+    layers = [[("etc", "dir", 0), ("etc/os-release", "file", 300)],
+              [("srv", "dir", 0), (f"srv/{token}.txt", "file", 10)]]
+    leaky = write_image_archive(tmp_path / "leaky.tar", layers,
+                                commands=["ADD rootfs /", f"RUN pip install --index-url http://__token__:{token}@x/"])
+    check = find_secret_in_image(leaky, token)
+    assert not check.clean and check.layers_checked == 2 and check.files_checked == 2
+    assert {(leak.where, leak.path) for leak in check.leaks} == {("history", ""), ("layer 1", f"srv/{token}.txt")}
+    clean = write_image_archive(tmp_path / "clean.tar", layers[:1])
+    assert find_secret_in_image(str(clean), token).clean
+
+
+def test_search_a_broken_archive(tmp_path):
+    """Is a file that is not an image archive reported as NotAnImageArchive, not as a crash?"""
+    import pytest
+
+    from helpers.errors import NotAnImageArchive
+    from helpers.secrets import find_secret_in_image
+
+    (tmp_path / "junk.tar").write_bytes(b"x" * 2048)
+    with pytest.raises(NotAnImageArchive):
+        find_secret_in_image(tmp_path / "junk.tar", "a-long-token")
