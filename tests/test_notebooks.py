@@ -38,6 +38,7 @@ ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()) 
 PREBUILT_READS: dict[str, set[str]] = {
     "notebooks/01-containers-vs-vms.ipynb": {"python-slim"},
     "notebooks/02-image-layers-and-caching.ipynb": {"sample-naive"},
+    "notebooks/03-client-daemon-registry.ipynb": {"sample-optimized"},
     "notebooks/04-runtime-configuration.ipynb": {"python-slim", "sample-optimized"},
     "notebooks/05-python-patterns.ipynb": {"python-slim", "python-full"},
     "notebooks/06-disk-hygiene.ipynb": {"python-slim", "python-full", "layers-wasteful", "layers-lean",
