@@ -135,3 +135,17 @@ def test_shared_layers_count_a_common_base_once(tmp_path):
     total = sharing_summary(frame)
     assert total == {"each image alone": 2 * 4_300 + 500 + 9_100, "layers stored once": 4_300 + 500 + 9_100,
                      "saved by sharing": 4_300}
+
+
+def test_lesson_sources_follow_the_mode(no_engine, tmp_path, monkeypatch):
+    """Does notebook 10 read the layers-* archives in prebuilt mode, and the demo archive when they are missing?"""
+    from helpers.layers_lab import demo_archive_path, lesson_sources
+
+    monkeypatch.setenv("COURSE_PREBUILT", str(_prebuilt(tmp_path / "prebuilt", ("layers-wasteful", "layers-lean"))))
+    sources, how = lesson_sources(mode=course_mode(announce=False))
+    assert how == "prebuilt" and sources["lean"].endswith("layers-lean.tar")
+    monkeypatch.setenv("COURSE_PREBUILT", str(_prebuilt(tmp_path / "partial", ("layers-wasteful",))))
+    mode = course_mode(announce=False)
+    sources, how = lesson_sources(mode=mode)
+    assert (how, sources) == ("demo", {"wasteful": str(demo_archive_path())})
+    assert mode.missing == ["the lesson's lean image (archive layers-lean)"]
