@@ -63,6 +63,9 @@ _EXPORTS: dict[str, str] = {
     "plot_score_distribution": "plots_grades",
     "find_archive": "prebuilt", "course_mode": "mode", "CourseMode": "mode", "PREBUILT_CATALOG": "prebuilt:CATALOG",
     "catalog_image": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
+    "image_facts": "images", "facts_from_archive": "images", "archive_layers": "archive_images",
+    "files_present": "archive_images", "files_table": "archive_images", "shared_layers": "archive_images",
+    "sharing_summary": "archive_images",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",

@@ -1,12 +1,14 @@
 """Facts about built images: size, layers, user, entrypoint/cmd, ports, env, healthcheck, base.
 
-:func:`inspect_image` reads one image from the engine into an :class:`ImageFacts`;
-:func:`compare_images` puts several side by side in a pandas DataFrame. The pure part
-(:func:`facts_from_attrs`) works on the engine's JSON, so it is testable without an engine.
+:func:`inspect_image` reads one image from the engine into an :class:`ImageFacts`,
+:func:`facts_from_archive` from a ``docker save`` archive (no engine), :func:`image_facts`
+from either; :func:`compare_images` puts several side by side in a pandas DataFrame. The pure
+part (:func:`facts_from_attrs`) works on the engine's JSON, so it is testable without an engine.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -15,7 +17,7 @@ from .engine import get_client
 from .errors import ImageNotFound
 
 __all__ = ["Layer", "ImageFacts", "inspect_image", "compare_images", "facts_from_attrs", "secret_like_env",
-           "layers_frame"]
+           "layers_frame", "facts_from_archive", "image_facts"]
 
 _SHELL = ("/bin/sh", "-c")
 _SECRET = re.compile(r"(PASSW(OR)?D|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
@@ -122,6 +124,34 @@ def inspect_image(ref: str, client: Any = None) -> ImageFacts:
     return facts_from_attrs(img.attrs, img.history(), ref=ref, base=_base_of(c, img.attrs))
 
 
+def facts_from_archive(path: str | os.PathLike[str]) -> ImageFacts:
+    """Read an image's facts from a ``docker save`` archive (no engine; ``base`` stays empty).
+
+    The size is the bytes of its layers' files (the engine's figure, give or take metadata).
+
+    Raises:
+        NotAnImageArchive: The file is not an image archive.
+    """
+    from .archive import read_archive
+    from .archive_images import layer_sizes
+
+    archive = read_archive(path)
+    sizes = iter(layer_sizes(archive))
+    history = [{"CreatedBy": h.get("created_by", ""), "Size": 0 if h.get("empty_layer") else next(sizes, 0)}
+               for h in archive.config.get("history") or []]
+    attrs = {"Config": archive.config.get("config") or {}, "Size": sum(layer_sizes(archive)),
+             "RootFS": {"Layers": (archive.config.get("rootfs") or {}).get("diff_ids") or []},
+             "RepoTags": archive.tags}
+    return facts_from_attrs(attrs, list(reversed(history)), ref=archive.tags[0] if archive.tags else os.fspath(path))
+
+
+def image_facts(source: str | os.PathLike[str], client: Any = None) -> ImageFacts:
+    """:func:`facts_from_archive` for an archive path, else :func:`inspect_image` for a reference."""
+    from .archive_images import is_archive
+
+    return facts_from_archive(source) if is_archive(source) else inspect_image(str(source), client)
+
+
 def _base_of(client: Any, attrs: Mapping[str, Any]) -> str:
     """The known base image whose layers start this image's layers (longest match wins)."""
     from docker.errors import ImageNotFound as _NF
@@ -140,12 +170,13 @@ def _base_of(client: Any, attrs: Mapping[str, Any]) -> str:
     return best
 
 
-def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None) -> Any:
+def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None, packages: bool = False) -> Any:
     """Several images side by side.
 
     Args:
-        images: References, or a mapping label -> reference (the label names the row).
-        client: docker-py client (connects lazily).
+        images: References or archive paths, or a mapping label -> either (the label names the row).
+        client: docker-py client (connects lazily; not needed for archives).
+        packages: Add ``packages``, the number of installed packages (from the bill of materials).
 
     Returns:
         A pandas DataFrame indexed by label with size_mb, layers (with content), user, cmd,
@@ -156,7 +187,7 @@ def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None
     named = dict(images) if isinstance(images, Mapping) else {r: r for r in images}
     rows = []
     for label, ref in named.items():
-        f = inspect_image(ref, client)
+        f = image_facts(ref, client)
         rows.append({
             "image": label,
             "size_mb": f.size_mb,
@@ -168,6 +199,10 @@ def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None
             "healthcheck": bool(f.healthcheck),
             "base": f.base,
         })
+        if packages:
+            from .sbom import sbom
+
+            rows[-1]["packages"] = len(sbom(ref, client).packages)
     df = pd.DataFrame(rows).set_index("image")
     if len(df):
         df["size_vs_first"] = (df["size_mb"] / df["size_mb"].iloc[0]).round(2)
