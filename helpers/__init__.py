@@ -64,6 +64,9 @@ _EXPORTS: dict[str, str] = {
     "plot_score_distribution": "plots_grades",
     "find_archive": "prebuilt", "course_mode": "mode", "CourseMode": "mode", "PREBUILT_CATALOG": "prebuilt:CATALOG",
     "catalog_image": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",
+    "image_facts": "images", "facts_from_archive": "images", "archive_layers": "archive_images",
+    "files_present": "archive_images", "files_table": "archive_images", "shared_layers": "archive_images",
+    "sharing_summary": "archive_images",
     # lessons 01-07 (issue 4)
     "run_once": "lessons", "RunOutput": "lessons", "lesson_tag": "lessons", "engine_status_line": "lessons", "lesson_image": "lessons",
     "client_daemon_registry": "diagrams", "layer_stack": "diagrams", "container_vs_vm": "diagrams",
@@ -85,7 +88,7 @@ _EXPORTS: dict[str, str] = {
     # run, inspect, plots, widgets, sample app, Labs 1-2 checks (issue 3)
     "BuildStep": "build", "run_container": "run", "RunningContainer": "run", "SANDBOX_LIMITS": "run",
     "inspect_image": "images", "ImageFacts": "images", "compare_images": "images", "layers_frame": "images",
-    "facts_from_archive": "images", "archive_digests": "digests", "ImageDigests": "digests", "push_archive": "digests",
+    "archive_digests": "digests", "ImageDigests": "digests", "push_archive": "digests",
     "secret_like_env": "images",
     "plot_image_sizes": "plots", "plot_build_times": "plots", "plot_layer_sizes": "plots", "plot_build_steps": "plots",
     "BuildProgress": "widgets",

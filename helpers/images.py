@@ -1,15 +1,13 @@
 """Facts about built images: size, layers, user, entrypoint/cmd, ports, env, healthcheck, base.
 
-:func:`inspect_image` reads one image from the engine into an :class:`ImageFacts`;
-:func:`compare_images` puts several side by side in a pandas DataFrame. The pure part
-(:func:`facts_from_attrs`) works on the engine's JSON, so it is testable without an engine;
-:func:`facts_from_archive` reads the same facts from a ``docker save`` archive (no engine).
+:func:`inspect_image` reads one image from the engine into an :class:`ImageFacts`,
+:func:`facts_from_archive` from a ``docker save`` archive (no engine), :func:`image_facts`
+from either; :func:`compare_images` puts several side by side in a pandas DataFrame. The pure
+part (:func:`facts_from_attrs`) works on the engine's JSON, so it is testable without an engine.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,8 +16,8 @@ from typing import Any, Mapping, Sequence
 from .engine import get_client
 from .errors import ImageNotFound
 
-__all__ = ["Layer", "ImageFacts", "inspect_image", "compare_images", "facts_from_attrs", "facts_from_archive",
-           "secret_like_env", "layers_frame"]
+__all__ = ["Layer", "ImageFacts", "inspect_image", "compare_images", "facts_from_attrs", "secret_like_env",
+           "layers_frame", "facts_from_archive", "image_facts"]
 
 _SHELL = ("/bin/sh", "-c")
 _SECRET = re.compile(r"(PASSW(OR)?D|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
@@ -127,37 +125,52 @@ def inspect_image(ref: str, client: Any = None) -> ImageFacts:
 
 
 def facts_from_archive(path: str | os.PathLike[str], ref: str = "") -> ImageFacts:
-    """Read an image's facts from a ``docker save`` archive, without an engine.
+    """Read an image's facts from a ``docker save`` archive (no engine; ``base`` stays empty).
 
-    Sizes are the sums of the file sizes in each layer (what the engine reports, within a few
-    percent); the id is the config digest, as on the engine.
+    The size is the bytes of its layers' files (the engine's figure, give or take metadata); the
+    id is the config digest, as on the engine (empty for an OCI layout without ``manifest.json``).
 
     Args:
-        path: The archive (e.g. from :func:`helpers.mode.CourseMode.archive`).
-        ref: Name to show (default: the tag recorded in the archive).
+        path: The archive.
+        ref: Name to show (default: the tag recorded in the archive, else the path).
 
     Raises:
-        NotAnImageArchive: Not a readable image archive.
+        NotAnImageArchive: The file is not an image archive.
     """
+    from .archive import read_archive
+    from .archive_images import layer_sizes
+
+    archive = read_archive(path)
+    sizes = iter(layer_sizes(archive))
+    history = [{"CreatedBy": h.get("created_by", ""), "Size": 0 if h.get("empty_layer") else next(sizes, 0)}
+               for h in archive.config.get("history") or []]
+    attrs = {"Id": _config_digest(path), "Config": archive.config.get("config") or {},
+             "Size": sum(layer_sizes(archive)),
+             "RootFS": {"Layers": (archive.config.get("rootfs") or {}).get("diff_ids") or []},
+             "RepoTags": archive.tags}
+    return facts_from_attrs(attrs, list(reversed(history)),
+                            ref=ref or (archive.tags[0] if archive.tags else os.fspath(path)))
+
+
+def _config_digest(path: str | os.PathLike[str]) -> str:
+    """sha256 of the config JSON named by the archive's ``manifest.json`` (the image ID), or ""."""
+    import hashlib
+    import json
     import tarfile
 
-    from .archive import read_archive
-    from .errors import NotAnImageArchive
-
-    arc = read_archive(path)
     try:
         with tarfile.open(os.fspath(path), "r:") as tar:
             entry = json.loads(tar.extractfile("manifest.json").read())[0]  # type: ignore[union-attr]
-            image_id = "sha256:" + hashlib.sha256(tar.extractfile(entry["Config"]).read()).hexdigest()  # type: ignore[union-attr]
-    except (tarfile.TarError, KeyError, AttributeError, ValueError, IndexError):  # OCI layout without manifest.json
-        raise NotAnImageArchive(os.fspath(path), "no manifest.json with a Config entry") from None
-    sizes = iter([sum(e[1] for e in layer.entries if e[2] in ("0", "\0", "7")) for layer in arc.layers])
-    history = [{"CreatedBy": h.get("created_by", ""), "Size": 0 if h.get("empty_layer") else next(sizes, 0)}
-               for h in arc.config.get("history") or []]
-    total = sum(h["Size"] for h in history) + sum(sizes)
-    attrs = {"Id": image_id, "Size": total, "Config": arc.config.get("config") or {},
-             "RootFS": {"Layers": (arc.config.get("rootfs") or {}).get("diff_ids") or []}, "RepoTags": arc.tags}
-    return facts_from_attrs(attrs, list(reversed(history)), ref=ref or (arc.tags or [""])[0], base="")
+            return "sha256:" + hashlib.sha256(tar.extractfile(entry["Config"]).read()).hexdigest()  # type: ignore[union-attr]
+    except (tarfile.TarError, KeyError, AttributeError, ValueError, IndexError, TypeError):
+        return ""
+
+
+def image_facts(source: str | os.PathLike[str], client: Any = None) -> ImageFacts:
+    """:func:`facts_from_archive` for an archive path, else :func:`inspect_image` for a reference."""
+    from .archive_images import is_archive
+
+    return facts_from_archive(source) if is_archive(source) else inspect_image(str(source), client)
 
 
 def _base_of(client: Any, attrs: Mapping[str, Any]) -> str:
@@ -178,13 +191,13 @@ def _base_of(client: Any, attrs: Mapping[str, Any]) -> str:
     return best
 
 
-def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None) -> Any:
+def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None, packages: bool = False) -> Any:
     """Several images side by side.
 
     Args:
-        images: References (or ``docker save`` archive paths, read without an engine), or a
-            mapping label -> reference or archive path (the label names the row).
-        client: docker-py client (connects lazily).
+        images: References or archive paths, or a mapping label -> either (the label names the row).
+        client: docker-py client (connects lazily; not needed for archives).
+        packages: Add ``packages``, the number of installed packages (from the bill of materials).
 
     Returns:
         A pandas DataFrame indexed by label with size_mb, layers (with content), user, cmd,
@@ -192,10 +205,10 @@ def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None
     """
     import pandas as pd
 
-    named = dict(images) if isinstance(images, Mapping) else {str(r): r for r in images}
+    named = dict(images) if isinstance(images, Mapping) else {r: r for r in images}
     rows = []
     for label, ref in named.items():
-        f = facts_from_archive(ref) if _is_archive(ref) else inspect_image(ref, client)
+        f = image_facts(ref, client)
         rows.append({
             "image": label,
             "size_mb": f.size_mb,
@@ -207,14 +220,14 @@ def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None
             "healthcheck": bool(f.healthcheck),
             "base": f.base,
         })
+        if packages:
+            from .sbom import sbom
+
+            rows[-1]["packages"] = len(sbom(ref, client).packages)
     df = pd.DataFrame(rows).set_index("image")
     if len(df):
         df["size_vs_first"] = (df["size_mb"] / df["size_mb"].iloc[0]).round(2)
     return df
-
-
-def _is_archive(ref: Any) -> bool:
-    return isinstance(ref, os.PathLike) or (isinstance(ref, str) and ref.endswith(".tar") and os.path.isfile(ref))
 
 
 def layers_frame(facts: ImageFacts) -> Any:

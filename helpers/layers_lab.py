@@ -57,17 +57,29 @@ def build_lesson_image(name: str, dockerfile_text: str | None = None, tag: str |
     return tag
 
 
-def lesson_sources(names: tuple[str, ...] = ("wasteful", "lean"), client: Any = None) -> tuple[dict[str, str], str]:
+def lesson_sources(names: tuple[str, ...] = ("wasteful", "lean"), client: Any = None,
+                   mode: Any = None) -> tuple[dict[str, str], str]:
     """Where to read each lesson image from, and how it was found.
 
+    Args:
+        names: Lesson images wanted.
+        mode: The notebook's :class:`helpers.mode.CourseMode`: when given, it decides engine or
+            not, and each archive is taken through ``mode.archive`` (so the skip report lists
+            a missing one).
+
     Returns:
-        (name -> image reference or archive path, mode) where mode is "engine", "prebuilt"
+        (name -> image reference or archive path, how) where how is "engine", "prebuilt"
         or "demo" (only the demo archive, standing in for "wasteful").
     """
     from .engine import engine_available
 
-    if engine_available(client):
+    if mode.engine if mode is not None else engine_available(client):
         return {n: build_lesson_image(n, client=client) for n in names}, "engine"
+    if mode is not None:
+        found = {n: mode.archive(f"layers-{n}", f"the lesson's {n} image") for n in names} if mode.prebuilt else {}
+        if all(found.values()) and found:
+            return {n: str(p) for n, p in found.items()}, "prebuilt"
+        return {"wasteful": str(demo_archive_path())}, "demo"
     from .errors import CourseError
     from .prebuilt import find_archive
 

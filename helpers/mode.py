@@ -85,6 +85,19 @@ class CourseMode:
         self._log("missing", name=name, what=what)
         return None
 
+    def image(self, name: str, what: str = "") -> str | None:
+        """Where to read the catalog image ``name`` from, in any mode.
+
+        With an engine: its reference (built first when missing, :func:`helpers.prebuilt.catalog_image`);
+        without: its prebuilt archive path as :meth:`archive` finds it; else None (with a note).
+        """
+        if self.engine:
+            from .prebuilt import catalog_image
+
+            return catalog_image(name)
+        path = self.archive(name, what)
+        return str(path) if path else None
+
     def report(self) -> None:
         """Print what came from archives and what was skipped (the notebook's last cell)."""
         if self.engine:

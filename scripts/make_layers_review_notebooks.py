@@ -45,12 +45,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import helpers
-from helpers import (LESSON_DOCKERFILES, analyze_layers, dive_json, engine_available, evaluate_ci, layer_explorer,
+from helpers import (LESSON_DOCKERFILES, analyze_layers, course_mode, dive_json, evaluate_ci, layer_explorer,
                      lesson_sources, plot_dive_vs_true, plot_layer_stack, plot_top_dirs, plot_wasted_paths, save_image)
 
-ENGINE = engine_available()
-print("Docker Engine:", "ready, the lesson images are built here." if ENGINE else
-      "NOT available: this notebook reads saved image archives instead (prebuilt/ or the small demo archive).")
+MODE = course_mode()
+ENGINE = MODE.engine
 """),
     code("""
 # Parameters (papermill may override them)
@@ -75,11 +74,11 @@ With an engine we build both (a few seconds with a warm cache). Without one, we 
 instructor exported with `make prebuilt`, or a tiny demo archive that ships with the course.
 """),
     code("""
-SOURCES, MODE = lesson_sources()
-print("mode:", MODE)
+SOURCES, FROM = lesson_sources(mode=MODE)
+print("images from:", FROM)
 for name, src in SOURCES.items():
     print(f"  {name:9} <- {src}")
-if MODE == "demo":
+if FROM == "demo":
     print("The demo archive is a small stand-in for the wasteful image, with the same kinds of waste: a pip cache\\n"
           "deleted in a later layer, a file overwritten, a .git directory hidden by an opaque whiteout.")
 """),
@@ -115,7 +114,7 @@ you keep too). We run the real `dive --json` on the same image and compare.
     code("""
 src = SOURCES["wasteful"]
 start = time.perf_counter()
-theirs = dive_json(src, archive=MODE != "engine")
+theirs = dive_json(src, archive=FROM != "engine")
 dive_s = time.perf_counter() - start
 start = time.perf_counter()
 ours = analyze_layers(src)
@@ -136,7 +135,7 @@ print("equal to dive: yes")
 wasteful image now and check that the archive gives the very same figures.
 """),
     code("""
-if MODE == "engine":
+if FROM == "engine":
     with tempfile.TemporaryDirectory() as tmp:
         archive = save_image(SOURCES["wasteful"], Path(tmp) / "wasteful.tar")
         from_archive = analyze_layers(archive)
@@ -217,7 +216,7 @@ the Dockerfile.
 """),
     code("""
 MY_DOCKERFILE = LESSON_DOCKERFILES["wasteful"]
-if ENGINE:
+if MODE.needs_engine("build your Dockerfile and check it against the CI rules"):
     from helpers import build_lesson_image
     tag = build_lesson_image("try", MY_DOCKERFILE)
     mine = analyze_layers(tag)
@@ -234,12 +233,14 @@ else:
 3. Which CI rule fails for the wasteful image, and what would you change in the Dockerfile?
 """),
     code("""
-if MODE == "engine" and not KEEP_IMAGES:
+if FROM == "engine" and not KEEP_IMAGES:
     client = helpers.get_client()
     for ref in SOURCES.values():
         client.images.remove(ref, force=True)
     print("removed the lesson images")
 """),
+    md("## What ran here\nWithout an engine, this lists what came from the prebuilt archives and what was skipped."),
+    code("MODE.report()"),
 ]
 
 # ------------------------------------------------------------------------------------------ 11
@@ -253,7 +254,8 @@ REVIEW = [
 - read the findings of `hadolint` and of the course reviewer, each with a rule id, line, severity and fix;
 - run the review in CI: `python -m helpers review Dockerfile --json`.
 
-**Time:** about 30 minutes. No Docker Engine needed: the review reads Dockerfiles as text.
+**Time:** about 30 minutes. No Docker Engine needed for the reviews: they read Dockerfiles as text. Section 6
+compares two built images: with an engine they are built here, without one they are read from the prebuilt archives.
 """),
     code("""
 %matplotlib inline
@@ -263,13 +265,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import helpers
-from helpers import (COURSE_RULES, CourseError, critique_widget, engine_available, findings_frame, parse_dockerfile,
-                     review_dockerfile)
+from helpers import (COURSE_RULES, CourseError, compare_images, course_mode, critique_widget, findings_frame,
+                     image_facts, layers_frame, parse_dockerfile, reference_dockerfile, review_dockerfile)
 from helpers.widgets_review import numbered
 from IPython.display import HTML, display
 
-ENGINE = engine_available()
-print("Docker Engine:", "ready (not needed here)." if ENGINE else "not available, and not needed: reviews read text.")
+MODE = course_mode()
 """),
     code("""
 # Parameters (papermill may override them)
@@ -340,6 +341,33 @@ for label, text in [("empty file", ""), ("a Python file", "import os\\nprint(os.
         print(f"{label:20} -> {e.message}")
 """),
     md("""
+## 6. What the review predicts, the image shows
+
+The sample app has two reference Dockerfiles: Lab 1's naive one and Lab 2's optimized one. The reviewer reads
+their text; the images built from them record the outcome in their config: the user, the health check, the size
+and the instructions in their history. Without an engine, both images are read from the prebuilt archives.
+"""),
+    code("""
+SAMPLE = {kind: review_dockerfile(text=reference_dockerfile(kind), dockerignore=False) for kind in ("naive", "optimized")}
+display(pd.DataFrame([{"Dockerfile": kind, **{s: sum(f.severity == s for f in found) for s in ("error", "warning", "info", "style")},
+                       "rules": ", ".join(sorted({f.rule for f in found}))} for kind, found in SAMPLE.items()]).set_index("Dockerfile"))
+IMAGES = {kind: MODE.image(f"sample-{kind}", f"the image built from the {kind} Dockerfile") for kind in SAMPLE}
+IMAGES = {kind: src for kind, src in IMAGES.items() if src}
+if IMAGES:
+    display(compare_images(IMAGES)[["size_mb", "layers", "user", "healthcheck", "cmd"]])
+"""),
+    code("""
+for kind, src in IMAGES.items():
+    facts = image_facts(src)
+    print(f"--- {kind}: {len(facts.layers)} history entries, runs as {facts.user or 'root'}, "
+          f"health check: {'yes' if facts.healthcheck else 'none'}; its last instructions:")
+    display(layers_frame(facts).tail(6))
+"""),
+    md("""
+Match the findings to the facts: which review finding explains that the naive image runs as root, which one its
+size, and which one the missing health check?
+"""),
+    md("""
 ## Try it: in CI
 
 `python -m helpers review Dockerfile --json` prints the findings as JSON; `--fail-on error` makes the job fail
@@ -358,6 +386,8 @@ print(out.stdout, "exit code:", out.returncode)
 2. Why is `COPY . .` before `pip install` a build-speed problem but not an image-size problem?
 3. `05-multi-stage` still gets `DL3008` (unpinned apt packages). Would you pin them? What does it cost?
 """),
+    md("## What ran here\nWithout an engine, this lists what came from the prebuilt archives and what was skipped."),
+    code("MODE.report()"),
 ]
 
 # ------------------------------------------------------------------------------------------ activity
@@ -382,11 +412,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import helpers
-from helpers import (LESSON_DOCKERFILES, analyze_layers, engine_available, evaluate_ci, parse_dockerfile,
+from helpers import (LESSON_DOCKERFILES, analyze_layers, course_mode, evaluate_ci, lesson_sources, parse_dockerfile,
                      plot_wasted_paths, write_image_archive)
 
-ENGINE = engine_available()
-print("Docker Engine:", "ready." if ENGINE else "NOT available: Part B is checked when your work is graded on an engine.")
+MODE = course_mode()
+ENGINE = MODE.engine
 """),
     code("""
 # Parameters (papermill may override them)
@@ -482,6 +512,17 @@ Here is the wasteful Dockerfile. It must keep producing `/app/app.py`, `/app/dat
 `/app/model.bin` (15 MB, mode 600), and run `python /app/app.py`.
 """),
     code('print(LESSON_DOCKERFILES["wasteful"])'),
+    md("""
+What it builds, layer by layer, and why it fails the gate. Without an engine this is read from the prebuilt
+archive of the same image (or a tiny demo archive); your own Dockerfile is then checked when your work is graded.
+"""),
+    code("""
+WASTEFUL_SRC, FROM = lesson_sources(("wasteful",), mode=MODE)
+WASTEFUL = analyze_layers(WASTEFUL_SRC["wasteful"])
+print(f"from {FROM}: {len(WASTEFUL.layers)} layers, {WASTEFUL.size_bytes / 1e6:.0f} MB")
+print(evaluate_ci(WASTEFUL).report())
+display(WASTEFUL.layers_frame()[["index", "size_bytes", "true_wasted_bytes", "command"]])
+"""),
     solution("dockerfile", '''
 def shrunk_dockerfile() -> str:
     """Return the text of your Dockerfile (keep `ARG BASE_IMAGE=python:3.12-slim` and `FROM ${BASE_IMAGE}`)."""
@@ -503,7 +544,7 @@ assert parsed.stages and parsed.final.instructions, "the Dockerfile needs a FROM
 assert "${BASE_IMAGE}" in parsed.final.base or parsed.final.base.startswith("python"), "build FROM ${BASE_IMAGE}"
 '''),
     test("dockerfile_passes_ci", 4, '''
-if ENGINE:
+if MODE.needs_engine("build your Dockerfile and check it against dive's CI rules"):
     from helpers import build_lesson_image
     TAG = build_lesson_image("activity", shrunk_dockerfile(), tag="course-lab/activity-shrink:graded")
     MINE = analyze_layers(TAG)
@@ -520,13 +561,14 @@ if ENGINE:
     if not KEEP_IMAGE:
         helpers.get_client().images.remove(TAG, force=True)
 else:
-    print("No Docker Engine here: this check runs when your activity is graded.")
+    print("This check runs when your activity is graded.")
 '''),
     md("""
 ## Reflect
 
 Which of your changes saved the most bytes? Which waste would dive alone not have shown you?
 """),
+    code("MODE.report()"),
 ]
 
 

@@ -33,3 +33,35 @@ def test_export_and_find_a_labelled_image(engine, tmp_path):
         assert saved["images"][0]["sha256"] == item.sha256
     finally:
         engine.images.remove(ref, force=True)
+
+
+@pytest.mark.engine
+def test_cli_exports_named_catalog_images(engine, tmp_path):
+    """Does `python -m helpers course prebuilt NAME --dest DIR` write archives that find_archive verifies by checksum?"""
+    import subprocess
+    import sys
+
+    from helpers.archive_images import archive_layers
+    from helpers.caching import image_layers
+    from helpers.images import facts_from_archive, inspect_image
+
+    dest = tmp_path / "prebuilt"
+    proc = subprocess.run([sys.executable, "-m", "helpers", "course", "prebuilt", "layers-lean", "--dest", str(dest)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    path = find_archive("layers-lean", dest, verify=True)
+    assert path == dest / "layers-lean.tar"
+    assert [i.name for i in json_manifest(dest)] == ["layers-lean"]
+    # the archive tells a student without an engine what the engine tells everyone else
+    offline, live = facts_from_archive(path), inspect_image("course-lab/layers-lean:lesson", engine)
+    assert offline.ref == "course-lab/layers-lean:lesson"
+    assert (offline.fs_layers, offline.command, offline.user) == (live.fs_layers, live.command, live.user)
+    assert abs(offline.size - live.size) < 0.01 * live.size
+    assert list(archive_layers(path).instruction) == list(image_layers("course-lab/layers-lean:lesson", engine).instruction)
+
+
+def json_manifest(dest):
+    """The images the manifest in `dest` lists."""
+    from helpers.prebuilt import read_manifest
+
+    return read_manifest(dest).images

@@ -32,10 +32,12 @@ def test_schema_rejects_broken_configs(bad):
 
 
 def test_devcontainer_gives_students_what_they_need():
-    """Docker inside, the env installed on creation, 8888 forwarded, the index notebook opened?"""
+    """Docker inside, the env installed on creation, the lab environment up on start, 8888 forwarded, the index open?"""
     cfg = json.loads(CONFIG.read_text())
     assert any("docker-in-docker" in f for f in cfg["features"])
     assert "make setup" in cfg["postCreateCommand"]
+    assert cfg["postStartCommand"] == "make env"  # registry and base images: dind's engine is up only once started
+    assert cfg["postAttachCommand"] == "make lab"
     assert 8888 in cfg["forwardPorts"]
     assert "notebooks/00-index.ipynb" in cfg["customizations"]["codespaces"]["openFiles"]
     assert (CONFIG.parent / cfg["build"]["dockerfile"]).is_file()
