@@ -57,10 +57,6 @@ PREBUILT_READS: dict[str, set[str]] = {
 #: The generated table of contents: it uses no image, so it has no mode.
 NEEDS_NO_MODE = {"notebooks/00-index.ipynb"}
 
-#: Notebooks not switched to ``helpers.mode`` yet (other branches of issue 9): they must run
-#: without any error, but need not end with ``MODE.report()``. Remove them as they switch.
-NOT_YET_ON_MODE: set[str] = set()
-
 
 def _ids(paths):
     return [str(p.relative_to(ROOT)) for p in paths]
@@ -101,7 +97,7 @@ def _run_engineless(nb: Path, tmp_path: Path, prebuilt: Path) -> list[dict]:
 
 def _check_report(nb: Path, events: list[dict], mode: str) -> None:
     rel = str(nb.relative_to(ROOT))
-    if rel in NOT_YET_ON_MODE | NEEDS_NO_MODE:
+    if rel in NEEDS_NO_MODE:
         return
     starts = [e for e in events if e["event"] == "start"]
     assert starts and starts[0]["mode"] == mode, f"{rel}: expected course_mode() to find mode {mode!r}: {starts}"
@@ -227,5 +223,4 @@ def test_prebuilt_reads_names_real_notebooks_and_archives():
 
     known = set(_ids(LESSONS + SOURCE))
     assert set(PREBUILT_READS) <= known, set(PREBUILT_READS) - known
-    assert NOT_YET_ON_MODE <= known, NOT_YET_ON_MODE - known
     assert all(names <= set(CATALOG) for names in PREBUILT_READS.values())
