@@ -1,0 +1,109 @@
+"""Labs 1-5 autograded through the sandbox: the grader answers the labs' engine checks (trusted queries).
+
+One throwaway course; per lab one ``course.autograde`` run (two workers) grades the reference
+solution (the source notebook), the unedited release version, and a hostile submission that
+forges requests. The engine work runs on the trusted side; the notebooks never see a socket.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+from course_fixture import ROOT, make_lab_course, scores, submit_notebook
+
+from helpers import course
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+LABS = ("lab1-build-basics", "lab2-improve-dockerfile")
+
+#: Prepended to the hostile student's first solution cell: forged requests, then a query for another lab's image.
+FORGE = '''import json as _json, os as _os
+_req = _os.environ.get("GRADING_REQUESTS")
+if _req:
+    with open(_req, "a") as _f:
+        _f.write(_json.dumps({"name": "os.system", "args": ["touch /tmp/pwned"]}) + "\\n")
+        _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 100000]}) + "\\n")
+        _f.write("this is not json\\n")
+from helpers import labcheck as _lc
+_lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
+'''
+
+
+def _hostile(lab: str):
+    nb = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = cell.source.replace("### BEGIN SOLUTION", "### BEGIN SOLUTION\n" + "\n".join(
+                "    " + ln for ln in FORGE.splitlines()), 1)
+            break
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(engine):
+    dirs, base = make_lab_course(LABS)
+    for lab in LABS:
+        submit_notebook(dirs, lab, "reference", nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4))
+        submit_notebook(dirs, lab, "blank", nbformat.read(dirs.root / "release" / lab / f"{lab}.ipynb", as_version=4))
+        submit_notebook(dirs, lab, "forger", _hostile(lab))
+    results = {lab: course.autograde(lab, dirs=dirs, workers=2) for lab in LABS}
+    yield dirs, results
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _max(dirs, lab: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{dirs.root / 'gradebook.db'}", dirs.course_id) as gb:
+        return gb.find_assignment(lab).max_score
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_reference_solution_gets_full_marks_in_the_sandbox(graded, lab):
+    """Does the reference solution get every point when its engine checks run on the grader?"""
+    dirs, results = graded
+    assert results[lab]["ok"].all(), results[lab].to_string()
+    got = scores(dirs, lab)
+    assert _max(dirs, lab) >= 10
+    assert got["reference"] == _max(dirs, lab), _failed(dirs, lab, "reference")
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_unedited_release_gets_zero(graded, lab):
+    """Does the unedited release version score zero (its stubs raise before any check)?"""
+    dirs, _ = graded
+    assert scores(dirs, lab)["blank"] == 0.0
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_forged_requests_are_refused_and_score_zero(graded, lab):
+    """Are forged requests refused (logged for the instructor) and the hostile submission scored 0?"""
+    dirs, _ = graded
+    assert scores(dirs, lab)["forger"] == 0.0
+    facts = json.loads((dirs.root / "autograded" / "forger" / lab / "grading_facts.json").read_text())
+    refused = " ".join(e.get("refused", "") for e in facts["query_log"])
+    assert "'os.system' is not a trusted query" in refused
+    assert "100000 characters" in refused and "not a valid request" in refused
+    errors = [a["error"] for a in facts["queries"].values() if not a["ok"]]
+    assert any(e["type"] == "GradingRefused" and "not built for this submission" in e["message"] for e in errors)
+    nb = nbformat.read(dirs.root / "autograded" / "forger" / lab / f"{lab}.ipynb", as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "GradingRefused" in shown and "not built for this submission" in shown
+
+
+def test_grading_images_are_removed(graded, engine):
+    """Are the images the grader built for the submissions gone once autograde returns?"""
+    left = [t for i in engine.images.list() for t in i.tags if "-g" in t.split(":")[-1]
+            and t.split(":")[0] in ("lab1-sample-api", "lab2-sample-api", "course-context-probe")]
+    assert left == []
+
+
+def _failed(dirs, lab: str, student: str) -> str:
+    nb = nbformat.read(dirs.root / "autograded" / student / lab / f"{lab}.ipynb", as_version=4)
+    return "\n".join(f"{c.metadata['nbgrader']['grade_id']}: {o.get('ename')}: {o.get('evalue', '')[:300]}"
+                     for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+                     for o in c.get("outputs", []) if o.get("output_type") == "error")
