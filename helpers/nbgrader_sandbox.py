@@ -57,6 +57,7 @@ class SandboxExecute(Execute):
         session = TrustedSession(spec.queries, build_timeout=spec.build_timeout)
         facts["rounds"] = []
         try:
+            session.run([(name, []) for name in spec.prefetch])  # answers every submission needs
             for n in range(1, spec.rounds + 1):
                 facts.update(queries=session.answers, final=n == spec.rounds)
                 result = run_in_sandbox(nb, path, spec.limits, facts)
@@ -68,12 +69,23 @@ class SandboxExecute(Execute):
                 facts["rounds"].append({"round": n, "seconds": round(result.seconds, 1), "requests": len(accepted),
                                         "refused": len(refused), "answered": ran})
                 if not ran:
-                    return result
-            return result
+                    return _unanswered(result)
+            return _unanswered(result)
         finally:
             session.close()
             facts["query_log"] = session.log
             facts["queries"] = dict(session.answers)
+
+
+def _unanswered(result: SandboxResult) -> SandboxResult:
+    """Cells still waiting for a query when the rounds stop: say so (the answer will not come)."""
+    for cell in result.notebook.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error" and out.get("ename") == "GradingPending":
+                out["evalue"] = ("the grader did not answer this check (the request was refused, or checks kept "
+                                 "asking for more after the last round)")
+                out["traceback"] = [f"GradingPending: {out['evalue']}"]
+    return result
 
 
 class ClearHiddenTracebacks(NbGraderPreprocessor):

@@ -26,7 +26,7 @@ _req = _os.environ.get("GRADING_REQUESTS")
 if _req:
     with open(_req, "a") as _f:
         _f.write(_json.dumps({"name": "os.system", "args": ["touch /tmp/pwned"]}) + "\\n")
-        _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 100000]}) + "\\n")
+        _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 70000]}) + "\\n")
         _f.write("this is not json\\n")
 from helpers import labcheck as _lc
 _lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
@@ -87,7 +87,7 @@ def test_forged_requests_are_refused_and_score_zero(graded, lab):
     facts = json.loads((dirs.root / "autograded" / "forger" / lab / "grading_facts.json").read_text())
     refused = " ".join(e.get("refused", "") for e in facts["query_log"])
     assert "'os.system' is not a trusted query" in refused
-    assert "100000 characters" in refused and "not a valid request" in refused
+    assert "70000 characters" in refused and "not a valid request" in refused
     errors = [a["error"] for a in facts["queries"].values() if not a["ok"]]
     assert any(e["type"] == "GradingRefused" and "not built for this submission" in e["message"] for e in errors)
     nb = nbformat.read(dirs.root / "autograded" / "forger" / lab / f"{lab}.ipynb", as_version=4)
