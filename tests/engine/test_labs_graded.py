@@ -18,7 +18,7 @@ from helpers import course
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
-LABS = ("lab1-build-basics", "lab2-improve-dockerfile")
+LABS = ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish", "lab5-automate-builds")
 
 #: Prepended to the hostile student's first solution cell: forged requests, then a query for another lab's image.
 FORGE = '''import json as _json, os as _os
@@ -88,18 +88,30 @@ def test_forged_requests_are_refused_and_score_zero(graded, lab):
     refused = " ".join(e.get("refused", "") for e in facts["query_log"])
     assert "'os.system' is not a trusted query" in refused
     assert "70000 characters" in refused and "not a valid request" in refused
+    # lab 1 may run images, but only its own; the other labs may not run images at all
+    why = "not built for this submission" if lab == "lab1-build-basics" else "not a check of this lab"
     errors = [a["error"] for a in facts["queries"].values() if not a["ok"]]
-    assert any(e["type"] == "GradingRefused" and "not built for this submission" in e["message"] for e in errors)
+    assert any(e["type"] == "GradingRefused" and why in e["message"] for e in errors), errors
     nb = nbformat.read(dirs.root / "autograded" / "forger" / lab / f"{lab}.ipynb", as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert "GradingRefused" in shown and "not built for this submission" in shown
+    assert "GradingRefused" in shown and why in shown
 
 
 def test_grading_images_are_removed(graded, engine):
     """Are the images the grader built for the submissions gone once autograde returns?"""
-    left = [t for i in engine.images.list() for t in i.tags if "-g" in t.split(":")[-1]
-            and t.split(":")[0] in ("lab1-sample-api", "lab2-sample-api", "course-context-probe")]
+    left = [t for i in engine.images.list() for t in i.tags if ("-g" in t.split(":")[-1] and t.split(":")[0] in (
+        "lab1-sample-api", "lab2-sample-api", "course-context-probe", "course-lab3/sample-api", "course-lab4/sample-api"))
+        or "/course/lab4-g" in t]
     assert left == []
+
+
+def test_release_version_contains_no_solution_or_hidden_test():
+    """Do the release notebooks of labs 1-2 keep stubs only, with no reference answer and no hidden check?"""
+    for lab in LABS[:2]:
+        text = (ROOT / "release" / lab / f"{lab}.ipynb").read_text()
+        assert "NotImplementedError" in text
+        for leaked in ("BEGIN SOLUTION", "HIDDEN TESTS", "libpq5 \\\\\\\\", "pytest\\\", \\\"-q", "secret_like_env"):
+            assert leaked not in text, f"{lab}: {leaked!r} leaked into release/"
 
 
 def _failed(dirs, lab: str, student: str) -> str:
