@@ -44,7 +44,7 @@ class SandboxExecute(Execute):
             facts = dict(facts or {"version": 1, "assignment": assignment, "steps": {}})
             result = self._rounds(nb, path, spec, facts)
         else:
-            result = run_in_sandbox(nb, path, spec.limits, facts)
+            result = _unanswered(run_in_sandbox(nb, path, spec.limits, facts))
         if facts is not None:  # kept on the trusted side for the instructor to audit
             (path / "grading_facts.json").write_text(json.dumps(facts, indent=1, default=str))
         if result.error:

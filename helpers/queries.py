@@ -133,19 +133,22 @@ def _replay(name: str, args: list[Any]) -> Any:
     if answer.get("ok"):
         return decode(answer.get("value"))
     err = answer.get("error") or {}
-    raise _error_type(err.get("type", ""))(str(err.get("message", "the check failed on the grader")),
-                                           str(err.get("hint", "")))
+    raise _error(str(err.get("type", "")), str(err.get("message", "the check failed on the grader")),
+                 str(err.get("hint", "")))
 
 
-def _error_type(name: str) -> type[CourseError]:
+def _error(name: str, message: str, hint: str) -> CourseError:
+    """The kit error the grader saw, rebuilt by name (only kit error classes; else CourseError)."""
     from . import errors
 
-    cls = getattr(errors, name, None) if name in errors.__all__ or name in ("GradingRefused",) else None
-    if name == "GradingRefused":
-        return GradingRefused
-    if isinstance(cls, type) and issubclass(cls, CourseError) and cls.__init__ is CourseError.__init__:
-        return cls
-    return CourseError
+    cls = {"GradingRefused": GradingRefused, "GradingPending": GradingPending}.get(name)
+    if cls is None and name in errors.__all__:
+        cls = getattr(errors, name)
+    if not (isinstance(cls, type) and issubclass(cls, CourseError)):
+        cls = CourseError
+    err = cls.__new__(cls)  # subclasses take other arguments: set message and hint as CourseError does
+    CourseError.__init__(err, message, hint)
+    return err
 
 
 def check_args(args: Any, depth: int = 0) -> None:
