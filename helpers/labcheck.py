@@ -30,7 +30,8 @@ from .sampleapp import app_dir, copy_app, touch_source
 
 __all__ = ["ImageReport", "check_dockerfile", "instructions", "grading_engine", "rebuild_after_source_change",
            "context_leaks", "remove_report_images", "grading", "lab1_report", "lab2_report", "run_in_image",
-           "reference_size", "dependency_steps_cached", "static_checks", "graded_in_sandbox", "LAB1_TAG", "LAB2_TAG", "LAB_TIMEOUT", "SIZE_MARGIN"]
+           "reference_size", "dependency_steps_cached", "static_checks", "graded_in_sandbox", "LAB1_TAG", "LAB2_TAG",
+           "LAB_TIMEOUT", "SIZE_MARGIN"]
 
 #: Tags of the images the graders build (students' own builds use other tags).
 LAB1_TAG = "lab1-sample-api:graded"

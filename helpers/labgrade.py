@@ -78,7 +78,7 @@ def lab3_report(dockerfile_text: str, requirements_text: str, source: str = "aut
         rep.scan = scan(tag, source=source, client=client)
         rep.scan.image = LAB3_TAG
         try:
-            rep.health = check_health(tag, client=client)
+            rep.health = check_health(tag, client=client, sandbox=session is not None)
         except CourseError as e:
             rep.health_error = str(e)[-2000:]
         bom = sbom(tag, client=client)
@@ -211,8 +211,8 @@ def _lab4_push(image: str, address: str, repository: str, tag: str) -> Any:
     if session is None:
         raise GradingRefused("lab4_push only runs on the grader.", "")
     if address != LAB4_ADDRESS or repository != LAB4_REPOSITORY:
-        raise GradingRefused(f"The grader only publishes to REG.address/REPOSITORY (got {address[:80]}/{repository[:80]}).",
-                             "Push with REG.address and REPOSITORY, as the lab says.")
+        raise GradingRefused(f"The grader only publishes to REG.address/REPOSITORY (got {address[:80]}/"
+                             f"{repository[:80]}).", "Push with REG.address and REPOSITORY, as the lab says.")
     if not isinstance(tag, str) or not _TAG_RE.match(tag):
         raise GradingRefused(f"{str(tag)[:80]!r} is not a valid tag.", "Use a version such as 1.0.0.")
     real = session.owns(image)

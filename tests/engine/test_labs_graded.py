@@ -20,10 +20,12 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 LABS = ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish", "lab5-automate-builds")
 
-#: Prepended to the hostile student's first solution cell: forged requests, then a query for another lab's image.
+#: Put at the start of each of the hostile student's solution functions: forged requests, then a
+#: query for another lab's image (every graded cell calls one of them, so every one fails).
 FORGE = '''import json as _json, os as _os
 _req = _os.environ.get("GRADING_REQUESTS")
-if _req:
+if _req and not _os.environ.get("FORGED"):  # once per run: the requests file has a size limit too
+    _os.environ["FORGED"] = "1"
     with open(_req, "a") as _f:
         _f.write(_json.dumps({"name": "os.system", "args": ["touch /tmp/pwned"]}) + "\\n")
         _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 70000]}) + "\\n")
@@ -37,9 +39,8 @@ def _hostile(lab: str):
     nb = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = cell.source.replace("### BEGIN SOLUTION", "### BEGIN SOLUTION\n" + "\n".join(
-                "    " + ln for ln in FORGE.splitlines()), 1)
-            break
+            cell.source = cell.source.replace("    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n" + "\n".join(
+                "    " + ln for ln in FORGE.splitlines()))
     return nb
 
 
@@ -68,7 +69,7 @@ def test_reference_solution_gets_full_marks_in_the_sandbox(graded, lab):
     dirs, results = graded
     assert results[lab]["ok"].all(), results[lab].to_string()
     got = scores(dirs, lab)
-    assert _max(dirs, lab) >= 10
+    assert _max(dirs, lab) >= 8
     assert got["reference"] == _max(dirs, lab), _failed(dirs, lab, "reference")
 
 
