@@ -32,10 +32,14 @@ def make_course(names: tuple[str, ...] = ("ps1",)) -> tuple[course.CourseDirs, P
     return dirs, base
 
 
-def scores(dirs: course.CourseDirs, assignment: str) -> dict[str, float]:
+def scores(dirs: course.CourseDirs, assignment: str, all_labs: bool = False) -> Any:
+    """student -> score of one assignment (``all_labs``: assignment -> student -> score, one export)."""
     df = course.grades(dirs.root / "grades.csv", dirs)
-    df = df[df["assignment"] == assignment]
-    return {str(r.student_id): float(r.score) for r in df.itertuples() if str(r.timestamp) != "nan"}
+    df = df[df["timestamp"].astype(str) != "nan"]
+    by_lab: dict[str, dict[str, float]] = {}
+    for r in df.itertuples():
+        by_lab.setdefault(str(r.assignment), {})[str(r.student_id)] = float(r.score)
+    return by_lab if all_labs else by_lab.get(assignment, {})
 
 
 def make_lab_course(labs: tuple[str, ...]) -> tuple[course.CourseDirs, Path]:

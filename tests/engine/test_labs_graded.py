@@ -52,7 +52,8 @@ def graded(engine):
         submit_notebook(dirs, lab, "blank", nbformat.read(dirs.root / "release" / lab / f"{lab}.ipynb", as_version=4))
         submit_notebook(dirs, lab, "forger", _hostile(lab))
     results = {lab: course.autograde(lab, dirs=dirs, workers=2) for lab in LABS}
-    yield dirs, results
+    got = scores(dirs, LABS[0], all_labs=True)  # one gradebook export for every lab
+    yield dirs, results, got
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -66,25 +67,24 @@ def _max(dirs, lab: str) -> float:
 @pytest.mark.parametrize("lab", LABS)
 def test_reference_solution_gets_full_marks_in_the_sandbox(graded, lab):
     """Does the reference solution get every point when its engine checks run on the grader?"""
-    dirs, results = graded
+    dirs, results, got = graded
     assert results[lab]["ok"].all(), results[lab].to_string()
-    got = scores(dirs, lab)
     assert _max(dirs, lab) >= 8
-    assert got["reference"] == _max(dirs, lab), _failed(dirs, lab, "reference")
+    assert got[lab]["reference"] == _max(dirs, lab), _failed(dirs, lab, "reference")
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_unedited_release_gets_zero(graded, lab):
     """Does the unedited release version score zero (its stubs raise before any check)?"""
-    dirs, _ = graded
-    assert scores(dirs, lab)["blank"] == 0.0
+    _, _, got = graded
+    assert got[lab]["blank"] == 0.0
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_forged_requests_are_refused_and_score_zero(graded, lab):
     """Are forged requests refused (logged for the instructor) and the hostile submission scored 0?"""
-    dirs, _ = graded
-    assert scores(dirs, lab)["forger"] == 0.0
+    dirs, _, got = graded
+    assert got[lab]["forger"] == 0.0
     facts = json.loads((dirs.root / "autograded" / "forger" / lab / "grading_facts.json").read_text())
     refused = " ".join(e.get("refused", "") for e in facts["query_log"])
     assert "'os.system' is not a trusted query" in refused
