@@ -40,6 +40,9 @@ MAX_REQUESTS = 16
 MAX_REQUEST_BYTES = 256 * 1024
 MAX_STRING = 64 * 1024
 MAX_LIST = 64
+#: What one submission may cost the grader in all rounds together (then its queries are refused).
+MAX_SESSION_QUERIES = 24
+SESSION_BUDGET_SECONDS = 900
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 _ARITY: dict[str, tuple[int, int]] = {}
@@ -283,6 +286,8 @@ class TrustedSession:
         allowed: Query names this lab may ask for (its ``grading.yml``).
         build_timeout: Seconds one build may take.
         run_timeout: Seconds a container may take to answer.
+        max_queries: Queries answered for this submission at most, all rounds together.
+        budget_seconds: Engine time for this submission; once spent, further queries are refused.
         answers: key -> {"ok", "value"} or {"ok": False, "error"}; the facts given to the sandbox.
         log: One line per request run or refused (kept in ``grading_facts.json``).
     """
@@ -290,11 +295,14 @@ class TrustedSession:
     allowed: tuple[str, ...]
     build_timeout: int = 600
     run_timeout: int = 60
+    max_queries: int = MAX_SESSION_QUERIES
+    budget_seconds: float = SESSION_BUDGET_SECONDS
     answers: dict[str, Any] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
     id: str = field(default_factory=lambda: os.urandom(5).hex())
     _tags: dict[str, str] = field(default_factory=dict)
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
+    _spent: float = 0.0
 
     def tag(self, logical: str) -> str:
         """The real tag for a lab's logical tag (unique to this submission); remembered as owned."""
@@ -337,6 +345,9 @@ class TrustedSession:
                                              "Use the checks the lab's test cells call.")
                     check_args(args)
                     _check_arity(name, args)
+                    if len(self.answers) >= self.max_queries or self._spent >= self.budget_seconds:
+                        raise GradingRefused(f"The grader's budget for this submission is used up ({len(self.answers)} "
+                                             f"checks, {self._spent:.0f} s).", "Call the lab's checks as its cells do.")
                     value = {"ok": True, "value": encode(known[name](*args))}
                 except CourseError as e:
                     value = {"ok": False, "error": {"type": type(e).__name__, "message": e.message, "hint": e.hint}}
@@ -345,6 +356,7 @@ class TrustedSession:
                                                     "message": f"{name}() failed on the grader: {type(e).__name__}: "
                                                                f"{str(e)[:500]}", "hint": ""}}
                 self.answers[key] = value
+                self._spent += time.monotonic() - start
                 self.log.append({"name": name, "ok": value["ok"], "seconds": round(time.monotonic() - start, 2),
                                  "args_chars": len(json.dumps(args))})
                 ran += 1

@@ -136,3 +136,12 @@ def test_every_lab_grading_yml_lists_registered_queries():
                 "lab5-automate-builds"):
         spec = grading.load_spec(lab, root=course_root())
         assert spec.queries and set(spec.prefetch) <= set(spec.queries) and 2 <= spec.rounds <= 3
+
+
+def test_a_submission_that_keeps_asking_runs_out_of_budget():
+    """Once a submission has used its query budget, are its further queries refused, not run?"""
+    session = TrustedSession(("test_double",), max_queries=3)
+    session.run([("test_double", [i]) for i in range(5)])
+    oks = [a["ok"] for a in session.answers.values()]
+    assert oks == [True, True, True, False, False]
+    assert "budget" in list(session.answers.values())[-1]["error"]["message"]
