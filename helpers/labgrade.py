@@ -17,7 +17,8 @@ from typing import Any
 
 from .errors import CourseError
 from .pipeline import PipelineReport
-from .queries import GradingRefused, current_session, trusted_query
+from .grading_session import current_session
+from .queries import GradingRefused, trusted_query
 from .remediation import HealthReport
 from .scan import ScanResult
 

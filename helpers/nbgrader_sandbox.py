@@ -16,7 +16,8 @@ from traitlets import Unicode
 
 from .grading import GradingSpec, engine_facts, load_spec
 from .paths import course_root
-from .queries import TrustedSession, parse_requests
+from .grading_session import TrustedSession
+from .queries import parse_requests
 from .sandbox import SandboxResult, run_in_sandbox
 
 __all__ = ["SandboxExecute", "ClearHiddenTracebacks"]

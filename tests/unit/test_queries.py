@@ -11,7 +11,8 @@ from helpers import queries
 from helpers.errors import CourseError, HealthTimeout
 from helpers.images import ImageFacts, Layer
 from helpers.labcheck import ImageReport
-from helpers.queries import GradingPending, GradingRefused, TrustedSession, parse_requests, query_key
+from helpers.grading_session import TrustedSession
+from helpers.queries import GradingPending, GradingRefused, parse_requests, query_key
 
 
 def test_key_is_canonical_and_depends_on_every_argument():
