@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "feedback": "course", "grades": "course", "check_submission": "course",
     "SandboxLimits": "sandbox", "run_in_sandbox": "sandbox", "grader_image": "sandbox",
     "read_facts": "grading", "load_spec": "grading", "engine_facts": "grading",
+    "trusted_query": "queries", "GradingPending": "queries", "GradingRefused": "queries",
     "plot_score_distribution": "plots_grades",
     "find_archive": "prebuilt", "course_mode": "mode", "CourseMode": "mode", "PREBUILT_CATALOG": "prebuilt:CATALOG",
     "catalog_image": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",

@@ -4,7 +4,9 @@ Protocol: stdin is a tar stream holding the submission's files, the notebook to 
 ``__notebook__.ipynb`` and, for engine labs, ``__facts__.json``. The files are unpacked into the
 working directory (a size-limited tmpfs), the notebook is executed with nbclient (errors allowed,
 each cell with a time limit), and the executed notebook is written to the original stdout as one
-line prefixed with :data:`MARKER`. The kernel's own stdout/stderr go to a log file, so student code
+line prefixed with :data:`MARKER`, preceded by the trusted queries the notebook asked for (see
+:mod:`helpers.queries`) as one line prefixed with :data:`REQUESTS_MARKER` (a JSON string, size-limited).
+The kernel's own stdout/stderr go to a log file, so student code
 printing to the process streams cannot garble the result. Cells that never ran (dead kernel,
 memory limit) get an error output, so the grader scores them as failing.
 
@@ -19,6 +21,8 @@ import sys
 import tarfile
 
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
+REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
+MAX_REQUEST_BYTES = 256 * 1024
 
 
 def _unpack(dest: str) -> None:
@@ -59,8 +63,13 @@ def main() -> int:
     nb = nbformat.read(nb_path, as_version=4)
     os.remove(nb_path)
     facts = os.path.join(work, "__facts__.json")
+    requests = os.path.join("/tmp", "grading-requests.jsonl")
     if os.path.exists(facts):
         os.environ["GRADING_FACTS"] = facts
+        os.environ["GRADING_REQUESTS"] = requests
+        with open(facts) as f:
+            if json.load(f).get("final"):
+                os.environ["GRADING_FINAL_ROUND"] = "1"
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     client = NotebookClient(nb, timeout=int(os.environ.get("SANDBOX_CELL_TIMEOUT", "60")), allow_errors=True,
                             kernel_name="python3", resources={"metadata": {"path": work}},
@@ -74,6 +83,10 @@ def main() -> int:
     except Exception as e:  # noqa: BLE001  (any failure: the cells not run are scored as failing)
         _fail_unexecuted(nb, f"{type(e).__name__}: {e}"[:300])
     _fail_unexecuted(nb, "this cell did not run")
+    if os.path.exists(requests):
+        with open(requests, "rb") as f:
+            asked = f.read(MAX_REQUEST_BYTES + 1)
+        os.write(result_fd, (REQUESTS_MARKER + json.dumps(asked.decode("utf-8", errors="replace")) + "\n").encode())
     os.write(result_fd, (MARKER + json.dumps(nb) + "\n").encode())
     os.close(result_fd)
     return 0

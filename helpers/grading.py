@@ -13,6 +13,14 @@ Contract for engine labs (student code never gets the Docker socket while graded
            port: 8000                               # container port to probe
            paths: [/health]                         # HTTP GETs to report
 
+   Labs whose graded cells call kit functions instead (``labcheck.lab1_report(text)``...) list
+   those trusted queries (:mod:`helpers.queries`)::
+
+       queries: [lab1_report, run_in_image]         # names registered with @trusted_query
+       prefetch: [reference_size]                   # argument-less queries answered before round 1
+       rounds: 3                                    # sandbox runs at most (answers feed the next)
+       build_timeout: 600                           # seconds per build the grader does
+
 2. At grading time the trusted side builds the student's Dockerfile (``helpers.build``, with a
    time limit), runs the image (memory/pids limits, capabilities dropped), probes it, removes
    both, and writes the facts as JSON into the sandbox. The notebook finds the file through the
@@ -63,6 +71,10 @@ class GradingSpec:
     assignment: str
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     engine: tuple[EngineStep, ...] = ()
+    queries: tuple[str, ...] = ()
+    prefetch: tuple[str, ...] = ()
+    rounds: int = 3
+    build_timeout: int = 600
 
 
 def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> GradingSpec:
@@ -86,8 +98,23 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
             item["paths"] = tuple(item.get("paths", ("/health",)))
             item["env"] = tuple(sorted((item.get("env") or {}).items()))
             steps.append(EngineStep(**item))
-        return GradingSpec(assignment, SandboxLimits.from_mapping(data.get("sandbox") or {}), tuple(steps))
-    except (yaml.YAMLError, TypeError, AttributeError) as e:
+        unknown = set(data) - {"sandbox", "engine", "queries", "prefetch", "rounds", "build_timeout"}
+        if unknown:
+            raise TypeError(f"unknown keys {sorted(unknown)}")
+        queries = tuple(str(q) for q in data.get("queries") or ())
+        from .queries import registered
+
+        prefetch = tuple(str(q) for q in data.get("prefetch") or ())
+        missing = (set(queries) | set(prefetch)) - set(registered())
+        if missing:
+            raise TypeError(f"queries {sorted(missing)} are not registered with @trusted_query")
+        rounds = int(data.get("rounds", 3))
+        if not 1 <= rounds <= 5:
+            raise TypeError("rounds must be 1 to 5")
+        return GradingSpec(assignment, SandboxLimits.from_mapping(data.get("sandbox") or {}), tuple(steps),
+                           queries, tuple(q for q in prefetch if q in queries), rounds,
+                           int(data.get("build_timeout", 600)))
+    except (yaml.YAMLError, TypeError, AttributeError, ValueError) as e:
         raise CourseError(f"{path} is not a valid grading spec ({e}).", "See the format in docs/INSTRUCTOR.md.") from e
 
 

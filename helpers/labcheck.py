@@ -4,6 +4,9 @@ Student code only hands over text (a Dockerfile, a ``.dockerignore``); these fun
 engine work (build through :func:`helpers.build.build`, run under :data:`helpers.run.SANDBOX_LIMITS`)
 and return plain facts the test cells assert on. Results are cached per Dockerfile text, so
 several test cells cost one build.
+
+The functions the graded cells call are trusted queries (:mod:`helpers.queries`): in the grading
+sandbox they are answered by the grader, which runs them here with tags unique to the submission.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from typing import Any, Callable
 from .build import build
 from .engine import engine_available, get_client, kit_labels
 from .errors import CourseError, EngineUnavailable
+from .grading_session import current_session
+from .queries import replaying, trusted_query
 from .images import ImageFacts, inspect_image
 from .run import run_container
 from .sampleapp import app_dir, copy_app, touch_source
 
 __all__ = ["ImageReport", "check_dockerfile", "instructions", "grading_engine", "rebuild_after_source_change",
            "context_leaks", "remove_report_images", "grading", "lab1_report", "lab2_report", "run_in_image",
-           "reference_size", "dependency_steps_cached", "static_checks", "LAB1_TAG", "LAB2_TAG", "LAB_TIMEOUT", "SIZE_MARGIN"]
+           "reference_size", "dependency_steps_cached", "static_checks", "graded_in_sandbox", "LAB1_TAG", "LAB2_TAG",
+           "LAB_TIMEOUT", "SIZE_MARGIN"]
 
 #: Tags of the images the graders build (students' own builds use other tags).
 LAB1_TAG = "lab1-sample-api:graded"
@@ -62,13 +68,18 @@ def grading() -> bool:
     return os.environ.get("NBGRADER_EXECUTION") in {"autograde", "validate"}
 
 
+def graded_in_sandbox() -> bool:
+    """True in the grading sandbox: engine checks are trusted queries the grader answers."""
+    return replaying()
+
+
 def grading_engine() -> bool:
-    """True when an engine answers; while nbgrader autogrades, a missing engine is an error.
+    """True when an engine answers (or the grader answers for it); while autograding, none is an error.
 
     Raises:
         EngineUnavailable: No engine during ``nbgrader autograde`` (checks must never pass vacuously).
     """
-    if engine_available():
+    if replaying() or engine_available():
         return True
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         raise EngineUnavailable("grading needs the engine")
@@ -118,11 +129,13 @@ def check_dockerfile(
         return _CACHE[key.hexdigest()]
     rep = ImageReport(tag)
     c = get_client(client)
+    real = _real_tag(tag)
     try:
         res = build(context or app_dir(), dockerfile_text=dockerfile_text, dockerignore_text=dockerignore_text,
-                    tags=[tag], on_line=on_line, client=c)
+                    tags=[real], on_line=on_line, client=c, timeout=_build_timeout())
         rep.built, rep.build_seconds = True, res.seconds
-        rep.facts = inspect_image(tag, c)
+        rep.facts = inspect_image(real, c)
+        rep.facts.ref = tag
     except CourseError as e:
         rep.error = str(e)
         _CACHE[key.hexdigest()] = rep
@@ -130,7 +143,7 @@ def check_dockerfile(
     start = time.monotonic()
     try:
         wait = wait_healthy and bool(rep.facts.healthcheck)  # no HEALTHCHECK: its own check fails, not the rest
-        with run_container(tag, ports=[8000], wait_healthy=wait, timeout=timeout, sandbox=True,
+        with run_container(real, ports=[8000], wait_healthy=wait, timeout=timeout, sandbox=True,
                            client=c) as app:
             rep.seconds_to_ready = time.monotonic() - start
             answer = app.get("/health")
@@ -145,6 +158,17 @@ def check_dockerfile(
     return rep
 
 
+def _real_tag(tag: str) -> str:
+    """On the grader, a tag unique to the submission (removed with its session); else ``tag``."""
+    session = current_session()
+    return session.tag(tag) if session else tag
+
+
+def _build_timeout() -> int:
+    session = current_session()
+    return session.build_timeout if session else 1800
+
+
 def rebuild_after_source_change(dockerfile_text: str, tag: str, dockerignore_text: str | None = None,
                                 client: Any = None) -> tuple[Any, Any]:
     """Build on a copy of the app, change one source line, build again.
@@ -152,19 +176,21 @@ def rebuild_after_source_change(dockerfile_text: str, tag: str, dockerignore_tex
     Returns:
         The two :class:`~helpers.build.BuildResult` (first build, rebuild).
     """
+    tag = _real_tag(tag)
     with tempfile.TemporaryDirectory(prefix="course-lab-") as tmp:
         app = copy_app(Path(tmp) / "app")
         first = build(app, dockerfile_text=dockerfile_text, dockerignore_text=dockerignore_text, tags=[tag],
-                      client=client)
+                      client=client, timeout=_build_timeout())
         touch_source(app, f"source change {time.time()}")
         second = build(app, dockerfile_text=dockerfile_text, dockerignore_text=dockerignore_text, tags=[tag],
-                       client=client)
+                       client=client, timeout=_build_timeout())
     return first, second
 
 
 _PROBE = "FROM scratch\nCOPY . /ctx/\n"
 
 
+@trusted_query("context_leaks", arity=1)
 def context_leaks(dockerignore_text: str, probes: tuple[str, ...] = (".git", ".venv", "tests"),
                   client: Any = None) -> list[str]:
     """Which of ``probes`` still reach the build context with this ``.dockerignore`` (measured).
@@ -181,8 +207,9 @@ def context_leaks(dockerignore_text: str, probes: tuple[str, ...] = (".git", ".v
         for folder in (".git", ".venv"):
             (app / folder).mkdir(exist_ok=True)
             (app / folder / "probe.txt").write_text("should not be in the image\n")
-        tag = f"course-context-probe:{hashlib.sha256(dockerignore_text.encode()).hexdigest()[:12]}"
-        build(app, dockerfile_text=_PROBE, dockerignore_text=dockerignore_text, tags=[tag], client=c)
+        tag = _real_tag(f"course-context-probe:{hashlib.sha256(dockerignore_text.encode()).hexdigest()[:12]}")
+        build(app, dockerfile_text=_PROBE, dockerignore_text=dockerignore_text, tags=[tag], client=c,
+              timeout=_build_timeout())
     ctr = c.containers.create(tag, command=["none"], labels=kit_labels("lab"))
     try:
         stream, _ = ctr.get_archive("/ctx")
@@ -211,11 +238,13 @@ def remove_report_images(*tags: str, client: Any = None) -> None:
         del _CACHE[k]
 
 
+@trusted_query("lab1_report", arity=1)
 def lab1_report(dockerfile_text: str, on_line: Callable[[str], None] | None = None) -> ImageReport:
     """Lab 1: build the student's Dockerfile (full base) and call ``/health`` (cached)."""
     return check_dockerfile(dockerfile_text, LAB1_TAG, timeout=LAB_TIMEOUT, on_line=on_line)
 
 
+@trusted_query("lab2_report", arity=2)
 def lab2_report(dockerfile_text: str, dockerignore_text: str,
                 on_line: Callable[[str], None] | None = None) -> ImageReport:
     """Lab 2: build with the student's ``.dockerignore``, wait for health, look inside (cached).
@@ -229,17 +258,24 @@ def lab2_report(dockerfile_text: str, dockerignore_text: str,
                             wait_healthy=True, timeout=LAB_TIMEOUT, on_line=on_line)
 
 
+@trusted_query("run_in_image", arity=2)
 def run_in_image(tag: str, argv: list[str], timeout: float = LAB_TIMEOUT, client: Any = None) -> tuple[int, str]:
     """Start ``tag`` under limits, wait for ``/health``, run ``argv`` inside: (exit code, output tail).
 
     Raises:
         CourseError: The container did not start or answer (the message carries its log).
+        GradingRefused: On the grader, ``tag`` is not an image this submission's checks built.
     """
+    session = current_session()
+    if session is not None:
+        tag = session.owns(tag)
+        argv = [str(a) for a in argv]
     with run_container(tag, ports=[8000], timeout=timeout, sandbox=True, client=client) as app:
         r = app.exec(argv)
     return r.exit_code, r.output[-3000:]
 
 
+@trusted_query("reference_size", arity=0)
 def reference_size(client: Any = None) -> int:
     """Size in bytes of the Lab 1 reference image (built from the reference Dockerfile, cached)."""
     from .sampleapp import reference_dockerfile
@@ -250,6 +286,7 @@ def reference_size(client: Any = None) -> int:
     return rep.facts.size
 
 
+@trusted_query("dependency_steps_cached", arity=2)
 def dependency_steps_cached(dockerfile_text: str, dockerignore_text: str | None = None,
                             client: Any = None) -> dict[str, bool]:
     """After a one-line source change, which dependency steps (pip / requirements) came from cache.

@@ -56,14 +56,18 @@ class HealthReport:
         return self.status == "healthy"
 
 
-def check_health(image: str, timeout: float = 60, client: Any = None) -> HealthReport:
+def check_health(image: str, timeout: float = 60, client: Any = None, sandbox: bool = False) -> HealthReport:
     """Run ``image`` (no published ports), wait for its HEALTHCHECK verdict, remove the container.
+
+    ``sandbox=True`` applies :data:`helpers.run.SANDBOX_LIMITS` (for an image built from a submission).
 
     Raises:
         HealthTimeout: No verdict within ``timeout`` seconds, or the image has no HEALTHCHECK.
     """
     engine = get_client(client)
-    c = engine.containers.run(image, detach=True, labels=kit_labels("lab"))
+    from .run import SANDBOX_LIMITS
+
+    c = engine.containers.run(image, detach=True, labels=kit_labels("lab"), **(SANDBOX_LIMITS if sandbox else {}))
     start = time.monotonic()
     status = ""
     try:

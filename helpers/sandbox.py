@@ -35,6 +35,7 @@ GRADER_IMAGE = "course-grader"
 GRADER_PACKAGES = ("nbclient", "nbformat", "ipykernel", "ipywidgets", "pandas", "matplotlib", "docker", "PyYAML",
                    "requests")
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
+REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
 #: Set by ``course.autograde`` so every worker uses the image it built once.
 IMAGE_ENV = "COURSE_GRADER_IMAGE"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
@@ -86,6 +87,7 @@ class SandboxResult:
     error: str = ""
     log_tail: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
+    requests: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -218,13 +220,19 @@ def run_in_sandbox(nb: Any, files_dir: str | os.PathLike[str] | None = None, lim
         err.seek(0)
         log_tail = err.read()[-2000:].decode(errors="replace")
     seconds = time.monotonic() - start
-    executed = None
+    executed, requests = None, b""
     if timed_out:
         error = f"the notebook ran past {limits.timeout} s and was stopped"
     elif size > MAX_RESULT_BYTES:
         error = "the notebook's output is too large"
     else:
-        line = next((ln for ln in reversed(raw.decode(errors="replace").splitlines()) if ln.startswith(MARKER)), "")
+        lines = raw.decode(errors="replace").splitlines()
+        line = next((ln for ln in reversed(lines) if ln.startswith(MARKER)), "")
+        asked = next((ln for ln in reversed(lines) if ln.startswith(REQUESTS_MARKER)), "")
+        try:  # untrusted: only ever parsed as data (helpers.queries.parse_requests)
+            requests = str(json.loads(asked[len(REQUESTS_MARKER):])).encode() if asked else b""
+        except ValueError:
+            requests = b"not json"
         try:
             executed = nbformat.reads(line[len(MARKER):], as_version=4) if line else None
         except Exception:  # noqa: BLE001  (garbage from the sandbox)
@@ -232,7 +240,7 @@ def run_in_sandbox(nb: Any, files_dir: str | os.PathLike[str] | None = None, lim
         if executed is None:
             error = f"the sandbox returned no notebook (exit code {code}; memory limit {limits.memory}?)"
     merged = merge_outputs(nb, executed, error)
-    return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}))
+    return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}), requests)
 
 
 def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:

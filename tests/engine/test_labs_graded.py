@@ -1,0 +1,122 @@
+"""Labs 1-5 autograded through the sandbox: the grader answers the labs' engine checks (trusted queries).
+
+One throwaway course; per lab one ``course.autograde`` run (two workers) grades the reference
+solution (the source notebook), the unedited release version, and a hostile submission that
+forges requests. The engine work runs on the trusted side; the notebooks never see a socket.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+from course_fixture import ROOT, make_lab_course, scores, submit_notebook
+
+from helpers import course
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+LABS = ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish", "lab5-automate-builds")
+
+#: Put at the start of each of the hostile student's solution functions: forged requests, then a
+#: query for another lab's image (every graded cell calls one of them, so every one fails).
+FORGE = '''import json as _json, os as _os
+_req = _os.environ.get("GRADING_REQUESTS")
+if _req and not _os.environ.get("FORGED"):  # once per run: the requests file has a size limit too
+    _os.environ["FORGED"] = "1"
+    with open(_req, "a") as _f:
+        _f.write(_json.dumps({"name": "os.system", "args": ["touch /tmp/pwned"]}) + "\\n")
+        _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 70000]}) + "\\n")
+        _f.write("this is not json\\n")
+from helpers import labcheck as _lc
+_lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
+'''
+
+
+def _hostile(lab: str):
+    nb = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = cell.source.replace("    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n" + "\n".join(
+                "    " + ln for ln in FORGE.splitlines()))
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(engine):
+    dirs, base = make_lab_course(LABS)
+    for lab in LABS:
+        submit_notebook(dirs, lab, "reference", nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4))
+        submit_notebook(dirs, lab, "blank", nbformat.read(dirs.root / "release" / lab / f"{lab}.ipynb", as_version=4))
+        submit_notebook(dirs, lab, "forger", _hostile(lab))
+    results = {lab: course.autograde(lab, dirs=dirs, workers=2) for lab in LABS}
+    got = scores(dirs, LABS[0], all_labs=True)  # one gradebook export for every lab
+    yield dirs, results, got
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _max(dirs, lab: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{dirs.root / 'gradebook.db'}", dirs.course_id) as gb:
+        return gb.find_assignment(lab).max_score
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_reference_solution_gets_full_marks_in_the_sandbox(graded, lab):
+    """Does the reference solution get every point when its engine checks run on the grader?"""
+    dirs, results, got = graded
+    assert results[lab]["ok"].all(), results[lab].to_string()
+    assert _max(dirs, lab) >= 8
+    assert got[lab]["reference"] == _max(dirs, lab), _failed(dirs, lab, "reference")
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_unedited_release_gets_zero(graded, lab):
+    """Does the unedited release version score zero (its stubs raise before any check)?"""
+    _, _, got = graded
+    assert got[lab]["blank"] == 0.0
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_forged_requests_are_refused_and_score_zero(graded, lab):
+    """Are forged requests refused (logged for the instructor) and the hostile submission scored 0?"""
+    dirs, _, got = graded
+    assert got[lab]["forger"] == 0.0
+    facts = json.loads((dirs.root / "autograded" / "forger" / lab / "grading_facts.json").read_text())
+    refused = " ".join(e.get("refused", "") for e in facts["query_log"])
+    assert "'os.system' is not a trusted query" in refused
+    assert "70000 characters" in refused and "not a valid request" in refused
+    # lab 1 may run images, but only its own; the other labs may not run images at all
+    why = "not built for this submission" if lab == "lab1-build-basics" else "not a check of this lab"
+    errors = [a["error"] for a in facts["queries"].values() if not a["ok"]]
+    assert any(e["type"] == "GradingRefused" and why in e["message"] for e in errors), errors
+    nb = nbformat.read(dirs.root / "autograded" / "forger" / lab / f"{lab}.ipynb", as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "GradingRefused" in shown and why in shown
+
+
+def test_grading_images_are_removed(graded, engine):
+    """Are the images the grader built for the submissions gone once autograde returns?"""
+    left = [t for i in engine.images.list() for t in i.tags if ("-g" in t.split(":")[-1] and t.split(":")[0] in (
+        "lab1-sample-api", "lab2-sample-api", "course-context-probe", "course-lab3/sample-api", "course-lab4/sample-api"))
+        or "/course/lab4-g" in t]
+    assert left == []
+
+
+def test_release_version_contains_no_solution_or_hidden_test():
+    """Do the release notebooks of labs 1-2 keep stubs only, with no reference answer and no hidden check?"""
+    for lab in LABS[:2]:
+        text = (ROOT / "release" / lab / f"{lab}.ipynb").read_text()
+        assert "NotImplementedError" in text
+        for leaked in ("BEGIN SOLUTION", "HIDDEN TESTS", "libpq5 \\\\\\\\", "pytest\\\", \\\"-q", "secret_like_env"):
+            assert leaked not in text, f"{lab}: {leaked!r} leaked into release/"
+
+
+def _failed(dirs, lab: str, student: str) -> str:
+    nb = nbformat.read(dirs.root / "autograded" / student / lab / f"{lab}.ipynb", as_version=4)
+    return "\n".join(f"{c.metadata['nbgrader']['grade_id']}: {o.get('ename')}: {o.get('evalue', '')[:300]}"
+                     for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+                     for o in c.get("outputs", []) if o.get("output_type") == "error")
