@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_notebook
 
-from nbcells import ROOT, code, md, solution, test  # noqa: E402,F401  (scripts/ is on sys.path)
+from nbcells import ROOT, code, md, solution, stable_ids, test  # noqa: E402,F401  (scripts/ is on sys.path)
 
 
 NO_ENGINE_SKIP = 'print("No Docker Engine here: this check runs when your lab is graded.")'
@@ -647,7 +647,7 @@ def main() -> None:
     for name, nb in (("lab1-build-basics", lab1()), ("lab2-improve-dockerfile", lab2())):
         path = ROOT / "source" / name / f"{name}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
+        nbformat.write(stable_ids(nb), path)
         print("wrote", path.relative_to(ROOT))
 
 

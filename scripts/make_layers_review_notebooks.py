@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_notebook
 
-from nbcells import ROOT, code, md, solution, test  # noqa: E402,F401  (scripts/ is on sys.path)
+from nbcells import ROOT, code, md, solution, stable_ids, test  # noqa: E402,F401  (scripts/ is on sys.path)
 
 
 def write(path: Path, cells: list[nbformat.NotebookNode]) -> None:
@@ -19,7 +19,7 @@ def write(path: Path, cells: list[nbformat.NotebookNode]) -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
+    nbformat.write(stable_ids(nb), path)
     print("wrote", path.relative_to(ROOT))
 
 

@@ -35,3 +35,21 @@ def test(grade_id: str, points: int, text: str) -> nbformat.NotebookNode:
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
                                  "schema_version": 3, "solution": False, "task": False}
     return cell
+
+
+def stable_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give cells ids derived from their content (graded cells: their grade_id), so that
+    regenerating an unchanged notebook rewrites it byte for byte (no churn in diffs)."""
+    import hashlib
+
+    seen: set[str] = set()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        base = grade_id or f"{cell.cell_type[:2]}-{hashlib.sha1(cell.source.encode()).hexdigest()[:8]}"
+        cid, n = base, 1
+        while cid in seen:
+            n += 1
+            cid = f"{base}-{n}"
+        seen.add(cid)
+        cell.id = cid
+    return nb
