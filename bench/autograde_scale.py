@@ -1,11 +1,15 @@
 """Autograde 30 submissions of one lab in the grading sandbox: time per submission and in total.
 
-Runs the same 30 submissions (27 right or partly right, 2 that loop or crash, 1 that is not a
-notebook) serially and with one worker per core, in one run, and prints the ratio. A failing
-submission never stops the others. Also prints the sandbox's cost against running the same
-(trusted) notebooks directly, on a few of them.
+Default (a small pure-Python lab): runs the same 30 submissions (27 right or partly right, 2 that
+loop or crash, 1 that is not a notebook) serially and with one worker per core, in one run, and
+prints the ratio. A failing submission never stops the others. Also prints the sandbox's cost
+against running the same (trusted) notebooks directly, on a few of them.
 
-    python bench/autograde_scale.py [--n 30] [--sandbox-sample 4]
+With ``--lab lab1-build-basics`` (any lab in source/): 30 submissions of that real lab (the
+reference solution, the blank release version, and the reference with one answer left blank, in
+turn), graded with one worker per core; the grader answers their engine checks (trusted queries).
+
+    python bench/autograde_scale.py [--n 30] [--sandbox-sample 4] [--lab LAB]
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from course_fixture import make_course  # noqa: E402
+from course_fixture import make_course, make_lab_course, submit_notebook  # noqa: E402
 
 from helpers import course  # noqa: E402
 from helpers.sandbox import grader_image  # noqa: E402
@@ -59,15 +62,50 @@ def timed(dirs: course.CourseDirs, workers: int, students: list[str], sandbox: b
     return time.monotonic() - start, df
 
 
+def lab_variants(lab: str) -> list[nbformat.NotebookNode]:
+    """The reference solution, the blank release version, and the reference with its first answer blank."""
+    ref = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
+    blank = nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4)
+    partial = nbformat.from_dict(ref)
+    stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in blank.cells
+             if c.metadata.get("nbgrader", {}).get("solution")}
+    first = next(c for c in partial.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = stubs[first.metadata["nbgrader"]["grade_id"]]
+    return [ref, blank, partial]
+
+
+def bench_lab(lab: str, n: int, cores: int) -> None:
+    """Autograde ``n`` submissions of a real lab with one worker per core; print the times."""
+    dirs, base = make_lab_course((lab,))
+    try:
+        variants = lab_variants(lab)
+        students = [f"s{i:02d}" for i in range(n)]
+        for i, sid in enumerate(students):
+            submit_notebook(dirs, lab, sid, variants[i % len(variants)])
+        start = time.monotonic()
+        df = course.autograde(lab, students, dirs, workers=cores)
+        total = time.monotonic() - start
+        graded = df[df["ok"]]
+        print(f"{lab}: {n} submissions, {cores} workers: total {total:6.1f} s, per submission (wall/N) "
+              f"{total / n:5.2f} s, each autograde median {graded['seconds'].median():5.2f} s "
+              f"(max {graded['seconds'].max():5.2f} s), graded {len(graded)}/{n}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--sandbox-sample", type=int, default=4, help="submissions for the sandbox-cost comparison")
+    ap.add_argument("--lab", default=None, help="a real lab in source/ (default: a small pure-Python lab)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     t0 = time.monotonic()
     grader_image()
     print(f"grader image ready in {time.monotonic() - t0:.1f} s (cached after the first build)")
+    if args.lab:
+        bench_lab(args.lab, args.n, cores)
+        return 0
     dirs, base = make_course(("ps1",))
     try:
         students = [f"s{i:02d}" for i in range(args.n)]
