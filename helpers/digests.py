@@ -110,14 +110,19 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _read_json_member(tar: tarfile.TarFile, name: str, source: str) -> bytes:
+def _member(tar: tarfile.TarFile, name: str, source: str, what: str = "") -> Any:
+    """The archive member ``name`` opened for reading (NotAnImageArchive when it is missing)."""
     try:
         fh = tar.extractfile(name)
     except KeyError:
         fh = None
     if fh is None:
-        raise NotAnImageArchive(source, f"{name} is missing")
-    return fh.read()
+        raise NotAnImageArchive(source, f"{what or name} is missing")
+    return fh
+
+
+def _read_json_member(tar: tarfile.TarFile, name: str, source: str) -> bytes:
+    return _member(tar, name, source).read()
 
 
 def archive_digests(path: str | os.PathLike[str]) -> ImageDigests:
@@ -141,12 +146,7 @@ def archive_digests(path: str | os.PathLike[str]) -> ImageDigests:
             recorded = json.loads(config).get("rootfs", {}).get("diff_ids", [])
             layers = []
             for i, name in enumerate(entry.get("Layers") or []):
-                try:
-                    fh = tar.extractfile(name)
-                except KeyError:
-                    fh = None
-                if fh is None:
-                    raise NotAnImageArchive(source, f"layer {name} is missing")
+                fh = _member(tar, name, source, f"layer {name}")
                 blob, plain, size = hashlib.sha256(), hashlib.sha256(), 0
                 gunzip = None
                 while block := fh.read(_BLOCK):

@@ -14,17 +14,23 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 
 
-def make_course(names: tuple[str, ...] = ("ps1",)) -> tuple[course.CourseDirs, Path]:
+def make_course(names: tuple[str, ...] = ("ps1",), source: Path | None = None,
+                prefix: str = "course-test-") -> tuple[course.CourseDirs, Path]:
     """A course root under /tmp (readable by other uids, unlike pytest's tmp_path), released.
+
+    Args:
+        names: Assignments to copy from ``source`` (default: the fixture course's source/).
 
     Returns the course dirs and the base folder (remove it when done).
     """
-    base = Path(tempfile.mkdtemp(prefix="course-test-"))
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(base, 0o755)
     root = base / "course"
     (root / "source").mkdir(parents=True)
     for name in names:
-        shutil.copytree(FIXTURE / "source" / name, root / "source" / name)
+        shutil.copytree((source or FIXTURE / "source") / name, root / "source" / name)
+    if source is not None:
+        (root / "sample_python_app").symlink_to(ROOT / "sample_python_app")  # the kit's labs build it
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     dirs = course.course_dirs(root, base / "exchange")
     rel = course.release(names, dirs)
@@ -43,22 +49,8 @@ def scores(dirs: course.CourseDirs, assignment: str, all_labs: bool = False) -> 
 
 
 def make_lab_course(labs: tuple[str, ...]) -> tuple[course.CourseDirs, Path]:
-    """A throwaway course holding the kit's real labs (released), sharing the kit's sample app.
-
-    Returns the course dirs and the base folder (remove it when done).
-    """
-    base = Path(tempfile.mkdtemp(prefix="course-labs-"))
-    os.chmod(base, 0o755)
-    root = base / "course"
-    (root / "source").mkdir(parents=True)
-    for name in labs:
-        shutil.copytree(ROOT / "source" / name, root / "source" / name)
-    (root / "sample_python_app").symlink_to(ROOT / "sample_python_app")  # the labs build it
-    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    dirs = course.course_dirs(root, base / "exchange")
-    rel = course.release(labs, dirs)
-    assert rel["ok"].all(), rel.to_string()
-    return dirs, base
+    """A throwaway course holding the kit's real labs (released), sharing the kit's sample app."""
+    return make_course(labs, source=ROOT / "source", prefix="course-labs-")
 
 
 def submit_notebook(dirs: course.CourseDirs, lab: str, student: str, nb: Any) -> None:

@@ -6,27 +6,19 @@ import secrets
 import pytest
 
 from helpers.build import build
-from helpers.secrets import TokenIndex, find_secret_in_image, make_private_wheel
+from helpers.secrets import SECRET_DOCKERFILES, TokenIndex, find_secret_in_image, make_private_wheel
 
 pytestmark = pytest.mark.engine
 
-MOUNT = """ARG BASE_IMAGE=python:3.12-slim
-FROM ${BASE_IMAGE}
-ARG INDEX_HOST
-RUN --mount=type=secret,id=index_token \\
-    pip install --no-cache-dir --trusted-host "${INDEX_HOST%:*}" \\
-      --index-url "http://__token__:$(cat /run/secrets/index_token)@${INDEX_HOST}/simple/" course-private-lib \\
- && python3 -c "import course_private_lib"
-"""
-LEAKY = """ARG BASE_IMAGE=python:3.12-slim
-FROM ${BASE_IMAGE}
-ARG INDEX_HOST
-ARG INDEX_TOKEN
-ENV INDEX_TOKEN=${INDEX_TOKEN}
-RUN pip install --no-cache-dir --trusted-host "${INDEX_HOST%:*}" \\
-      --index-url "http://__token__:${INDEX_TOKEN}@${INDEX_HOST}/simple/" course-private-lib \\
- && python3 -c "import course_private_lib"
-"""
+MOUNT, LEAKY = SECRET_DOCKERFILES["secret-mount"], SECRET_DOCKERFILES["arg-env"]
+
+
+def _remove(engine, tags):
+    for t in tags:
+        try:
+            engine.images.remove(t, force=True)
+        except Exception:  # noqa: BLE001 - the build may have failed before tagging
+            pass
 
 
 def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
@@ -52,11 +44,7 @@ def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
         assert not leaky.clean
         assert {"history", "config"} <= {leak.where for leak in leaky.leaks}
     finally:
-        for t in tags:
-            try:
-                engine.images.remove(t, force=True)
-            except Exception:  # noqa: BLE001 - the build may have failed before tagging
-                pass
+        _remove(engine, tags)
 
 
 def test_demo_images_checked_from_their_archives(engine, tmp_path):
@@ -78,8 +66,4 @@ def test_demo_images_checked_from_their_archives(engine, tmp_path):
             verdicts.append(from_archive.clean)
         assert verdicts == [True, False]
     finally:
-        for t in tags:
-            try:
-                engine.images.remove(t, force=True)
-            except Exception:  # noqa: BLE001 - the build may have failed before tagging
-                pass
+        _remove(engine, tags)
