@@ -6,7 +6,7 @@ prints the ratio. A failing submission never stops the others. Also prints the s
 against running the same (trusted) notebooks directly, on a few of them.
 
 With ``--lab lab1-build-basics`` (any lab in source/): 30 submissions of that real lab (the
-reference solution, the blank release version, and the reference with one answer left blank, in
+reference solution, the blank release version, and the reference with its last answer left blank, in
 turn), graded with one worker per core; the grader answers their engine checks (trusted queries).
 
     python bench/autograde_scale.py [--n 30] [--sandbox-sample 4] [--lab LAB]
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from course_fixture import make_course, make_lab_course, submit_notebook  # noqa: E402
+from course_fixture import make_course, make_lab_course, scores, submit_notebook  # noqa: E402
 
 from helpers import course  # noqa: E402
 from helpers.sandbox import grader_image  # noqa: E402
@@ -63,14 +63,14 @@ def timed(dirs: course.CourseDirs, workers: int, students: list[str], sandbox: b
 
 
 def lab_variants(lab: str) -> list[nbformat.NotebookNode]:
-    """The reference solution, the blank release version, and the reference with its first answer blank."""
+    """The reference solution, the blank release version, and the reference with its last answer blank."""
     ref = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
     blank = nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4)
     partial = nbformat.from_dict(ref)
     stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in blank.cells
              if c.metadata.get("nbgrader", {}).get("solution")}
-    first = next(c for c in partial.cells if c.metadata.get("nbgrader", {}).get("solution"))
-    first.source = stubs[first.metadata["nbgrader"]["grade_id"]]
+    last = [c for c in partial.cells if c.metadata.get("nbgrader", {}).get("solution")][-1]
+    last.source = stubs[last.metadata["nbgrader"]["grade_id"]]
     return [ref, blank, partial]
 
 
@@ -89,6 +89,9 @@ def bench_lab(lab: str, n: int, cores: int) -> None:
         print(f"{lab}: {n} submissions, {cores} workers: total {total:6.1f} s, per submission (wall/N) "
               f"{total / n:5.2f} s, each autograde median {graded['seconds'].median():5.2f} s "
               f"(max {graded['seconds'].max():5.2f} s), graded {len(graded)}/{n}")
+        got = scores(dirs, lab)
+        for i, kind in enumerate(("reference", "blank", "last answer blank")):
+            print(f"  scores of the {kind} submissions: {sorted({got.get(s) for s in students[i::len(variants)]})}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
