@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from ci_rules import unavailable
 
 from helpers import hygiene
 from helpers.engine import cleanup
@@ -14,9 +15,10 @@ from helpers.engine import cleanup
 pytestmark = pytest.mark.engine
 
 
-@pytest.mark.skipif(not shutil.which("docker"), reason="docker CLI not installed")
 def test_system_df_matches_the_cli(engine):
     """Do the totals and active counts match what `docker system df` prints?"""
+    if not shutil.which("docker"):
+        unavailable("the docker CLI is not installed")
     ours = hygiene.system_df(engine).set_index("type")
     out = subprocess.run(["docker", "system", "df", "--format", "{{json .}}"], capture_output=True, text=True,
                          timeout=60, check=True).stdout

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from ci_rules import unavailable
 
 from helpers import tracing
 from helpers.engine import engine_available
@@ -28,13 +27,9 @@ def test_push_and_pull(engine):
     """Does a push reach the local registry, a second push skip the layer, and a pull bring it back?"""
     from helpers.registry import local_registry, registry_status
 
-    import os
-
     status = registry_status()
     if not (status["running"] and status["login_ok"]):
-        if os.environ.get("CI") or os.environ.get("COURSE_REQUIRE_ENGINE"):
-            pytest.fail("The local registry does not answer; run `python -m helpers env up`.")
-        pytest.skip("no local registry")
+        unavailable("The local registry does not answer; run `python -m helpers env up`.")
     reg = local_registry()
     rep = tracing.push_pull_demo(reg.address, reg.username, reg.password, client=engine)
     assert rep.digest.startswith("sha256:")
@@ -54,9 +49,7 @@ def test_wrong_password_is_refused(engine):
     from helpers.registry import local_registry, registry_status
 
     if not registry_status()["running"]:
-        if os.environ.get("CI") or os.environ.get("COURSE_REQUIRE_ENGINE"):
-            pytest.fail("The local registry does not answer; run `python -m helpers env up`.")
-        pytest.skip("no local registry")
+        unavailable("The local registry does not answer; run `python -m helpers env up`.")
     reg = local_registry()
     with pytest.raises(RegistryError):
         tracing.push_pull_demo(reg.address, reg.username, "wrong-password", client=engine)

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from ci_rules import engine_required
 
 from helpers.engine import session_id
 from helpers.errors import CourseError
@@ -33,7 +34,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def tools():
     if not vm_tools_available():
-        if not (os.environ.get("CI") or os.environ.get("COURSE_REQUIRE_ENGINE")):
+        if not engine_required():
             pytest.skip("qemu, a kernel or busybox is missing: `python -m helpers vm setup`")
         try:
             ensure_vm_tools(log=lambda s: None)

@@ -15,13 +15,19 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ci_rules import unavailable  # noqa: E402
 from course_fixture import make_course  # noqa: E402
 from students import Student  # noqa: E402
 
 from helpers import course  # noqa: E402
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="switching to student uids needs root (CI runs as root)")]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _root():
+    if os.geteuid() != 0:
+        unavailable("switching to student uids needs root (CI runs as root)")
 
 UIDS = {"hubstudent1": 23001, "hubstudent2": 23002}
 
