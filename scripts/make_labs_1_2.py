@@ -6,7 +6,7 @@ Run from the repository root: ``python scripts/make_labs_1_2.py``, then
 
 from __future__ import annotations
 
-from pathlib import Path
+import textwrap
 
 import nbformat
 from nbformat.v4 import new_notebook
@@ -15,6 +15,21 @@ from nbcells import ROOT, code, md, solution, stable_ids, test  # noqa: E402,F40
 
 
 NO_ENGINE_SKIP = 'print("No Docker Engine here: this check runs when your lab is graded.")'
+#: The first lines of most graded cells: build (cached per Dockerfile text) and stop if it failed.
+LAB1_REPORT = "report = labcheck.lab1_report(lab1_dockerfile())\nassert report.built, report.error\n"
+LAB2_REPORT = "report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())\nassert report.built, report.error\n"
+
+
+def engine_test(grade_id: str, points: int, doc: str, report: str = "", body: str = "") -> nbformat.NotebookNode:
+    """A graded cell that checks with the engine when there is one (always while graded), else says so."""
+    lines = textwrap.indent(report + body.strip("\n"), "    ").rstrip()
+    return test(grade_id, points, f'''
+"""{doc}"""
+if labcheck.grading_engine():
+{lines}
+else:
+    {NO_ENGINE_SKIP}
+''')
 
 SETUP = '''
 %matplotlib inline
@@ -234,64 +249,27 @@ if MODE.needs_engine("the four failures: a Dockerfile that does not parse, a fai
 The cells below build your Dockerfile again with the grader's own tag, run it under limits (no extra
 capabilities, bounded memory and processes) and check facts. Run them to see your score before you submit.
 """),
-        test("test_image_builds", 2, f'''
-"""The image builds."""
-if labcheck.grading_engine():
-    report = labcheck.lab1_report(lab1_dockerfile())
-    assert report.built, report.error
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_image_builds", 2, "The image builds.", LAB1_REPORT),
+        engine_test("test_health_answers", 2, "The container answers GET /health with 200 within the time limit.", LAB1_REPORT, body='''
+assert report.health_status == 200, report.run_error or f"/health answered {report.health_status}"
+print(f"/health answered after {report.seconds_to_ready:.1f} s")
 '''),
-        test("test_health_answers", 2, f'''
-"""The container answers GET /health with 200 within the time limit."""
-if labcheck.grading_engine():
-    report = labcheck.lab1_report(lab1_dockerfile())
-    assert report.built, report.error
-    assert report.health_status == 200, report.run_error or f"/health answered {{report.health_status}}"
-    print(f"/health answered after {{report.seconds_to_ready:.1f}} s")
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_cmd_exec_form", 1, "CMD (or ENTRYPOINT) is in exec form.", LAB1_REPORT, body='''
+assert report.facts.exec_form, f"the image runs {report.facts.command}: use the JSON list form"
 '''),
-        test("test_cmd_exec_form", 1, f'''
-"""CMD (or ENTRYPOINT) is in exec form."""
-if labcheck.grading_engine():
-    report = labcheck.lab1_report(lab1_dockerfile())
-    assert report.built, report.error
-    assert report.facts.exec_form, f"the image runs {{report.facts.command}}: use the JSON list form"
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_documented_port", 1, "The image documents port 8000 (EXPOSE) and the app listens there.", LAB1_REPORT, body='''
+assert "8000/tcp" in report.facts.exposed_ports, f"EXPOSE 8000 is missing (exposed: {report.facts.exposed_ports})"
+assert report.health_status == 200, report.run_error
 '''),
-        test("test_documented_port", 1, f'''
-"""The image documents port 8000 (EXPOSE) and the app listens there."""
-if labcheck.grading_engine():
-    report = labcheck.lab1_report(lab1_dockerfile())
-    assert report.built, report.error
-    assert "8000/tcp" in report.facts.exposed_ports, f"EXPOSE 8000 is missing (exposed: {{report.facts.exposed_ports}})"
-    assert report.health_status == 200, report.run_error
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_tests_pass_inside", 2, "The app's unit tests pass inside the container.", LAB1_REPORT, body='''
+code_, output = labcheck.run_in_image(labcheck.LAB1_TAG, test_command())
+assert code_ == 0, f"the tests failed inside the container (exit {code_}):\\n{output[-800:]}"
 '''),
-        test("test_tests_pass_inside", 2, f'''
-"""The app's unit tests pass inside the container."""
-if labcheck.grading_engine():
-    report = labcheck.lab1_report(lab1_dockerfile())
-    assert report.built, report.error
-    code_, output = labcheck.run_in_image(labcheck.LAB1_TAG, test_command())
-    assert code_ == 0, f"the tests failed inside the container (exit {{code_}}):\\n{{output[-800:]}}"
-else:
-    {NO_ENGINE_SKIP}
-'''),
-        test("test_good_habits", 2, f'''
-"""Good habits (more checks run when the lab is graded)."""
-if labcheck.grading_engine():
-    report = labcheck.lab1_report(lab1_dockerfile())
-    assert report.built, report.error
-    ### BEGIN HIDDEN TESTS
-    assert report.facts.workdir not in ("", "/"), "set a WORKDIR instead of copying into /"
-    assert not helpers.secret_like_env(report.facts), f"secrets in ENV: {{helpers.secret_like_env(report.facts)}}"
-    ### END HIDDEN TESTS
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_good_habits", 2, "Good habits (more checks run when the lab is graded).", LAB1_REPORT, body='''
+### BEGIN HIDDEN TESTS
+assert report.facts.workdir not in ("", "/"), "set a WORKDIR instead of copying into /"
+assert not helpers.secret_like_env(report.facts), f"secrets in ENV: {helpers.secret_like_env(report.facts)}"
+### END HIDDEN TESTS
 '''),
         md("""
 ## Checkpoint
@@ -554,77 +532,38 @@ wheels between builds; `--no-cache-dir` only keeps them out of the layer.)
 
 ## 7. Autograded checks
 """),
-        test("test_builds", 1, f'''
-"""The improved image builds."""
-if labcheck.grading_engine():
-    report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())
-    assert report.built, report.error
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_builds", 1, "The improved image builds.", LAB2_REPORT),
+        engine_test("test_non_root", 2, "The final stage runs as a non-root user.", LAB2_REPORT, body='''
+assert not report.facts.runs_as_root, f"USER is {report.facts.user or 'not set (root)'}"
+uid = report.exec_results.get("uid", (1, ""))
+assert uid[0] == 0 and uid[1].strip() not in ("", "0"), report.run_error or f"id -u printed {uid[1]!r}"
 '''),
-        test("test_non_root", 2, f'''
-"""The final stage runs as a non-root user."""
-if labcheck.grading_engine():
-    report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())
-    assert report.built, report.error
-    assert not report.facts.runs_as_root, f"USER is {{report.facts.user or 'not set (root)'}}"
-    uid = report.exec_results.get("uid", (1, ""))
-    assert uid[0] == 0 and uid[1].strip() not in ("", "0"), report.run_error or f"id -u printed {{uid[1]!r}}"
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_smaller", 2, "The image is at most half the size of the Lab 1 reference image.", LAB2_REPORT, body='''
+ratio = report.facts.size / labcheck.reference_size()
+print(f"{ratio:.0%} of the Lab 1 reference")
+assert ratio <= labcheck.SIZE_MARGIN, f"{ratio:.0%} of the Lab 1 reference; at most {labcheck.SIZE_MARGIN:.0%} needed"
 '''),
-        test("test_smaller", 2, f'''
-"""The image is at most half the size of the Lab 1 reference image."""
-if labcheck.grading_engine():
-    report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())
-    assert report.built, report.error
-    ratio = report.facts.size / labcheck.reference_size()
-    print(f"{{ratio:.0%}} of the Lab 1 reference")
-    assert ratio <= labcheck.SIZE_MARGIN, f"{{ratio:.0%}} of the Lab 1 reference; at most {{labcheck.SIZE_MARGIN:.0%}} needed"
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_dependency_layer_cached", 2, "After a one-line source change, the dependency steps come from the cache.", body='''
+steps = labcheck.dependency_steps_cached(lab2_dockerfile(), lab2_dockerignore())
+assert steps, "no step installs the requirements (pip ... requirements.txt)"
+assert all(steps.values()), f"rebuilt after a source-only change: {[s for s, c in steps.items() if not c]}"
 '''),
-        test("test_dependency_layer_cached", 2, f'''
-"""After a one-line source change, the dependency steps come from the cache."""
-if labcheck.grading_engine():
-    steps = labcheck.dependency_steps_cached(lab2_dockerfile(), lab2_dockerignore())
-    assert steps, "no step installs the requirements (pip ... requirements.txt)"
-    assert all(steps.values()), f"rebuilt after a source-only change: {{[s for s, c in steps.items() if not c]}}"
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_healthcheck", 2, "A HEALTHCHECK is present and turns healthy.", LAB2_REPORT, body='''
+assert report.facts.healthcheck, "no HEALTHCHECK in the image"
+assert report.healthy == "healthy", report.run_error or f"health is {report.healthy}"
 '''),
-        test("test_healthcheck", 2, f'''
-"""A HEALTHCHECK is present and turns healthy."""
-if labcheck.grading_engine():
-    report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())
-    assert report.built, report.error
-    assert report.facts.healthcheck, "no HEALTHCHECK in the image"
-    assert report.healthy == "healthy", report.run_error or f"health is {{report.healthy}}"
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_dockerignore", 2, "The .dockerignore keeps .git, .venv and tests out of the build context.", body='''
+leaks = labcheck.context_leaks(lab2_dockerignore())
+assert not leaks, f"still sent to the engine: {leaks}"
 '''),
-        test("test_dockerignore", 2, f'''
-"""The .dockerignore keeps .git, .venv and tests out of the build context."""
-if labcheck.grading_engine():
-    leaks = labcheck.context_leaks(lab2_dockerignore())
-    assert not leaks, f"still sent to the engine: {{leaks}}"
-else:
-    {NO_ENGINE_SKIP}
-'''),
-        test("test_runtime_stage", 2, f'''
-"""The runtime stage is lean and still works (more checks run when the lab is graded)."""
-if labcheck.grading_engine():
-    report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())
-    assert report.built, report.error
-    assert report.health_status == 200, report.run_error
-    ### BEGIN HIDDEN TESTS
-    froms = [a for k, a in labcheck.instructions(lab2_dockerfile()) if k == "FROM"]
-    assert len(froms) >= 2, "use a multi-stage build"
-    assert report.exec_results["gcc"][0] != 0, "a compiler is still in the final image"
-    assert report.exec_results["psycopg2"][0] == 0, "psycopg2 does not import: install libpq5 in the runtime stage"
-    ### END HIDDEN TESTS
-else:
-    {NO_ENGINE_SKIP}
+        engine_test("test_runtime_stage", 2, "The runtime stage is lean and still works (more checks run when the lab is graded).", LAB2_REPORT, body='''
+assert report.health_status == 200, report.run_error
+### BEGIN HIDDEN TESTS
+froms = [a for k, a in labcheck.instructions(lab2_dockerfile()) if k == "FROM"]
+assert len(froms) >= 2, "use a multi-stage build"
+assert report.exec_results["gcc"][0] != 0, "a compiler is still in the final image"
+assert report.exec_results["psycopg2"][0] == 0, "psycopg2 does not import: install libpq5 in the runtime stage"
+### END HIDDEN TESTS
 '''),
         md("""
 ## Checkpoint
