@@ -83,8 +83,14 @@ def nbgrader(args: list[str], dirs: CourseDirs, timeout: int = 3600,
     """Run one nbgrader app at the course root with this course's exchange (output captured)."""
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={dirs.root}",
            f"--Exchange.root={dirs.exchange}", f"--CourseDirectory.course_id={dirs.course_id}"]
+    from .paths import state_dir
+
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # nbgrader runs `alembic`
-    full = dict(os.environ, COURSE_ROOT=str(dirs.root), PYTHONPATH=_pythonpath(), PATH=path, **(env or {}))
+    # The course root may be elsewhere (a class folder, a test's course), but the engine, the registry and
+    # their credentials are this kit's: without COURSE_STATE_DIR the grader would look for them under
+    # <course root>/.course, make new registry credentials there, and be refused by the running registry.
+    full = dict(os.environ, COURSE_ROOT=str(dirs.root), COURSE_STATE_DIR=str(state_dir()),
+                PYTHONPATH=_pythonpath(), PATH=path, **(env or {}))
     return subprocess.run(cmd, cwd=dirs.root, capture_output=True, text=True, timeout=timeout, env=full)
 
 

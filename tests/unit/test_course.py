@@ -184,3 +184,21 @@ def test_merge_leaves_empty_cells_alone():
     """Is an empty code cell (never run by nbclient) left without an error?"""
     merged = merge_outputs(_nb("", "x = 1"), None, "boom")
     assert merged.cells[0].outputs == [] and merged.cells[1].outputs[0]["ename"] == "SandboxError"
+
+
+def test_nbgrader_runs_with_the_kits_state_dir(tmp_path, monkeypatch):
+    """Does a course rooted elsewhere still grade against this kit's engine and registry credentials?"""
+    from helpers.paths import state_dir
+
+    monkeypatch.delenv("COURSE_STATE_DIR", raising=False)
+    seen = {}
+
+    def fake_run(cmd, **kw):
+        seen.update(kw["env"])
+        return course.subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(course.subprocess, "run", fake_run)
+    course.nbgrader(["list"], course.CourseDirs(tmp_path / "class", tmp_path / "x", "c"))
+    assert seen["COURSE_ROOT"] == str(tmp_path / "class")
+    assert seen["COURSE_STATE_DIR"] == str(state_dir())
+    assert not seen["COURSE_STATE_DIR"].startswith(str(tmp_path))
