@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .errors import CourseError
 
@@ -225,22 +225,30 @@ def _blocking(problems: list[str]) -> bool:
 
 
 def autograde(assignment: str, students: Iterable[str] | None = None, dirs: CourseDirs | None = None,
-              workers: int | None = None, sandbox: bool = True) -> Any:
+              workers: int | None = None, sandbox: bool = True, log: Callable[[str], None] = print) -> Any:
     """Autograde every collected submission, one nbgrader process per student, in parallel.
 
     Args:
         students: Only these (default: every folder under ``submitted/``).
         workers: Parallel students (default: the machine's cores).
         sandbox: Run student code in the grading sandbox (default). ``False`` runs it here, with
-            your rights: only for your own reference solution.
+            your rights: only for your own reference solution. With the sandbox, a lab's engine work
+            (its trusted queries, ``grading.yml`` engine steps) runs on the grading engine
+            (:mod:`helpers.grading_engine`), never on yours.
+        log: Where progress lines go (starting the grading engine).
     """
     dirs = dirs or course_dirs()
     students = list(students or _submitted(assignment, dirs))
     env = {}
     if sandbox:
+        from .grading_engine import ensure_grading_engine, grading_engine_env
+        from .grading import load_spec
         from .sandbox import IMAGE_ENV, grader_image
 
         env[IMAGE_ENV] = grader_image()  # build once, before the workers start
+        spec = load_spec(assignment, root=dirs.root)
+        if spec.engine or spec.queries:  # the lab's engine work goes to an engine that holds nothing of yours
+            env.update(grading_engine_env(ensure_grading_engine(log)))
     extra = [f"--Autograde.autograde_preprocessors={p}" for p in SANDBOX_PREPROCESSORS] if sandbox else []
 
     def one(student: str) -> StepReport:

@@ -109,7 +109,7 @@ def ensure_engine(log: Log = print, wait_seconds: int = 90) -> str:
             "Start Docker (Docker Desktop, `sudo systemctl start docker`) or run `sudo make lab`; "
             "on a JupyterHub without Docker, the labs run their offline parts.",
         )
-    apt_install(["docker.io", "dnsmasq-base", "iptables"], log)
+    apt_install(["docker.io", "dnsmasq-base", "iptables", "iproute2"], log)  # ip: the grading engine's bridge
     _configure_dns()
     _start_dockerd(log, wait_seconds)
     _start_dns_relay(log)

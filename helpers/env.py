@@ -134,9 +134,12 @@ def down(log: Log = print, purge: bool = False, stop_engine: bool = True) -> Non
     """
     from .daemon import stop_engine as _stop_engine
     from .engine import cleanup, engine_available
+    from .grading_engine import stop_grading_engine
     from .registry import stop_registry
 
     stop_registry(log)
+    if stop_engine:
+        stop_grading_engine(log)
     if purge and engine_available():
         from .baseimages import remove_local_base_images
 

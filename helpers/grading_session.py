@@ -86,38 +86,46 @@ class TrustedSession:
     def run(self, requests: list[tuple[str, list[Any]]]) -> int:
         """Answer the requests not answered yet, in order; returns how many ran."""
         global _SESSION
+        from .grading_engine import using_grading_engine
+
         known = registered()
         ran = 0
         _SESSION = self
         try:
-            for name, args in requests:
-                key = query_key(name, args)
-                if key in self.answers:
-                    continue
-                start = time.monotonic()
-                try:
-                    if name not in self.allowed or name not in known:
-                        raise GradingRefused(f"{name}() is not a check of this lab: the grader refused it.",
-                                             "Use the checks the lab's test cells call.")
-                    check_args(args)
-                    check_arity(name, args)
-                    if len(self.answers) >= self.max_queries or self._spent >= self.budget_seconds:
-                        raise GradingRefused(f"The grader's budget for this submission is used up ({len(self.answers)} "
-                                             f"checks, {self._spent:.0f} s).", "Call the lab's checks as its cells do.")
-                    value = {"ok": True, "value": encode(known[name](*args))}
-                except CourseError as e:
-                    value = {"ok": False, "error": {"type": type(e).__name__, "message": e.message, "hint": e.hint}}
-                except Exception as e:  # noqa: BLE001  (student data made a kit function fail: a failed check)
-                    value = {"ok": False, "error": {"type": "CourseError",
-                                                    "message": f"{name}() failed on the grader: {type(e).__name__}: "
-                                                               f"{str(e)[:500]}", "hint": ""}}
-                self.answers[key] = value
-                self._spent += time.monotonic() - start
-                self.log.append({"name": name, "ok": value["ok"], "seconds": round(time.monotonic() - start, 2),
-                                 "args_chars": len(json.dumps(args))})
-                ran += 1
+            with using_grading_engine():
+                ran = self._run(requests, known)
         finally:
             _SESSION = None
+        return ran
+
+    def _run(self, requests: list[tuple[str, list[Any]]], known: dict[str, Any]) -> int:
+        ran = 0
+        for name, args in requests:
+            key = query_key(name, args)
+            if key in self.answers:
+                continue
+            start = time.monotonic()
+            try:
+                if name not in self.allowed or name not in known:
+                    raise GradingRefused(f"{name}() is not a check of this lab: the grader refused it.",
+                                         "Use the checks the lab's test cells call.")
+                check_args(args)
+                check_arity(name, args)
+                if len(self.answers) >= self.max_queries or self._spent >= self.budget_seconds:
+                    raise GradingRefused(f"The grader's budget for this submission is used up ({len(self.answers)} "
+                                         f"checks, {self._spent:.0f} s).", "Call the lab's checks as its cells do.")
+                value = {"ok": True, "value": encode(known[name](*args))}
+            except CourseError as e:
+                value = {"ok": False, "error": {"type": type(e).__name__, "message": e.message, "hint": e.hint}}
+            except Exception as e:  # noqa: BLE001  (student data made a kit function fail: a failed check)
+                value = {"ok": False, "error": {"type": "CourseError",
+                                                "message": f"{name}() failed on the grader: {type(e).__name__}: "
+                                                           f"{str(e)[:500]}", "hint": ""}}
+            self.answers[key] = value
+            self._spent += time.monotonic() - start
+            self.log.append({"name": name, "ok": value["ok"], "seconds": round(time.monotonic() - start, 2),
+                             "args_chars": len(json.dumps(args))})
+            ran += 1
         return ran
 
     def refuse(self, messages: list[str]) -> None:
@@ -126,11 +134,14 @@ class TrustedSession:
 
     def close(self) -> None:
         """Run the cleanups (each once; failures ignored: the next grading run cleans again)."""
-        while self._cleanups:
-            try:
-                self._cleanups.pop()()
-            except Exception:  # noqa: BLE001
-                pass
+        from .grading_engine import using_grading_engine
+
+        with using_grading_engine():
+            while self._cleanups:
+                try:
+                    self._cleanups.pop()()
+                except Exception:  # noqa: BLE001
+                    pass
 
 
 def _remove_image(tag: str) -> None:

@@ -16,6 +16,7 @@ from traitlets import Unicode
 
 from .grading import GradingSpec, engine_facts, load_spec
 from .paths import course_root
+from .grading_engine import current_grading_engine, using_grading_engine
 from .grading_session import TrustedSession
 from .queries import parse_requests
 from .sandbox import SandboxResult, run_in_sandbox
@@ -40,13 +41,16 @@ class SandboxExecute(Execute):
         spec = load_spec(assignment, root=course_root())
         # The student's own files (nbgrader overwrote autograded/ with the source versions)
         submitted = course_root() / "submitted" / student / assignment
-        facts = engine_facts(spec, submitted) if spec.engine else None
+        with using_grading_engine():  # the grading engine, when autograde started one
+            facts = engine_facts(spec, submitted) if spec.engine else None
         if spec.queries:
             facts = dict(facts or {"version": 1, "assignment": assignment, "steps": {}})
             result = self._rounds(nb, path, spec, facts)
         else:
             result = _unanswered(run_in_sandbox(nb, path, spec.limits, facts))
         if facts is not None:  # kept on the trusted side for the instructor to audit
+            grading = current_grading_engine()
+            facts["engine"] = grading.docker_host if grading else "the lab engine (no separate grading engine)"
             (path / "grading_facts.json").write_text(json.dumps(facts, indent=1, default=str))
         if result.error:
             self.log.warning("Sandbox: %s", result.error)

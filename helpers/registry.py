@@ -24,7 +24,7 @@ from .paths import state_dir
 
 __all__ = ["RegistryInfo", "local_registry", "ensure_registry", "stop_registry", "registry_status", "REGISTRY_PORT"]
 
-REGISTRY_PORT = int(os.environ.get("COURSE_REGISTRY_PORT", "5000"))
+REGISTRY_PORT = int(os.environ.get("COURSE_REGISTRY_PORT", "5000"))  # at import; registry_port() reads it each call
 USERNAME = "student"
 Log = Callable[[str], None]
 
@@ -73,10 +73,15 @@ def _credentials() -> tuple[str, str]:
     return USERNAME, password
 
 
+def registry_port() -> int:
+    """The local registry's port: ``COURSE_REGISTRY_PORT`` (the grading engine sets its own), else 5000."""
+    return int(os.environ.get("COURSE_REGISTRY_PORT", "5000"))
+
+
 def local_registry() -> RegistryInfo:
     """The local registry's address and credentials (generated on first use)."""
     user, password = _credentials()
-    return RegistryInfo(f"127.0.0.1:{REGISTRY_PORT}", user, password)
+    return RegistryInfo(f"127.0.0.1:{registry_port()}", user, password)
 
 
 def _probe(info: RegistryInfo, auth: bool) -> int | None:
@@ -121,8 +126,8 @@ def ensure_registry(log: Log = print, client: Any = None) -> RegistryInfo:
     """
     info = local_registry()
     state = _probe(info, auth=False)
-    if state == -1 or (state is None and _port_taken(REGISTRY_PORT)):
-        raise PortInUse(REGISTRY_PORT, hint="Stop what listens there, or set COURSE_REGISTRY_PORT to a free port and run again.")
+    if state == -1 or (state is None and _port_taken(registry_port())):
+        raise PortInUse(registry_port(), hint="Stop what listens there, or set COURSE_REGISTRY_PORT to a free port and run again.")
     if state is None:
         _write_config(info)
         if shutil.which("docker-registry") or _can_install():
@@ -155,7 +160,7 @@ def _write_config(info: RegistryInfo) -> None:
         "version: 0.1\n"
         "log:\n  level: warn\n"
         f"storage:\n  filesystem:\n    rootdirectory: {d / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{REGISTRY_PORT}\n  secret: {secrets.token_hex(16)}\n"
+        f"http:\n  addr: 127.0.0.1:{registry_port()}\n  secret: {secrets.token_hex(16)}\n"
         f"auth:\n  htpasswd:\n    realm: course-registry\n    path: {d / 'htpasswd'}\n"
     )
 
@@ -166,7 +171,7 @@ def _start_process(log: Log) -> None:
 
         apt_install(["docker-registry"], log)
     d = _dir()
-    log(f"Starting the local registry on 127.0.0.1:{REGISTRY_PORT} (log: {d / 'registry.log'})...")
+    log(f"Starting the local registry on 127.0.0.1:{registry_port()} (log: {d / 'registry.log'})...")
     with open(d / "registry.log", "ab") as out:
         proc = subprocess.Popen(["docker-registry", "serve", str(d / "config.yml")], stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
@@ -180,11 +185,11 @@ def _start_container(info: RegistryInfo, log: Log, client: Any) -> None:
 
     c = get_client(client)
     d = _dir()
-    log(f"Starting registry:2 as a container on 127.0.0.1:{REGISTRY_PORT}...")
+    log(f"Starting registry:2 as a container on 127.0.0.1:{registry_port()}...")
     try:
         c.containers.run(
             "registry:2", name="course-registry", detach=True, restart_policy={"Name": "unless-stopped"},
-            ports={"5000/tcp": ("127.0.0.1", REGISTRY_PORT)}, labels=kit_labels("registry"),
+            ports={"5000/tcp": ("127.0.0.1", registry_port())}, labels=kit_labels("registry"),
             environment={"REGISTRY_AUTH": "htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM": "course-registry",
                          "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd", "REGISTRY_STORAGE_DELETE_ENABLED": "true"},
             volumes={str(d / "htpasswd"): {"bind": "/auth/htpasswd", "mode": "ro"},

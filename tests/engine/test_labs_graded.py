@@ -12,6 +12,7 @@ import shutil
 
 import nbformat
 import pytest
+from ci_rules import unavailable
 from course_fixture import ROOT, make_lab_course, scores, submit_notebook
 
 from helpers import course
@@ -104,6 +105,25 @@ def test_grading_images_are_removed(graded, engine):
         "lab1-sample-api", "lab2-sample-api", "course-context-probe", "course-lab3/sample-api", "course-lab4/sample-api"))
         or "/course/lab4-g" in t]
     assert left == []
+
+
+def test_engine_work_ran_on_a_grading_engine_that_keeps_nothing(graded, engine):
+    """Did every lab's builds and pushes run on the grading engine (not the instructor's), which holds
+    only the base images once grading is over?"""
+    from helpers.baseimages import LOCAL, OFFICIAL
+    from helpers.grading_engine import grading_client, unavailable_reason
+
+    if unavailable_reason():
+        unavailable(f"no separate grading engine here: {unavailable_reason()}")
+    dirs, _, _ = graded
+    for lab in LABS:
+        facts = json.loads((dirs.root / "autograded" / "reference" / lab / "grading_facts.json").read_text())
+        assert facts["engine"].startswith("unix:///run/course-grading-"), (lab, facts["engine"])
+    grader = grading_client()
+    assert grader.info()["DockerRootDir"] != engine.info()["DockerRootDir"]
+    tags = {t for i in grader.images.list() for t in i.tags}
+    assert tags and tags <= set(LOCAL.values()) | set(OFFICIAL.values()), tags
+    assert grader.containers.list(all=True) == []
 
 
 def test_release_version_contains_no_solution_or_hidden_test():

@@ -1,0 +1,58 @@
+"""The grading engine's pure logic: where its processes point, its firewall rules, when it cannot run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from helpers import grading_engine as ge
+
+
+def test_using_the_grading_engine_points_the_kit_there_and_restores_after(monkeypatch):
+    """Inside the block, the engine, registry port and state dir are the grading engine's; after it, yours."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("COURSE_STATE_DIR", "/tmp/mine")
+    engine = ge.GradingEngine("unix:///run/course-grading-x/docker.sock", "/tmp/grading", 5055)
+    monkeypatch.setenv(ge.GRADING_ENV, ge.grading_engine_env(engine)[ge.GRADING_ENV])
+    from helpers.registry import local_registry
+
+    with ge.using_grading_engine() as used:
+        assert used == engine
+        assert os.environ["DOCKER_HOST"] == engine.docker_host
+        assert local_registry().address == "127.0.0.1:5055"
+    assert "DOCKER_HOST" not in os.environ and os.environ["COURSE_STATE_DIR"] == "/tmp/mine"
+    monkeypatch.delenv(ge.GRADING_ENV)
+    with ge.using_grading_engine() as used:
+        assert used is None and "DOCKER_HOST" not in os.environ
+
+
+def test_no_grading_engine_where_the_kit_does_not_run_the_lab_engine(monkeypatch):
+    """With DOCKER_HOST set (Codespaces, Docker Desktop), grading says it shares the lab engine."""
+    monkeypatch.setenv("DOCKER_HOST", "tcp://somewhere:2375")
+    assert "DOCKER_HOST" in ge.unavailable_reason()
+    lines = []
+    assert ge.ensure_grading_engine(log=lines.append) is None
+    assert "grading uses the lab engine" in lines[0]
+
+
+def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monkeypatch):
+    """Are the rules inserted so that the listed order is the order on top of the chain, each tagged?"""
+    calls = []
+
+    def fake_run(cmd, check=True):
+        calls.append(cmd)
+        failing = cmd[:2] == ["ip", "link"] and cmd[2] == "show" or (cmd[0] == "iptables" and "-D" in cmd)
+        return subprocess.CompletedProcess(cmd, 1 if failing else 0, "", "")
+
+    monkeypatch.setattr(ge, "_run", fake_run)
+    monkeypatch.setattr(ge.Path, "write_text", lambda self, text: None)
+    ge._network_up()
+    inserts = [c for c in calls if c[0] == "iptables" and "-I" in c]
+    assert len(inserts) == len(ge._RULES)
+    assert all(c[-2:] == ["--comment", ge.RULE_COMMENT] for c in inserts)
+    forward = [c[c.index("1") + 1:-4] for c in inserts if "FORWARD" in c]
+    # inserted at position 1 one after another: the last inserted ends up on top
+    assert list(reversed(forward)) == [r for _, chain, r in ge._RULES if chain == "FORWARD"]
+    top = [r for _, chain, r in ge._RULES if chain == "INPUT"]
+    assert "RELATED,ESTABLISHED" in top[0] and top[-1][-2:] == ["-j", "DROP"]
+    assert any(c[:3] == ["ip", "link", "add"] for c in calls)
