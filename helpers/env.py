@@ -95,6 +95,7 @@ def status() -> list[StatusRow]:
         rows.append(StatusRow("registry", ok, f"{reg['address']} ({auth})"))
     else:
         rows.append(StatusRow("registry", False, f"nothing answers on {reg['address']}; run `make lab`"))
+    rows.append(_grading_row())
     for name, purpose in TOOLS.items():
         tool = find_tool(name)
         optional = name in ("trivy", "grype", "cosign", "qemu")
@@ -102,6 +103,14 @@ def status() -> list[StatusRow]:
             "; the kit uses its own fallback" if optional else "")
         rows.append(StatusRow(name, tool is not None, detail, required=not optional))
     return rows
+
+
+def _grading_row() -> StatusRow:
+    """The grading engine (optional: `make autograde` starts it)."""
+    from .grading_engine import grading_engine_status
+
+    running, detail = grading_engine_status()
+    return StatusRow("grading", running, f"{detail} (instructors' autograding only)", required=False)
 
 
 def status_frame(rows: list[StatusRow] | None = None) -> Any:

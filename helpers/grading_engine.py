@@ -29,7 +29,7 @@ from .errors import EngineUnavailable, SetupError
 from .paths import state_dir
 
 __all__ = ["GradingEngine", "ensure_grading_engine", "stop_grading_engine", "grading_engine_env", "using_grading_engine",
-           "current_grading_engine", "grading_client", "unavailable_reason",
+           "current_grading_engine", "grading_client", "grading_engine_status", "unavailable_reason",
            "GRADING_ENV", "GRADING_BRIDGE", "GRADING_SUBNET", "GRADING_REGISTRY_PORT"]
 
 #: Environment variable holding the grading engine's description (JSON) for the grader's processes.
@@ -134,6 +134,19 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
         ensure_registry(log=lambda m: log(m.replace("local registry", "grading registry")), client=grader)
     (d / "engine.json").write_text(json.dumps(asdict(engine)))
     return engine
+
+
+def grading_engine_status() -> tuple[bool, str]:
+    """Whether the grading engine runs, and one line saying where (or why grading shares the lab engine)."""
+    reason = unavailable_reason()
+    if reason:
+        return False, f"grading shares the lab engine ({reason})"
+    path = _dir() / "engine.json"
+    if path.exists():
+        engine = GradingEngine(**json.loads(path.read_text()))
+        if _answers(engine):
+            return True, f"separate engine {engine.docker_host}, registry 127.0.0.1:{engine.registry_port}"
+    return False, "not running (`make autograde` starts it)"
 
 
 def grading_engine_env(engine: GradingEngine | None) -> dict[str, str]:

@@ -140,3 +140,19 @@ def _failed(dirs, lab: str, student: str) -> str:
     return "\n".join(f"{c.metadata['nbgrader']['grade_id']}: {o.get('ename')}: {o.get('evalue', '')[:300]}"
                      for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
                      for o in c.get("outputs", []) if o.get("output_type") == "error")
+
+
+def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded):
+    """Does stopping the grading engine leave no bridge and no firewall rule of it (and can it start again)?"""
+    import subprocess
+
+    from helpers import grading_engine as ge
+
+    if ge.unavailable_reason():
+        unavailable(f"no separate grading engine here: {ge.unavailable_reason()}")
+    assert ge.stop_grading_engine(log=lambda m: None)
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    assert ge.RULE_COMMENT not in rules
+    assert subprocess.run(["ip", "link", "show", ge.GRADING_BRIDGE], capture_output=True).returncode != 0
+    again = ge.ensure_grading_engine(log=lambda m: None)  # reused data root: base images already there
+    assert ge.grading_client(again).images.list()
