@@ -299,15 +299,17 @@ def _run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]
     return proc
 
 
-#: The grading networks' rules, top to bottom (G = GRADING_SUBNET): out to the internet through NAT
-#: (package indexes), DNS from the relay on the lab bridge, within G; nothing to or from the lab
-#: engine's networks (172.16/12, 192.168/16) and no other service of this host.
+#: The grading networks' rules, top to bottom (G = GRADING_SUBNET): within G; out through NAT on
+#: HTTP and HTTPS only (package indexes); DNS from the relay on the lab bridge; nothing to or from
+#: the lab engine's networks (172.16/12, 192.168/16) and no other service of this host.
 _RULES: list[tuple[str, str, list[str]]] = [
     ("nat", "POSTROUTING", ["-s", GRADING_SUBNET, "!", "-d", GRADING_SUBNET, "-j", "MASQUERADE"]),
     ("filter", "FORWARD", ["-d", GRADING_SUBNET, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", "172.16.0.0/12", "-j", "DROP"]),
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", "192.168.0.0/16", "-j", "DROP"]),
-    ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-j", "ACCEPT"]),
+    ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", GRADING_SUBNET, "-j", "ACCEPT"]),
+    ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-p", "tcp", "-m", "multiport", "--dports", "80,443", "-j", "ACCEPT"]),
+    ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-j", "DROP"]),
     ("filter", "FORWARD", ["-d", GRADING_SUBNET, "-j", "DROP"]),
     ("filter", "INPUT", ["-s", GRADING_SUBNET, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
     ("filter", "INPUT", ["-s", GRADING_SUBNET, "-p", "udp", "--dport", "53", "-j", "ACCEPT"]),
@@ -330,11 +332,14 @@ def _network_up() -> None:
 
 
 def _remove_rules() -> None:
-    """Remove this module's rules (all of them, found by their text and comment); nothing else."""
-    for table, chain, rule in _RULES:
-        full = rule + ["-m", "comment", "--comment", RULE_COMMENT]
-        while _run(["iptables", "-t", table, "-D", chain, *full], check=False).returncode == 0:
-            pass
+    """Remove every rule carrying this module's comment (this version's or an older one's); nothing else."""
+    import shlex
+
+    for table in ("filter", "nat"):
+        listing = _run(["iptables", "-t", table, "-S"], check=False).stdout
+        for line in listing.splitlines():
+            if line.startswith("-A ") and f"--comment {RULE_COMMENT}" in line:
+                _run(["iptables", "-t", table, "-D", *shlex.split(line)[1:]], check=False)
 
 
 def _network_down() -> None:

@@ -41,8 +41,12 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
 
     def fake_run(cmd, check=True):
         calls.append(cmd)
-        failing = cmd[:2] == ["ip", "link"] and cmd[2] == "show" or (cmd[0] == "iptables" and "-D" in cmd)
-        return subprocess.CompletedProcess(cmd, 1 if failing else 0, "", "")
+        failing = cmd[:2] == ["ip", "link"] and cmd[2] == "show"
+        listing = ""
+        if cmd[0] == "iptables" and cmd[-1] == "-S" and cmd[2] == "filter":
+            listing = ("-A FORWARD -j DOCKER-USER\n"
+                       f"-A FORWARD -s 10.213.0.0/16 -m comment --comment {ge.RULE_COMMENT} -j ACCEPT\n")
+        return subprocess.CompletedProcess(cmd, 1 if failing else 0, listing, "")
 
     monkeypatch.setattr(ge, "_run", fake_run)
     monkeypatch.setattr(ge.Path, "write_text", lambda self, text: None)
@@ -56,3 +60,6 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
     top = [r for _, chain, r in ge._RULES if chain == "INPUT"]
     assert "RELATED,ESTABLISHED" in top[0] and top[-1][-2:] == ["-j", "DROP"]
     assert any(c[:3] == ["ip", "link", "add"] for c in calls)
+    deleted = [c for c in calls if c[0] == "iptables" and "-D" in c]
+    assert deleted == [["iptables", "-t", "filter", "-D", "FORWARD", "-s", "10.213.0.0/16", "-m", "comment",
+                        "--comment", ge.RULE_COMMENT, "-j", "ACCEPT"]]  # an older rule of ours; DOCKER-USER kept
