@@ -82,6 +82,13 @@ def bench_lab(lab: str, n: int, cores: int) -> None:
         students = [f"s{i:02d}" for i in range(n)]
         for i, sid in enumerate(students):
             submit_notebook(dirs, lab, sid, variants[i % len(variants)])
+        from helpers.grading_engine import ensure_grading_engine
+
+        start = time.monotonic()
+        engine = ensure_grading_engine(log=lambda m: None)
+        print(f"grading engine ready in {time.monotonic() - start:.1f} s "
+              f"({'separate from the lab engine' if engine else 'none separate: the lab engine grades'}; "
+              "autograde checks it again and empties it)")
         start = time.monotonic()
         df = course.autograde(lab, students, dirs, workers=cores)
         total = time.monotonic() - start

@@ -40,6 +40,8 @@ GRADING_SUBNET = "10.213.0.0/16"
 _GATEWAY = "10.213.0.1/24"
 _POOL = "base=10.213.128.0/17,size=24"
 GRADING_REGISTRY_PORT = int(os.environ.get("COURSE_GRADING_REGISTRY_PORT", "5055"))
+#: Where the grading engines' sockets go (short paths, whatever the checkout's path).
+RUN_BASE = Path("/run")
 #: iptables comment on every rule this module adds (so it removes only its own).
 RULE_COMMENT = "course-grading"
 Log = Callable[[str], None]
@@ -73,7 +75,7 @@ def _run_dir() -> Path:
     """Runtime files (sockets) under /run, short whatever the checkout's path (one per state dir)."""
     import hashlib
 
-    return Path("/run") / f"course-grading-{hashlib.sha256(str(_dir()).encode()).hexdigest()[:8]}"
+    return RUN_BASE / f"course-grading-{hashlib.sha256(str(_dir()).encode()).hexdigest()[:8]}"
 
 
 def _socket() -> Path:
@@ -114,6 +116,7 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
         from .daemon import apt_install
 
         apt_install(missing, log)
+    _refuse_another_checkouts_engine()
     d = _dir()
     d.mkdir(parents=True, exist_ok=True)
     engine = GradingEngine(f"unix://{_socket()}", str(d / "state"), GRADING_REGISTRY_PORT)
@@ -230,6 +233,20 @@ def _answers(engine: GradingEngine) -> bool:
     return True
 
 
+def _refuse_another_checkouts_engine() -> None:
+    """One grading engine per machine: its bridge and registry port are the machine's."""
+    from .daemon import _pid_alive
+
+    for other in RUN_BASE.glob("course-grading-*"):
+        owner = other / "owner"
+        if other == _run_dir() or not owner.exists():
+            continue
+        state = Path(owner.read_text().strip())
+        if _pid_alive(state / "dockerd.pid"):
+            raise SetupError(f"Another checkout's grading engine is running ({state}).",
+                             "Stop it with that checkout's `python -m helpers env down`, then run again.")
+
+
 def _start_dockerd(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
     from .daemon import BRIDGE_IP, DOCKERD, _remove_stale_pidfile
 
@@ -239,6 +256,7 @@ def _start_dockerd(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
     (d / "daemon.json").write_text("{}\n")  # not the lab engine's /etc/docker/daemon.json
     logfile = d / "dockerd.log"
     _run_dir().mkdir(mode=0o700, exist_ok=True)
+    (_run_dir() / "owner").write_text(str(d) + "\n")
     cmd = [DOCKERD, f"--config-file={d / 'daemon.json'}", f"--data-root={d / 'data'}", f"--exec-root={_run_dir()}",
            f"--pidfile={pidfile}", f"--host={engine.docker_host}", f"--bridge={GRADING_BRIDGE}",
            f"--default-address-pool={_POOL}", "--iptables=false", "--ip-masq=false", f"--dns={BRIDGE_IP}"]

@@ -63,3 +63,20 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
     deleted = [c for c in calls if c[0] == "iptables" and "-D" in c]
     assert deleted == [["iptables", "-t", "filter", "-D", "FORWARD", "-s", "10.213.0.0/16", "-m", "comment",
                         "--comment", ge.RULE_COMMENT, "-j", "ACCEPT"]]  # an older rule of ours; DOCKER-USER kept
+
+
+def test_another_checkouts_grading_engine_is_a_clear_error(tmp_path, monkeypatch):
+    """Two checkouts cannot share the grading bridge and port: the second says which one to stop."""
+    import pytest
+
+    from helpers.errors import SetupError
+
+    other_state = tmp_path / "other" / ".course" / "grading"
+    other_state.mkdir(parents=True)
+    (other_state / "dockerd.pid").write_text(str(os.getpid()))  # a live process
+    run = tmp_path / "run"
+    (run / "course-grading-other").mkdir(parents=True)
+    (run / "course-grading-other" / "owner").write_text(f"{other_state}\n")
+    monkeypatch.setattr(ge, "RUN_BASE", run)
+    with pytest.raises(SetupError, match="Another checkout's grading engine"):
+        ge._refuse_another_checkouts_engine()
