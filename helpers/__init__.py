@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "SandboxLimits": "sandbox", "run_in_sandbox": "sandbox", "grader_image": "sandbox",
     "read_facts": "grading", "load_spec": "grading", "engine_facts": "grading",
     "trusted_query": "queries", "GradingPending": "queries", "GradingRefused": "queries",
+    "ensure_grading_engine": "grading_engine", "stop_grading_engine": "grading_engine",
     "plot_score_distribution": "plots_grades",
     "find_archive": "prebuilt", "course_mode": "mode", "CourseMode": "mode", "PREBUILT_CATALOG": "prebuilt:CATALOG",
     "catalog_image": "prebuilt", "export_images": "prebuilt", "read_manifest": "prebuilt",

@@ -81,10 +81,10 @@ def ensure_exchange(dirs: CourseDirs) -> Path:
 def nbgrader(args: list[str], dirs: CourseDirs, timeout: int = 3600,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run one nbgrader app at the course root with this course's exchange (output captured)."""
-    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={dirs.root}",
-           f"--Exchange.root={dirs.exchange}", f"--CourseDirectory.course_id={dirs.course_id}"]
     from .paths import state_dir
 
+    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={dirs.root}",
+           f"--Exchange.root={dirs.exchange}", f"--CourseDirectory.course_id={dirs.course_id}"]
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # nbgrader runs `alembic`
     # The course root may be elsewhere (a class folder, a test's course), but the engine, the registry and
     # their credentials are this kit's: without COURSE_STATE_DIR the grader would look for them under
