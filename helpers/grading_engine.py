@@ -35,6 +35,8 @@ __all__ = ["GradingEngine", "ensure_grading_engine", "stop_grading_engine", "gra
 #: Environment variable holding the grading engine's description (JSON) for the grader's processes.
 GRADING_ENV = "COURSE_GRADING_ENGINE"
 GRADING_BRIDGE = "course-grade0"
+#: The lab engine's bridge, which the grading engine must leave alone.
+LAB_BRIDGE = "docker0"
 #: Every grading network (the bridge's /24 and the pool of the networks a lab creates) is in here.
 GRADING_SUBNET = "10.213.0.0/16"
 _GATEWAY = "10.213.0.1/24"
@@ -108,6 +110,7 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
     if reason:
         log(f"Grading engine: none separate ({reason}); grading uses the lab engine.")
         return None
+    lab_bridge = _link_exists(LAB_BRIDGE)
     from .baseimages import base_image
     from .engine import get_client
 
@@ -123,6 +126,11 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
     _network_up()
     if not _answers(engine):
         _start_dockerd(engine, log, wait_seconds)
+        if lab_bridge and not _link_exists(LAB_BRIDGE):  # never leave the lab engine without its bridge
+            stop_grading_engine(log)
+            raise SetupError(f"Starting the grading engine removed the lab engine's bridge {LAB_BRIDGE}.",
+                             "Restart the lab engine (`python -m helpers env down`, then `make lab`) and "
+                             f"report this with {_dir() / 'dockerd.log'}.")
     grader = _client(engine)
     _empty(grader, log)
     lab = get_client()
@@ -189,6 +197,10 @@ def stop_grading_engine(log: Log = print) -> bool:
     stopped = False
     d = _dir()
     reg_pid = d / "state" / "registry" / "registry.pid"
+    path = d / "engine.json"
+    if _pid_alive(d / "dockerd.pid") and path.exists():
+        with contextlib.suppress(Exception):  # a lab's networks: their bridges would outlive the engine
+            _client(GradingEngine(**json.loads(path.read_text())), timeout=20).networks.prune()
     for pidfile, name in ((reg_pid, "grading registry"), (d / "dockerd.pid", "grading engine")):
         if _pid_alive(pidfile):
             pid = int(pidfile.read_text())
@@ -233,6 +245,10 @@ def _answers(engine: GradingEngine) -> bool:
     return True
 
 
+def _link_exists(name: str) -> bool:
+    return Path("/sys/class/net", name).exists()
+
+
 def _refuse_another_checkouts_engine() -> None:
     """One grading engine per machine: its bridge and registry port are the machine's."""
     from .daemon import _pid_alive
@@ -254,6 +270,10 @@ def _start_dockerd(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
     pidfile = d / "dockerd.pid"
     _remove_stale_pidfile(pidfile, "dockerd")
     (d / "daemon.json").write_text("{}\n")  # not the lab engine's /etc/docker/daemon.json
+    # dockerd deletes the host's docker0 (the lab engine's bridge!) when it starts with an address pool
+    # and finds its own "bridge" network from an earlier run in its store (moby: "Clear stale bridge
+    # network"). Its networks are throwaway: start it without that store.
+    shutil.rmtree(d / "data" / "network", ignore_errors=True)
     logfile = d / "dockerd.log"
     _run_dir().mkdir(mode=0o700, exist_ok=True)
     (_run_dir() / "owner").write_text(str(d) + "\n")
@@ -277,7 +297,7 @@ def _start_dockerd(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
 
 
 def _empty(client: Any, log: Log) -> None:
-    """Remove every container and every image but the base images (all made by grading, in its own engine)."""
+    """Remove every container, network and image but the base images (all made by grading, in its own engine)."""
     from .baseimages import LOCAL, OFFICIAL
 
     keep = set(LOCAL.values()) | set(OFFICIAL.values())
@@ -289,8 +309,9 @@ def _empty(client: Any, log: Log) -> None:
         if not keep & set(img.tags):
             client.images.remove(img.id, force=True)
             removed += 1
+    removed += len(client.networks.prune().get("NetworksDeleted") or [])
     if removed:
-        log(f"Grading engine: removed {removed} containers and images left by an earlier grading run.")
+        log(f"Grading engine: removed {removed} containers, images and networks left by an earlier grading run.")
 
 
 def _copy_image(src: Any, dst: Any, ref: str, log: Log) -> None:

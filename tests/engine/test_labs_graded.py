@@ -142,17 +142,27 @@ def _failed(dirs, lab: str, student: str) -> str:
                      for o in c.get("outputs", []) if o.get("output_type") == "error")
 
 
-def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded):
-    """Does stopping the grading engine leave no bridge and no firewall rule of it (and can it start again)?"""
+def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine):
+    """Does stopping the grading engine leave no bridge and no firewall rule of it, and does starting it
+    again (a second start: dockerd once deleted the host's docker0 then) leave the lab engine working?"""
     import subprocess
+    from pathlib import Path
 
     from helpers import grading_engine as ge
+    from helpers.baseimages import base_image
 
     if ge.unavailable_reason():
         unavailable(f"no separate grading engine here: {ge.unavailable_reason()}")
+    lab_bridge = Path("/sys/class/net", ge.LAB_BRIDGE).exists()
     assert ge.stop_grading_engine(log=lambda m: None)
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     assert ge.RULE_COMMENT not in rules
     assert subprocess.run(["ip", "link", "show", ge.GRADING_BRIDGE], capture_output=True).returncode != 0
-    again = ge.ensure_grading_engine(log=lambda m: None)  # reused data root: base images already there
-    assert ge.grading_client(again).images.list()
+    for _ in range(2):  # reused data root: base images already there
+        again = ge.ensure_grading_engine(log=lambda m: None)
+        assert ge.grading_client(again).images.list()
+        assert Path("/sys/class/net", ge.LAB_BRIDGE).exists() == lab_bridge
+        ge.stop_grading_engine(log=lambda m: None)
+    ge.ensure_grading_engine(log=lambda m: None)
+    out = engine.containers.run(base_image("slim", engine), ["python3", "-c", "print('bridge ok')"], remove=True)
+    assert b"bridge ok" in out  # the lab engine still starts containers on its default bridge
