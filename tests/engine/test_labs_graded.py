@@ -150,6 +150,7 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
 
     from helpers import grading_engine as ge
     from helpers.baseimages import base_image
+    from helpers.engine import kit_labels
 
     if ge.unavailable_reason():
         unavailable(f"no separate grading engine here: {ge.unavailable_reason()}")
@@ -164,5 +165,6 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
         assert Path("/sys/class/net", ge.LAB_BRIDGE).exists() == lab_bridge
         ge.stop_grading_engine(log=lambda m: None)
     ge.ensure_grading_engine(log=lambda m: None)
-    out = engine.containers.run(base_image("slim", engine), ["python3", "-c", "print('bridge ok')"], remove=True)
+    out = engine.containers.run(base_image("slim", engine), ["python3", "-c", "print('bridge ok')"], remove=True,
+                                labels=kit_labels("test"))
     assert b"bridge ok" in out  # the lab engine still starts containers on its default bridge
