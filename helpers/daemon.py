@@ -221,17 +221,33 @@ def stop_engine(log: Log = print) -> bool:
     """
     stopped = False
     for name in ("dnsmasq", "dockerd"):
-        pidfile = state_dir() / f"{name}.pid"
-        if _pid_alive(pidfile):
-            pid = int(pidfile.read_text())
-            os.kill(pid, 15)
-            for _ in range(100):
-                try:
-                    os.kill(pid, 0)
-                except OSError:
-                    break
-                time.sleep(0.1)
+        pid = terminate(state_dir() / f"{name}.pid")
+        if pid:
             log(f"Stopped {name} (pid {pid}).")
             stopped = True
-        pidfile.unlink(missing_ok=True)
     return stopped
+
+
+def terminate(pidfile: Path, seconds: float = 15) -> int | None:
+    """Stop the process a pid file of the kit names (SIGTERM, then wait); remove the pid file.
+
+    Returns:
+        Its pid, or None when it was not running.
+    """
+    pid = None
+    if _pid_alive(pidfile):
+        pid = int(pidfile.read_text())
+        os.kill(pid, 15)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)  # reap it when this process started it (else it stays a zombie)
+            except ChildProcessError:
+                pass
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+    pidfile.unlink(missing_ok=True)
+    return pid

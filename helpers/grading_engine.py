@@ -2,15 +2,16 @@
 
 Graded labs build and run the students' Dockerfiles and push to a registry (trusted queries,
 ``grading.yml`` engine steps). That work runs here, not on the instructor's engine: a separate
-``dockerd`` (own data root, socket and bridge) and a separate registry (own port, credentials and
-storage), both under ``<state dir>/grading``. It starts with the course base images only; what a
-submission builds is removed when its grading ends, and anything left over is removed the next
-time the grading engine starts. Nested Docker is impossible here (``--privileged`` is refused), so
-this is a sibling engine, started as root like the lab engine.
+``dockerd`` (own data root under ``<state dir>/grading``, socket under ``/run``, bridge
+``course-grade0`` with its own firewall rules) and a separate registry (own port, credentials and
+storage). It starts with the course base images only; what a submission builds is removed when its
+grading ends, and anything left over is removed the next time the grading engine starts. Nested
+Docker is impossible here (``--privileged`` is refused), so this is a sibling engine, started as
+root like the lab engine.
 
-Where the kit did not start the lab engine itself (``DOCKER_HOST`` set, not root: Codespaces, Docker
-Desktop), there is no second engine: grading shares the lab engine and :func:`ensure_grading_engine`
-returns ``None`` with the reason in :data:`GradingEngine.reason`.
+Where the kit cannot start one (``DOCKER_HOST`` set, or not root: Codespaces, Docker Desktop),
+:func:`ensure_grading_engine` returns ``None``, says why (:func:`unavailable_reason`), and grading
+shares the lab engine.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def using_grading_engine(engine: GradingEngine | None = None) -> Iterator[Gradin
 
 def stop_grading_engine(log: Log = print) -> bool:
     """Stop the grading registry and engine, and remove the bridge and firewall rules they used."""
-    from .daemon import _pid_alive
+    from .daemon import _pid_alive, terminate
 
     stopped = False
     d = _dir()
@@ -202,16 +203,10 @@ def stop_grading_engine(log: Log = print) -> bool:
         with contextlib.suppress(Exception):  # a lab's networks: their bridges would outlive the engine
             _client(GradingEngine(**json.loads(path.read_text())), timeout=20).networks.prune()
     for pidfile, name in ((reg_pid, "grading registry"), (d / "dockerd.pid", "grading engine")):
-        if _pid_alive(pidfile):
-            pid = int(pidfile.read_text())
-            os.kill(pid, 15)
-            for _ in range(150):
-                if not _pid_alive(pidfile):
-                    break
-                time.sleep(0.1)
+        pid = terminate(pidfile)
+        if pid:
             log(f"Stopped the {name} (pid {pid}).")
             stopped = True
-        pidfile.unlink(missing_ok=True)
     if shutil.which("iptables") and not os.environ.get("DOCKER_HOST"):
         _network_down()
     return stopped
