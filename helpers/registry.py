@@ -22,9 +22,16 @@ from typing import Any, Callable
 from .errors import PortInUse, RegistryAuthError, RegistryError, SetupError
 from .paths import state_dir
 
-__all__ = ["RegistryInfo", "local_registry", "ensure_registry", "stop_registry", "registry_status", "REGISTRY_PORT"]
+__all__ = ["RegistryInfo", "local_registry", "ensure_registry", "stop_registry", "registry_status", "registry_port",
+           "REGISTRY_PORT"]
 
-REGISTRY_PORT = int(os.environ.get("COURSE_REGISTRY_PORT", "5000"))  # at import; registry_port() reads it each call
+
+def registry_port() -> int:
+    """The local registry's port: ``COURSE_REGISTRY_PORT`` (the grading engine sets its own), else 5000."""
+    return int(os.environ.get("COURSE_REGISTRY_PORT", "5000"))
+
+
+REGISTRY_PORT = registry_port()  # the port at import; the kit calls registry_port() each time
 USERNAME = "student"
 Log = Callable[[str], None]
 
@@ -71,11 +78,6 @@ def _credentials() -> tuple[str, str]:
     with os.fdopen(fd, "w") as f:
         json.dump({"username": USERNAME, "password": password}, f)
     return USERNAME, password
-
-
-def registry_port() -> int:
-    """The local registry's port: ``COURSE_REGISTRY_PORT`` (the grading engine sets its own), else 5000."""
-    return int(os.environ.get("COURSE_REGISTRY_PORT", "5000"))
 
 
 def local_registry() -> RegistryInfo:
