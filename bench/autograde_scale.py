@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from course_fixture import make_course, make_lab_course, scores, submit_notebook  # noqa: E402
 
-from helpers import course  # noqa: E402
-from helpers.sandbox import grader_image  # noqa: E402
+from helpers.grading import course  # noqa: E402
+from helpers.grading.sandbox import grader_image  # noqa: E402
 
 ANSWERS = [
     {"add": "def add(a, b):\n    return a + b", "greet": 'def greet(name):\n    return f"hello {name}"'},
@@ -67,8 +67,11 @@ def lab_variants(lab: str) -> list[nbformat.NotebookNode]:
     ref = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
     blank = nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4)
     partial = nbformat.from_dict(ref)
-    stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in blank.cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
+    stubs = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in blank.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     last = [c for c in partial.cells if c.metadata.get("nbgrader", {}).get("solution")][-1]
     last.source = stubs[last.metadata["nbgrader"]["grade_id"]]
     return [ref, blank, partial]
@@ -82,23 +85,27 @@ def bench_lab(lab: str, n: int, cores: int) -> None:
         students = [f"s{i:02d}" for i in range(n)]
         for i, sid in enumerate(students):
             submit_notebook(dirs, lab, sid, variants[i % len(variants)])
-        from helpers.grading_engine import ensure_grading_engine
+        from helpers.grading.engine import ensure_grading_engine
 
         start = time.monotonic()
         engine = ensure_grading_engine(log=lambda m: None)
-        print(f"grading engine ready in {time.monotonic() - start:.1f} s "
-              f"({'separate from the lab engine' if engine else 'none separate: the lab engine grades'}; "
-              "autograde checks it again and empties it)")
+        print(
+            f"grading engine ready in {time.monotonic() - start:.1f} s "
+            f"({'separate from the lab engine' if engine else 'none separate: the lab engine grades'}; "
+            "autograde checks it again and empties it)"
+        )
         start = time.monotonic()
         df = course.autograde(lab, students, dirs, workers=cores)
         total = time.monotonic() - start
         graded = df[df["ok"]]
-        print(f"{lab}: {n} submissions, {cores} workers: total {total:6.1f} s, per submission (wall/N) "
-              f"{total / n:5.2f} s, each autograde median {graded['seconds'].median():5.2f} s "
-              f"(max {graded['seconds'].max():5.2f} s), graded {len(graded)}/{n}")
+        print(
+            f"{lab}: {n} submissions, {cores} workers: total {total:6.1f} s, per submission (wall/N) "
+            f"{total / n:5.2f} s, each autograde median {graded['seconds'].median():5.2f} s "
+            f"(max {graded['seconds'].max():5.2f} s), graded {len(graded)}/{n}"
+        )
         got = scores(dirs, lab)
         for i, kind in enumerate(("reference", "blank", "last answer blank")):
-            print(f"  scores of the {kind} submissions: {sorted({got.get(s) for s in students[i::len(variants)]})}")
+            print(f"  scores of the {kind} submissions: {sorted({got.get(s) for s in students[i :: len(variants)]})}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -132,18 +139,24 @@ def main() -> int:
             total, df = timed(dirs, workers, students)
             graded = df[df["ok"]]
             rows.append((workers, total, df))
-            print(f"workers={workers}: total {total:6.1f} s, per submission (wall/N) {total / len(df):5.2f} s, "
-                  f"each nbgrader run median {graded['seconds'].median():5.2f} s (max {graded['seconds'].max():5.2f} s), "
-                  f"graded {len(graded)}/{len(df)}, failed {len(df) - len(graded)}")
+            print(
+                f"workers={workers}: total {total:6.1f} s, per submission (wall/N) {total / len(df):5.2f} s, "
+                f"each nbgrader run median {graded['seconds'].median():5.2f} s (max {graded['seconds'].max():5.2f} s), "
+                f"graded {len(graded)}/{len(df)}, failed {len(df) - len(graded)}"
+            )
         print(f"\nparallel speed-up: {rows[0][1] / rows[1][1]:.2f}x with {cores} workers")
         bad = rows[1][2][~rows[1][2]["ok"]]
         for r in bad.itertuples():
             print(f"  not graded: {r.student}: {r.message[:100]}")
-        sample = [s for i, s in enumerate(students) if i % len(ANSWERS) == 0 and i not in HOSTILE][:args.sandbox_sample]
+        sample = [s for i, s in enumerate(students) if i % len(ANSWERS) == 0 and i not in HOSTILE][
+            : args.sandbox_sample
+        ]
         ts, _ = timed(dirs, 1, sample, sandbox=True)
         td, _ = timed(dirs, 1, sample, sandbox=False)
-        print(f"\nsandbox cost on {len(sample)} trusted submissions, serial: sandbox {ts / len(sample):.2f} s vs "
-              f"direct {td / len(sample):.2f} s per submission ({ts / td:.2f}x)")
+        print(
+            f"\nsandbox cost on {len(sample)} trusted submissions, serial: sandbox {ts / len(sample):.2f} s vs "
+            f"direct {td / len(sample):.2f} s per submission ({ts / td:.2f}x)"
+        )
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0

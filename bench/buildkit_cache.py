@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from helpers.baseimages import base_image
-from helpers.buildkit import cache_roundtrip
+from helpers.ci.buildcache import cache_roundtrip
+from helpers.engine.baseimages import base_image
 from helpers.paths import course_root
 
 TARGET = 0.25
@@ -21,17 +21,26 @@ TARGET = 0.25
 
 def main() -> int:
     root = course_root()
-    rt = cache_roundtrip(root / "sample_python_app", root / "helpers/data/sample-app/Dockerfile",
-                         build_args={"BUILD_IMAGE": base_image("full")})
+    rt = cache_roundtrip(
+        root / "sample_python_app",
+        root / "helpers/data/sample-app/Dockerfile",
+        build_args={"BUILD_IMAGE": base_image("full")},
+    )
     cold, imported = rt.cold, rt.imported
-    print(f"cold build (this run's cache empty)   : {cold.seconds:6.1f} s  "
-          f"({sum(s.cached for s in cold.steps)}/{len(cold.steps)} steps cached)")
+    print(
+        f"cold build (this run's cache empty)   : {cold.seconds:6.1f} s  "
+        f"({sum(s.cached for s in cold.steps)}/{len(cold.steps)} steps cached)"
+    )
     print(f"push with inline cache                : {rt.push_seconds:6.1f} s  ({rt.cache_ref})")
     print(f"local cache records removed           : {rt.pruned_records}")
-    print(f"rebuild, cache imported (--cache-from): {imported.seconds:6.1f} s  "
-          f"({sum(s.cached for s in imported.steps)}/{len(imported.steps)} steps cached)")
-    print(f"ratio imported / cold                 : {rt.ratio:6.1%}  (target <= {TARGET:.0%}: "
-          f"{'met' if rt.ratio <= TARGET else 'NOT met'})")
+    print(
+        f"rebuild, cache imported (--cache-from): {imported.seconds:6.1f} s  "
+        f"({sum(s.cached for s in imported.steps)}/{len(imported.steps)} steps cached)"
+    )
+    print(
+        f"ratio imported / cold                 : {rt.ratio:6.1%}  (target <= {TARGET:.0%}: "
+        f"{'met' if rt.ratio <= TARGET else 'NOT met'})"
+    )
     return 0 if rt.ratio <= TARGET else 1
 
 

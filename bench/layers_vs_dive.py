@@ -2,7 +2,7 @@
 
 Usage: python bench/layers_vs_dive.py [IMAGE ...] [--repeat N]
 Default images: the course's slim and full Python base images. Prints median wall-clock and CPU
-seconds and the ratios ours/dive (< 1: helpers.layers is faster), and checks the figures agree.
+seconds and the ratios ours/dive (< 1: helpers.layers.analysis is faster), and checks the figures agree.
 From the engine, helpers reads overlay2 directories when it can (else it streams `docker save`).
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.baseimages import base_image  # noqa: E402
-from helpers.dive import dive_json  # noqa: E402
-from helpers.layers import analyze_layers  # noqa: E402
+from helpers.engine.baseimages import base_image  # noqa: E402
+from helpers.layers.analysis import analyze_layers  # noqa: E402
+from helpers.layers.dive import dive_json  # noqa: E402
 
 
 def _cpu() -> float:
@@ -48,8 +48,10 @@ def main() -> int:
     args = ap.parse_args()
     images = args.images or [base_image("slim"), base_image("full")]
     print("Engine note: CPU of the engine's own `docker save` work is not counted for either side.")
-    print(f"{'image':40} {'source':8} {'ours s':>7} {'dive s':>7} {'ratio':>6} {'ours cpu':>8} {'dive cpu':>8} "
-          f"{'ratio':>6}  equal")
+    print(
+        f"{'image':40} {'source':8} {'ours s':>7} {'dive s':>7} {'ratio':>6} {'ours cpu':>8} {'dive cpu':>8} "
+        f"{'ratio':>6}  equal"
+    )
     for image in images:
         with tempfile.TemporaryDirectory(prefix="bench-layers-") as tmp:
             archive = Path(tmp) / "image.tar"
@@ -61,10 +63,15 @@ def main() -> int:
                 t_ours, c_ours, ours = timed(ours_fn, args.repeat)
                 t_dive, c_dive, dive = timed(dive_fn, args.repeat)
                 img = dive["image"]
-                equal = (ours.size_bytes == img["sizeBytes"] and ours.wasted_bytes == img["inefficientBytes"]
-                         and abs(ours.efficiency - img["efficiencyScore"]) <= 1e-9)
-                print(f"{image:40} {label:8} {t_ours:7.2f} {t_dive:7.2f} {t_ours / t_dive:6.2f} {c_ours:8.2f} "
-                      f"{c_dive:8.2f} {c_ours / c_dive:6.2f}  {equal}")
+                equal = (
+                    ours.size_bytes == img["sizeBytes"]
+                    and ours.wasted_bytes == img["inefficientBytes"]
+                    and abs(ours.efficiency - img["efficiencyScore"]) <= 1e-9
+                )
+                print(
+                    f"{image:40} {label:8} {t_ours:7.2f} {t_dive:7.2f} {t_ours / t_dive:6.2f} {c_ours:8.2f} "
+                    f"{c_dive:8.2f} {c_ours / c_dive:6.2f}  {equal}"
+                )
     return 0
 
 

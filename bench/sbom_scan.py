@@ -15,14 +15,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.advisories import load_snapshot
-from helpers.baseimages import base_image
-from helpers.engine import engine_available, get_client
-from helpers.sbom import sbom
-from helpers.scan import scan_sbom
-from helpers.versions import dpkg_compare
+from helpers.engine.baseimages import base_image
+from helpers.engine.client import engine_available, get_client
+from helpers.supplychain.advisories import load_snapshot
+from helpers.supplychain.sbom import sbom
+from helpers.supplychain.scan import scan_sbom
+from helpers.supplychain.versions import dpkg_compare
 
-PAIRS = [("1.5.2-6+deb12u2", "1.5.2-6+deb12u3"), ("1.0~rc1", "1.0"), ("1:0.9", "2.0"), ("3.0.20-1~deb12u2", "3.0.22-1~deb12u2")] * 25
+PAIRS = [
+    ("1.5.2-6+deb12u2", "1.5.2-6+deb12u3"),
+    ("1.0~rc1", "1.0"),
+    ("1:0.9", "2.0"),
+    ("3.0.20-1~deb12u2", "3.0.22-1~deb12u2"),
+] * 25
 
 
 def timed(fn):
@@ -34,9 +39,13 @@ def timed(fn):
 def main() -> None:
     t_py, _ = timed(lambda: [dpkg_compare(a, b) for a, b in PAIRS])
     if shutil.which("dpkg"):
-        t_dpkg, _ = timed(lambda: [subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode for a, b in PAIRS])
-        print(f"version comparison, {len(PAIRS)} pairs: python {t_py * 1e3:.1f} ms, dpkg processes {t_dpkg * 1e3:.0f} ms "
-              f"-> {t_dpkg / t_py:.0f}x")
+        t_dpkg, _ = timed(
+            lambda: [subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode for a, b in PAIRS]
+        )
+        print(
+            f"version comparison, {len(PAIRS)} pairs: python {t_py * 1e3:.1f} ms, dpkg processes {t_dpkg * 1e3:.0f} ms "
+            f"-> {t_dpkg / t_py:.0f}x"
+        )
     if not engine_available():
         print("no engine: the SBOM measurements are skipped")
         return
@@ -48,12 +57,16 @@ def main() -> None:
             for chunk in get_client().images.get(ref).save(named=True):
                 fh.write(chunk)
         t_archive, _ = timed(lambda: sbom(archive))
-    print(f"SBOM of {ref} ({len(bom.packages)} packages): engine {t_engine:.2f} s, archive on disk {t_archive:.2f} s "
-          f"-> engine/archive {t_engine / t_archive:.1f}x")
+    print(
+        f"SBOM of {ref} ({len(bom.packages)} packages): engine {t_engine:.2f} s, archive on disk {t_archive:.2f} s "
+        f"-> engine/archive {t_engine / t_archive:.1f}x"
+    )
     db = load_snapshot()
     t_match, res = timed(lambda: scan_sbom(bom, db))
-    print(f"matching against {len(db.advisories)} advisories: {t_match * 1e3:.1f} ms ({len(res.findings)} findings) "
-          f"-> reading the image costs {t_archive / t_match:.0f}x the matching")
+    print(
+        f"matching against {len(db.advisories)} advisories: {t_match * 1e3:.1f} ms ({len(res.findings)} findings) "
+        f"-> reading the image costs {t_archive / t_match:.0f}x the matching"
+    )
 
 
 if __name__ == "__main__":

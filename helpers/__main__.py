@@ -1,5 +1,5 @@
 """``python -m helpers ...``: the course kit's command line."""
 
-from .cli import main
+from helpers.cli import main
 
 raise SystemExit(main())

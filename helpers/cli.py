@@ -11,8 +11,8 @@ import importlib
 import pkgutil
 import sys
 
-from . import commands
-from .errors import CourseError
+from helpers import commands
+from helpers.errors import CourseError
 
 __all__ = ["build_parser", "main"]
 

@@ -99,7 +99,9 @@ class DockerfileError(CourseError):
     def __init__(self, message: str, line: int = 0, hint: str = "") -> None:
         self.line = line
         prefix = f"Dockerfile line {line}: " if line else ""
-        super().__init__(prefix + message, hint or "Check the Dockerfile syntax: https://docs.docker.com/reference/dockerfile/")
+        super().__init__(
+            prefix + message, hint or "Check the Dockerfile syntax: https://docs.docker.com/reference/dockerfile/"
+        )
 
 
 class ImageNotFound(CourseError):
@@ -196,7 +198,6 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.rstrip().splitlines())
 
 
-
 class AdvisoryError(CourseError):
     """An advisory file or a scanner's output cannot be read."""
 
@@ -206,8 +207,10 @@ class ScanToolError(CourseError):
 
     def __init__(self, tool: str, detail: str, hint: str = "") -> None:
         self.tool = tool
-        super().__init__(f"The scanner `{tool}` failed: {detail}",
-                         hint or f"Run `{tool}` by hand to see why, or scan with source='snapshot' (the kit's offline advisories).")
+        super().__init__(
+            f"The scanner `{tool}` failed: {detail}",
+            hint or f"Run `{tool}` by hand to see why, or scan with source='snapshot' (the kit's offline advisories).",
+        )
 
 
 class SignatureError(CourseError):

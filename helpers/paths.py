@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["course_root", "state_dir"]
+__all__ = ["DATA_DIR", "PACKAGE_DIR", "course_root", "state_dir"]
+
+#: the installed ``helpers`` package, and the data files it ships
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE_DIR / "data"
 
 
 def course_root() -> Path:
@@ -14,7 +18,7 @@ def course_root() -> Path:
     ``COURSE_ROOT`` overrides it (for an installed, non-editable package).
     """
     env = os.environ.get("COURSE_ROOT")
-    return Path(env).resolve() if env else Path(__file__).resolve().parent.parent
+    return Path(env).resolve() if env else PACKAGE_DIR.parent
 
 
 def state_dir(create: bool = True) -> Path:

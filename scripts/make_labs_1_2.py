@@ -9,29 +9,34 @@ from __future__ import annotations
 import textwrap
 
 import nbformat
-from nbformat.v4 import new_notebook
-
 from nbcells import ROOT, code, md, solution, stable_ids, test  # noqa: E402,F401  (scripts/ is on sys.path)
-
+from nbformat.v4 import new_notebook
 
 NO_ENGINE_SKIP = 'print("No Docker Engine here: this check runs when your lab is graded.")'
 #: The first lines of most graded cells: build (cached per Dockerfile text) and stop if it failed.
 LAB1_REPORT = "report = labcheck.lab1_report(lab1_dockerfile())\nassert report.built, report.error\n"
-LAB2_REPORT = "report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())\nassert report.built, report.error\n"
+LAB2_REPORT = (
+    "report = labcheck.lab2_report(lab2_dockerfile(), lab2_dockerignore())\nassert report.built, report.error\n"
+)
 
 
 def engine_test(grade_id: str, points: int, doc: str, report: str = "", body: str = "") -> nbformat.NotebookNode:
     """A graded cell that checks with the engine when there is one (always while graded), else says so."""
     lines = textwrap.indent(report + body.strip("\n"), "    ").rstrip()
-    return test(grade_id, points, f'''
+    return test(
+        grade_id,
+        points,
+        f'''
 """{doc}"""
 if labcheck.grading_engine():
 {lines}
 else:
     {NO_ENGINE_SKIP}
-''')
+''',
+    )
 
-SETUP = '''
+
+SETUP = """
 %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -47,7 +52,7 @@ ENGINE = MODE.engine
 if not ENGINE:
     print("Your Dockerfile is graded on an engine. Here: the reviews below, and the reference images from their archives.")
 APP = sampleapp.app_dir()
-'''
+"""
 
 # ----------------------------------------------------------------------------------------------
 LAB1_DOCKERFILE = '''
@@ -89,11 +94,14 @@ tests pass inside the container; hidden checks look at more good habits (for exa
 """),
         md("## Setup"),
         code(SETUP),
-        code('''
+        code(
+            """
 # Parameters (papermill may override them)
 IMAGE = "lab1-sample-api:mine"   # the tag of your image
 TIMEOUT = 60                     # seconds the app may take to answer /health
-''', tags=["parameters"]),
+""",
+            tags=["parameters"],
+        ),
         md("""
 ## 1. The app
 
@@ -103,13 +111,13 @@ environment variables (`PORT`, default 8000) and starts with `python -m app`. It
 wheel: pip compiles it, so the image needs `gcc` and `libpq-dev`. The **full** Python image has them; keep that
 in mind for Lab 2.
 """),
-        code('''
+        code("""
 for path in sorted(APP.rglob("*")):
     if path.is_file() and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts:
         print(path.relative_to(APP))
 print()
 print((APP / "requirements.txt").read_text())
-'''),
+"""),
         md("""
 ## 2. Exercise: write the Dockerfile
 
@@ -128,23 +136,23 @@ Never put a secret in `ENV`: it is stored in the image for everyone who pulls it
 """),
         solution("lab1_dockerfile", LAB1_DOCKERFILE),
         md("Before building, read it back the way Docker does: one instruction per line."),
-        code('''
+        code("""
 pd.DataFrame(labcheck.instructions(lab1_dockerfile()), columns=["instruction", "arguments"])
-'''),
+"""),
         md("""
 The checklist of a production image, read from the text alone (no engine needed). For Lab 1 the first five
 rows matter less: Lab 2 turns the remaining `False` into `True`.
 """),
-        code('''
+        code("""
 labcheck.static_checks(lab1_dockerfile())
-'''),
+"""),
         md("""
 ## 3. Build it
 
 The kit runs `docker build` through BuildKit (`helpers.build`) and shows the current step. The same build in a
 terminal, from the app folder: `docker build -t lab1-sample-api:mine --build-arg BASE_IMAGE=... -f Dockerfile .`
 """),
-        code('''
+        code("""
 result = None
 if MODE.needs_engine("build your Dockerfile"):
     progress = BuildProgress(IMAGE)
@@ -155,13 +163,13 @@ if MODE.needs_engine("build your Dockerfile"):
     except CourseError as e:
         progress.done(error=e)
         print(e)
-'''),
-        code('''
+"""),
+        code("""
 if result is not None:
     plot_build_steps(result)
     plt.show()
     display(result.steps_frame())
-'''),
+"""),
         md("""
 Build it again (re-run the cell): every step now says `CACHED`. Change one line of the app and build again:
 `COPY . .` changes, so every step after it runs again, including the slow `pip install`. Lab 2 fixes that.
@@ -171,14 +179,14 @@ Build it again (re-run the cell): every step now says `CACHED`. Change one line 
 `run_container` is `docker run -d -p 127.0.0.1:<free port>:8000 IMAGE`, then it waits until `GET /health`
 answers. The `with` block removes the container at the end (`docker rm -f`), even after an error.
 """),
-        code('''
+        code("""
 if MODE.needs_engine("run your image and call /health") and result is not None:
     with run_container(IMAGE, ports=[8000], timeout=TIMEOUT) as app:
         print(app)
         print("GET /health ->", app.get("/health").status, app.get("/health").json())
         print("GET /       ->", app.get("/").json())
         print("last log lines:", app.logs(3), sep="\\n")
-'''),
+"""),
         md("""
 ## 5. Read the image: `docker history`
 
@@ -186,7 +194,7 @@ Each instruction that changes files makes a layer; `ENV`, `EXPOSE`, `CMD` only c
 is the biggest, and why? (Hint: compare it with the base image's layers.) Without an engine, the same facts are read
 from the archive of the Lab 1 reference image (the solution's Dockerfile, built by your instructor).
 """),
-        code('''
+        code("""
 facts = None
 if ENGINE and result is not None:
     facts = inspect_image(IMAGE)
@@ -200,7 +208,7 @@ if facts is not None:
     plot_layer_sizes(facts)
     plt.show()
     display(layers_frame(facts).tail(8))
-'''),
+"""),
         md("""
 ## 6. Exercise: run the app's tests inside the container
 
@@ -208,20 +216,20 @@ The image has the app and its test tools, so the tests can run exactly where the
 (`docker exec CONTAINER python -m pytest -q`). Return that command as a list.
 """),
         solution("test_command", LAB1_TESTCMD),
-        code('''
+        code("""
 if MODE.needs_engine("run the app's tests inside your container") and result is not None:
     with run_container(IMAGE, ports=[8000], timeout=TIMEOUT) as app:
         run = app.exec(test_command())
     print("exit code", run.exit_code)
     print(run.output[-600:])
-'''),
+"""),
         md("""
 ## 7. When it goes wrong
 
 Each mistake below gives one message with the lines that matter, and leaves no container behind:
 a Dockerfile that does not parse, a step that fails, an app that never answers, a port already taken.
 """),
-        code('''
+        code("""
 if MODE.needs_engine("the four failures: a Dockerfile that does not parse, a failing step, no answer, a port taken") \\
         and result is not None:
     mistakes = {
@@ -242,7 +250,7 @@ if MODE.needs_engine("the four failures: a Dockerfile that does not parse, a fai
             run_container(IMAGE, ports={8000: first.ports[8000]})
         except CourseError as e:
             print(f"--- port taken: {type(e).__name__}\\n{e}")
-'''),
+"""),
         md("""
 ## 8. Autograded checks
 
@@ -250,27 +258,57 @@ The cells below build your Dockerfile again with the grader's own tag, run it un
 capabilities, bounded memory and processes) and check facts. Run them to see your score before you submit.
 """),
         engine_test("test_image_builds", 2, "The image builds.", LAB1_REPORT),
-        engine_test("test_health_answers", 2, "The container answers GET /health with 200 within the time limit.", LAB1_REPORT, body='''
+        engine_test(
+            "test_health_answers",
+            2,
+            "The container answers GET /health with 200 within the time limit.",
+            LAB1_REPORT,
+            body="""
 assert report.health_status == 200, report.run_error or f"/health answered {report.health_status}"
 print(f"/health answered after {report.seconds_to_ready:.1f} s")
-'''),
-        engine_test("test_cmd_exec_form", 1, "CMD (or ENTRYPOINT) is in exec form.", LAB1_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_cmd_exec_form",
+            1,
+            "CMD (or ENTRYPOINT) is in exec form.",
+            LAB1_REPORT,
+            body="""
 assert report.facts.exec_form, f"the image runs {report.facts.command}: use the JSON list form"
-'''),
-        engine_test("test_documented_port", 1, "The image documents port 8000 (EXPOSE) and the app listens there.", LAB1_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_documented_port",
+            1,
+            "The image documents port 8000 (EXPOSE) and the app listens there.",
+            LAB1_REPORT,
+            body="""
 assert "8000/tcp" in report.facts.exposed_ports, f"EXPOSE 8000 is missing (exposed: {report.facts.exposed_ports})"
 assert report.health_status == 200, report.run_error
-'''),
-        engine_test("test_tests_pass_inside", 2, "The app's unit tests pass inside the container.", LAB1_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_tests_pass_inside",
+            2,
+            "The app's unit tests pass inside the container.",
+            LAB1_REPORT,
+            body="""
 code_, output = labcheck.run_in_image(labcheck.LAB1_TAG, test_command())
 assert code_ == 0, f"the tests failed inside the container (exit {code_}):\\n{output[-800:]}"
-'''),
-        engine_test("test_good_habits", 2, "Good habits (more checks run when the lab is graded).", LAB1_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_good_habits",
+            2,
+            "Good habits (more checks run when the lab is graded).",
+            LAB1_REPORT,
+            body="""
 ### BEGIN HIDDEN TESTS
 assert report.facts.workdir not in ("", "/"), "set a WORKDIR instead of copying into /"
 assert not helpers.secret_like_env(report.facts), f"secrets in ENV: {helpers.secret_like_env(report.facts)}"
 ### END HIDDEN TESTS
-'''),
+""",
+        ),
         md("""
 ## Checkpoint
 
@@ -355,29 +393,32 @@ dependency still imports). The reference solution of this lab is provided after 
 """),
         md("## Setup"),
         code(SETUP),
-        code('''
+        code(
+            """
 # Parameters (papermill may override them)
 IMAGE = "lab2-sample-api:mine"   # the tag of your image
 MEASURE_COLD = True              # measure cold builds (--no-cache), not builds from the cache
 MEASURE_ALL = False              # also rebuild the Lab 1 reference after a dependency change (about 30 s more)
-''', tags=["parameters"]),
+""",
+            tags=["parameters"],
+        ),
         md("""
 ## 1. The starting point: Lab 1's reference
 
 This is the Lab 1 reference solution. It works, but it ships compilers, the tests and the pip cache, runs as
 root, and any change to the source reinstalls every dependency.
 """),
-        code('''
+        code("""
 NAIVE = sampleapp.reference_dockerfile("naive")
 print(NAIVE)
-'''),
+"""),
         md("""
 ## 2. Slim versus full, measured
 
 The full image carries `gcc` and the headers, the slim one does not. Just switching `FROM` to slim fails:
 `psycopg2` is compiled from source and needs `pg_config` (from `libpq-dev`) and `gcc`.
 """),
-        code('''
+        code("""
 if not labcheck.grading():  # not graded: skipped while nbgrader grades
     if ENGINE:
         bases = compare_images({"slim base": base_image("slim"), "full base": base_image("full")})
@@ -394,7 +435,7 @@ if not labcheck.grading():  # not graded: skipped while nbgrader grades
             build(APP, dockerfile_text=NAIVE, build_args={"BASE_IMAGE": base_image("slim")}, tags=["lab2-sample-api:slim-try"])
         except CourseError as e:
             print(e)
-'''),
+"""),
         md("""
 So: **build** on the full image (compilers, `libpq-dev`), **run** on the slim one with only the run-time library
 (`libpq5`, installed with `apt-get install -y --no-install-recommends libpq5`). That is a multi-stage build:
@@ -425,9 +466,9 @@ Return it from `lab2_dockerfile()`. Checklist:
 """),
         solution("lab2_dockerfile", LAB2_DOCKERFILE),
         md("Review it before you build (this reads the text only and works without an engine):"),
-        code('''
+        code("""
 labcheck.static_checks(lab2_dockerfile())
-'''),
+"""),
         md("""
 ## 4. Exercise: `.dockerignore`
 
@@ -435,12 +476,12 @@ Everything in the build context is sent to the engine and can end up in the imag
 Return a `.dockerignore` that keeps at least `.git`, `.venv` and `tests` out.
 """),
         solution("lab2_dockerignore", LAB2_DOCKERIGNORE),
-        code('''
+        code("""
 if MODE.needs_engine("send the app through your .dockerignore to the engine and list what arrives"):
     print("still in the build context:", labcheck.context_leaks(lab2_dockerignore()) or "none of .git, .venv, tests")
-'''),
+"""),
         md("## 5. Build and run it"),
-        code('''
+        code("""
 result = None
 if MODE.needs_engine("build your Dockerfile and run the image until it is healthy"):
     progress = BuildProgress(IMAGE)
@@ -456,7 +497,7 @@ if result is not None:
     with run_container(IMAGE, ports=[8000], wait_healthy=True, timeout=60) as app:
         print(app, "health:", app.health(), "| GET /health ->", app.get("/health").json())
         print("runs as:", app.exec(["id"]).output.strip())
-'''),
+"""),
         md("""
 ## 6. Measure, side by side
 
@@ -467,7 +508,7 @@ set `MEASURE_ALL = True` to measure it too (it is left out by default to save ha
 nothing is built: the two reference images (Lab 1's, and the kit's answer to this lab) are compared from their
 archives, the comparison your image has to win.
 """),
-        code('''
+        code("""
 measured = None
 if ENGINE and result is not None and not labcheck.grading():  # not graded: skipped while nbgrader grades
     measured = sampleapp.measure_builds(
@@ -496,20 +537,20 @@ if not ENGINE and not labcheck.grading():  # not graded: skipped while nbgrader 
             plot_layer_sizes(facts_from_archive(path, ref=label), ax=ax, min_mb=0.1)
         plt.tight_layout()
         plt.show()
-'''),
-        code('''
+"""),
+        code("""
 if measured is not None:
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.5))
     plot_image_sizes(measured, ax=axes[0])
     plot_build_times(measured[["cold_s", "source_change_s", "dependency_change_s"]], ax=axes[1])
     plt.tight_layout()
     plt.show()
-'''),
+"""),
         md("""
 `pip install` without `--no-cache-dir` leaves pip's cache in the layer: the wheels it compiled (psycopg2) and,
 when it downloads over HTTP, every download. How much is it in the Lab 1 reference image, on this machine?
 """),
-        code('''
+        code("""
 if measured is not None:
     naive = sampleapp.build_sample_image("naive")
     with run_container(naive.tags[0], ports=[], command=["sleep", "60"], wait_http=None) as box:
@@ -524,7 +565,7 @@ elif references is not None:  # the same two sums, over the files of the Lab 1 r
     site = sum(size for path, _layer, size in files if fnmatch.fnmatch(path, "/usr/local/lib/python3*/*-packages/*"))
     print(f"Lab 1 reference (archive): {cache / 1e6:.1f} MB of pip cache shipped next to "
           f"{site / 1e6:.1f} MB of installed packages.")
-'''),
+"""),
         md("""
 Read the numbers: where does the size go (`plot_layer_sizes(inspect_image(IMAGE))`)? Why does a dependency
 change cost less with a cache mount than with `--no-cache-dir`? (The mount keeps pip's downloads and built
@@ -533,30 +574,63 @@ wheels between builds; `--no-cache-dir` only keeps them out of the layer.)
 ## 7. Autograded checks
 """),
         engine_test("test_builds", 1, "The improved image builds.", LAB2_REPORT),
-        engine_test("test_non_root", 2, "The final stage runs as a non-root user.", LAB2_REPORT, body='''
+        engine_test(
+            "test_non_root",
+            2,
+            "The final stage runs as a non-root user.",
+            LAB2_REPORT,
+            body="""
 assert not report.facts.runs_as_root, f"USER is {report.facts.user or 'not set (root)'}"
 uid = report.exec_results.get("uid", (1, ""))
 assert uid[0] == 0 and uid[1].strip() not in ("", "0"), report.run_error or f"id -u printed {uid[1]!r}"
-'''),
-        engine_test("test_smaller", 2, "The image is at most half the size of the Lab 1 reference image.", LAB2_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_smaller",
+            2,
+            "The image is at most half the size of the Lab 1 reference image.",
+            LAB2_REPORT,
+            body="""
 ratio = report.facts.size / labcheck.reference_size()
 print(f"{ratio:.0%} of the Lab 1 reference")
 assert ratio <= labcheck.SIZE_MARGIN, f"{ratio:.0%} of the Lab 1 reference; at most {labcheck.SIZE_MARGIN:.0%} needed"
-'''),
-        engine_test("test_dependency_layer_cached", 2, "After a one-line source change, the dependency steps come from the cache.", body='''
+""",
+        ),
+        engine_test(
+            "test_dependency_layer_cached",
+            2,
+            "After a one-line source change, the dependency steps come from the cache.",
+            body="""
 steps = labcheck.dependency_steps_cached(lab2_dockerfile(), lab2_dockerignore())
 assert steps, "no step installs the requirements (pip ... requirements.txt)"
 assert all(steps.values()), f"rebuilt after a source-only change: {[s for s, c in steps.items() if not c]}"
-'''),
-        engine_test("test_healthcheck", 2, "A HEALTHCHECK is present and turns healthy.", LAB2_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_healthcheck",
+            2,
+            "A HEALTHCHECK is present and turns healthy.",
+            LAB2_REPORT,
+            body="""
 assert report.facts.healthcheck, "no HEALTHCHECK in the image"
 assert report.healthy == "healthy", report.run_error or f"health is {report.healthy}"
-'''),
-        engine_test("test_dockerignore", 2, "The .dockerignore keeps .git, .venv and tests out of the build context.", body='''
+""",
+        ),
+        engine_test(
+            "test_dockerignore",
+            2,
+            "The .dockerignore keeps .git, .venv and tests out of the build context.",
+            body="""
 leaks = labcheck.context_leaks(lab2_dockerignore())
 assert not leaks, f"still sent to the engine: {leaks}"
-'''),
-        engine_test("test_runtime_stage", 2, "The runtime stage is lean and still works (more checks run when the lab is graded).", LAB2_REPORT, body='''
+""",
+        ),
+        engine_test(
+            "test_runtime_stage",
+            2,
+            "The runtime stage is lean and still works (more checks run when the lab is graded).",
+            LAB2_REPORT,
+            body="""
 assert report.health_status == 200, report.run_error
 ### BEGIN HIDDEN TESTS
 froms = [a for k, a in labcheck.instructions(lab2_dockerfile()) if k == "FROM"]
@@ -564,7 +638,8 @@ assert len(froms) >= 2, "use a multi-stage build"
 assert report.exec_results["gcc"][0] != 0, "a compiler is still in the final image"
 assert report.exec_results["psycopg2"][0] == 0, "psycopg2 does not import: install libpq5 in the runtime stage"
 ### END HIDDEN TESTS
-'''),
+""",
+        ),
         md("""
 ## Checkpoint
 
@@ -578,8 +653,10 @@ image for vulnerabilities.
 
 
 def _meta() -> dict:
-    return {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}}
+    return {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
 
 
 def main() -> None:

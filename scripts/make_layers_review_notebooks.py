@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_notebook
-
 from nbcells import ROOT, code, md, solution, stable_ids, test  # noqa: E402,F401  (scripts/ is on sys.path)
+from nbformat.v4 import new_notebook
 
 
 def write(path: Path, cells: list[nbformat.NotebookNode]) -> None:
@@ -51,11 +50,14 @@ from helpers import (LESSON_DOCKERFILES, analyze_layers, course_mode, dive_json,
 MODE = course_mode()
 ENGINE = MODE.engine
 """),
-    code("""
+    code(
+        """
 # Parameters (papermill may override them)
 KEEP_IMAGES = False   # keep the lesson images afterwards (to open them in `dive` in a terminal)
 TOP_N = 8             # how many wasted paths to show
-""", tags=["parameters"]),
+""",
+        tags=["parameters"],
+    ),
     md("""
 ## 1. Two Dockerfiles that build the same files
 
@@ -272,11 +274,14 @@ from IPython.display import HTML, display
 
 MODE = course_mode()
 """),
-    code("""
+    code(
+        """
 # Parameters (papermill may override them)
 GALLERY = "data/dockerfiles"         # folder of example Dockerfiles
 EXAMPLE = "01-quick-start.Dockerfile"
-""", tags=["parameters"]),
+""",
+        tags=["parameters"],
+    ),
     md("""
 ## 1. What the reviewer checks
 
@@ -418,10 +423,13 @@ from helpers import (LESSON_DOCKERFILES, analyze_layers, course_mode, evaluate_c
 MODE = course_mode()
 ENGINE = MODE.engine
 """),
-    code("""
+    code(
+        """
 # Parameters (papermill may override them)
 KEEP_IMAGE = False
-""", tags=["parameters"]),
+""",
+        tags=["parameters"],
+    ),
     md("""
 ## Part A · The layers
 
@@ -460,7 +468,9 @@ Write `squash_layers(layers)`: return `[layers[0], one_layer]` where `one_layer`
 directories and symlinks that are visible in the final image and come from the user layers (a whiteout hides
 the path and everything below it; an opaque entry hides what lower layers put below that directory).
 """),
-    solution("squash", '''
+    solution(
+        "squash",
+        '''
 def squash_layers(layers):
     """Return [base layer, one user layer] with the same visible files and nothing hidden."""
     ### BEGIN SOLUTION
@@ -486,15 +496,23 @@ def squash_layers(layers):
             squashed.append((path, "whiteout", 0))
     return [layers[0], squashed]
     ### END SOLUTION
-'''),
-    test("squash_same_files", 3, '''
+''',
+    ),
+    test(
+        "squash_same_files",
+        3,
+        """
 AFTER = analyze_specs(squash_layers(LAYERS))
 files = lambda a: sorted((p, s) for p, _layer, s in a.visible)
 assert squash_layers(LAYERS)[0] == LAYERS[0], "leave the base layer as it is"
 assert len(AFTER.layers) == 2, "one base layer and one user layer"
 assert files(AFTER) == files(BEFORE), "the final image must hold the same files, same sizes"
-'''),
-    test("squash_passes_ci", 2, '''
+""",
+    ),
+    test(
+        "squash_passes_ci",
+        2,
+        """
 SQUASHED = analyze_specs(squash_layers(LAYERS))
 result = evaluate_ci(SQUASHED)
 print(result.report())
@@ -504,7 +522,8 @@ assert SQUASHED.true_wasted_bytes == 0, "no byte should be hidden by a later lay
 links = [spec for spec in squash_layers(LAYERS)[1] if spec[1] == "symlink"]
 assert links == [("app/current", "symlink", "model.bin")]
 ### END HIDDEN TESTS
-'''),
+""",
+    ),
     md("""
 ## Part B · The Dockerfile
 
@@ -523,7 +542,9 @@ print(f"from {FROM}: {len(WASTEFUL.layers)} layers, {WASTEFUL.size_bytes / 1e6:.
 print(evaluate_ci(WASTEFUL).report())
 display(WASTEFUL.layers_frame()[["index", "size_bytes", "true_wasted_bytes", "command"]])
 """),
-    solution("dockerfile", '''
+    solution(
+        "dockerfile",
+        '''
 def shrunk_dockerfile() -> str:
     """Return the text of your Dockerfile (keep `ARG BASE_IMAGE=python:3.12-slim` and `FROM ${BASE_IMAGE}`)."""
     ### BEGIN SOLUTION
@@ -537,13 +558,21 @@ RUN printf 'print("ok")\\\\n' > /app/app.py && head -c 1000000 /dev/urandom > /a
 CMD ["python", "/app/app.py"]
 """
     ### END SOLUTION
-'''),
-    test("dockerfile_parses", 1, '''
+''',
+    ),
+    test(
+        "dockerfile_parses",
+        1,
+        """
 parsed = parse_dockerfile(shrunk_dockerfile())
 assert parsed.stages and parsed.final.instructions, "the Dockerfile needs a FROM and instructions"
 assert "${BASE_IMAGE}" in parsed.final.base or parsed.final.base.startswith("python"), "build FROM ${BASE_IMAGE}"
-'''),
-    test("dockerfile_passes_ci", 4, '''
+""",
+    ),
+    test(
+        "dockerfile_passes_ci",
+        4,
+        """
 if MODE.needs_engine("build your Dockerfile and check it against dive's CI rules"):
     from helpers import build_lesson_image
     TAG = build_lesson_image("activity", shrunk_dockerfile(), tag="course-lab/activity-shrink:graded")
@@ -562,7 +591,8 @@ if MODE.needs_engine("build your Dockerfile and check it against dive's CI rules
         helpers.get_client().images.remove(TAG, force=True)
 else:
     print("This check runs when your activity is graded.")
-'''),
+""",
+    ),
     md("""
 ## Reflect
 

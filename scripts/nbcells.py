@@ -24,16 +24,29 @@ def code(text: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
 def solution(grade_id: str, text: str) -> nbformat.NotebookNode:
     """An answer cell: nbgrader replaces what is between BEGIN/END SOLUTION with a stub."""
     cell = code(text)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
-                                 "solution": True, "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": grade_id,
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     return cell
 
 
 def test(grade_id: str, points: int, text: str) -> nbformat.NotebookNode:
     """A locked autograder cell worth ``points``."""
     cell = code(text)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                 "schema_version": 3, "solution": False, "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": points,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return cell
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from helpers.versions import dpkg_compare  # noqa: E402
+from helpers.supplychain.versions import dpkg_compare  # noqa: E402
 
 OUT = ROOT / "helpers" / "data" / "advisories"
 
@@ -67,16 +67,25 @@ def parse_changelogs(text: str) -> dict[tuple[str, str], dict]:
     entry: dict | None = None
     for line in text.splitlines():
         if m := _HEAD.match(line):
-            entry = {"source": m.group(1), "version": m.group(2), "dist": m.group(3).strip(),
-                     "urgency": m.group(4), "ids": set()}
+            entry = {
+                "source": m.group(1),
+                "version": m.group(2),
+                "dist": m.group(3).strip(),
+                "urgency": m.group(4),
+                "ids": set(),
+            }
         elif entry and (m := _TRAIL.match(line)):
-            date = email.utils.parsedate_to_datetime(m.group(1)).astimezone(dt.timezone.utc)
+            date = email.utils.parsedate_to_datetime(m.group(1)).astimezone(dt.UTC)
             for vid in entry["ids"]:
                 key = (entry["source"], vid)
                 old = found.get(key)
                 if old is None or dpkg_compare(entry["version"], old["fixed"]) < 0:
-                    found[key] = {"fixed": entry["version"], "dist": entry["dist"], "urgency": entry["urgency"],
-                                  "date": date.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                    found[key] = {
+                        "fixed": entry["version"],
+                        "dist": entry["dist"],
+                        "urgency": entry["urgency"],
+                        "date": date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
             entry = None
         elif entry:
             entry["ids"].update(_line_ids(line))
@@ -87,14 +96,28 @@ def records(found: dict[tuple[str, str], dict]) -> list[dict]:
     """One OSV record per id; a CVE fixed in several source packages lists each of them."""
     by_id: dict[str, dict] = {}
     for (source, vid), info in sorted(found.items()):
-        rec = by_id.setdefault(vid, {
-            "schema_version": "1.6.0", "id": f"DEBIAN-{vid}", "aliases": [vid], "published": info["date"],
-            "modified": info["date"], "summary": f"{vid}, named in the Debian changelog of the fixed package",
-            "affected": [], "database_specific": {"source": [], "urgency": info["urgency"]}})
-        rec["affected"].append({"package": {"ecosystem": "Debian:12", "name": source},
-                                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": info["fixed"]}]}]})
+        rec = by_id.setdefault(
+            vid,
+            {
+                "schema_version": "1.6.0",
+                "id": f"DEBIAN-{vid}",
+                "aliases": [vid],
+                "published": info["date"],
+                "modified": info["date"],
+                "summary": f"{vid}, named in the Debian changelog of the fixed package",
+                "affected": [],
+                "database_specific": {"source": [], "urgency": info["urgency"]},
+            },
+        )
+        rec["affected"].append(
+            {
+                "package": {"ecosystem": "Debian:12", "name": source},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": info["fixed"]}]}],
+            }
+        )
         rec["database_specific"]["source"].append(
-            f"debian/changelog of {source} {info['fixed']} ({info['dist']}, urgency={info['urgency']})")
+            f"debian/changelog of {source} {info['fixed']} ({info['dist']}, urgency={info['urgency']})"
+        )
     for rec in by_id.values():
         rec["database_specific"]["source"] = "; ".join(rec["database_specific"]["source"])
     return list(by_id.values())
@@ -106,7 +129,7 @@ def main() -> int:
     ap.add_argument("--image", default="", help="image to read (default: the course's slim base image)")
     args = ap.parse_args()
     if not args.changelogs and not args.image:
-        from helpers.baseimages import base_image
+        from helpers.engine.baseimages import base_image
 
         args.image = base_image("slim")
     if args.changelogs:
@@ -114,9 +137,23 @@ def main() -> int:
     else:
         with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
             fh.write(COLLECT)
-        text = subprocess.run(["docker", "run", "--rm", "--label", "org.dockercourse.kit=true", "-v",
-                               f"{fh.name}:/collect.sh:ro", args.image, "bash", "/collect.sh"],
-                              capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--label",
+                "org.dockercourse.kit=true",
+                "-v",
+                f"{fh.name}:/collect.sh:ro",
+                args.image,
+                "bash",
+                "/collect.sh",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     recs = records(parse_changelogs(text))
     deb = OUT / "debian"
     deb.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,9 @@ import os
 import uuid
 
 import pytest
-
 from ci_rules import unavailable
 
-from helpers.engine import cleanup, engine_available, get_client
+from helpers.engine.client import cleanup, engine_available, get_client
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,14 +8,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from helpers import course
+from helpers.grading import course
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 
 
-def make_course(names: tuple[str, ...] = ("ps1",), source: Path | None = None,
-                prefix: str = "course-test-") -> tuple[course.CourseDirs, Path]:
+def make_course(
+    names: tuple[str, ...] = ("ps1",), source: Path | None = None, prefix: str = "course-test-"
+) -> tuple[course.CourseDirs, Path]:
     """A course root under /tmp (readable by other uids, unlike pytest's tmp_path), released.
 
     Args:

@@ -25,14 +25,29 @@ class Student:
             os.chown(self.home, uid, uid)
 
     def nbgrader(self, *args: str) -> subprocess.CompletedProcess[str]:
-        argv = [*args, f"--course={self.course_id}", f"--Exchange.root={self.exchange}",
-                f"--Exchange.cache={self.home / '.nbgrader_cache'}", "--Exchange.path_includes_course=True"]
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(self.home),
-               "JUPYTER_DATA_DIR": str(self.home / ".jupyter-data"), "LANG": "C.UTF-8"}
+        argv = [
+            *args,
+            f"--course={self.course_id}",
+            f"--Exchange.root={self.exchange}",
+            f"--Exchange.cache={self.home / '.nbgrader_cache'}",
+            "--Exchange.path_includes_course=True",
+        ]
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": str(self.home),
+            "JUPYTER_DATA_DIR": str(self.home / ".jupyter-data"),
+            "LANG": "C.UTF-8",
+        }
         if self.uid is not None:
             return _as_user(self.uid, argv, env, self.home)
-        return subprocess.run([sys.executable, "-m", "nbgrader", *argv], cwd=self.home, capture_output=True,
-                              text=True, env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "nbgrader", *argv],
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
 
     def fetch(self, assignment: str) -> Path:
         proc = self.nbgrader("fetch_assignment", assignment)
@@ -69,6 +84,7 @@ def _as_user(uid: int, argv: list[str], env: dict[str, str], cwd: Path) -> subpr
     import nbgrader.exchange.default  # noqa: F401
 
     with tempfile.TemporaryFile("w+") as out:
+
         def child() -> None:
             os.dup2(out.fileno(), 1)
             os.dup2(out.fileno(), 2)

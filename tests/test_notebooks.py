@@ -1,9 +1,9 @@
-"""Every notebook runs, end to end, in the three course modes (:mod:`helpers.mode`).
+"""Every notebook runs, end to end, in the three course modes (:mod:`helpers.kit.mode`).
 
 - ``notebooks/`` and ``source/`` with the engine: papermill (the ``parameters`` cell), in a copy
   of the notebook's folder in a temporary directory, so nothing is written into the checkout.
 - Without an engine (``DOCKER_HOST`` pointing nowhere), in two modes: with no prebuilt archives,
-  and with the whole :data:`helpers.prebuilt.CATALOG` exported once per session (what
+  and with the whole :data:`helpers.kit.prebuilt.CATALOG` exported once per session (what
   ``make prebuilt`` gives students). No error at all is allowed ("Run All" reaches the end);
   the mode log (``COURSE_MODE_LOG``) must show the archives each notebook is known to read
   (:data:`PREBUILT_READS`), no missing archive, and the final ``MODE.report()``.
@@ -41,16 +41,26 @@ PREBUILT_READS: dict[str, set[str]] = {
     "notebooks/03-client-daemon-registry.ipynb": {"sample-optimized"},
     "notebooks/04-runtime-configuration.ipynb": {"python-slim", "sample-optimized"},
     "notebooks/05-python-patterns.ipynb": {"python-slim", "python-full"},
-    "notebooks/06-disk-hygiene.ipynb": {"python-slim", "python-full", "layers-wasteful", "layers-lean",
-                                        "sample-naive", "sample-optimized"},
+    "notebooks/06-disk-hygiene.ipynb": {
+        "python-slim",
+        "python-full",
+        "layers-wasteful",
+        "layers-lean",
+        "sample-naive",
+        "sample-optimized",
+    },
     "notebooks/10-layer-analysis.ipynb": {"layers-wasteful", "layers-lean"},
     "notebooks/11-dockerfile-review.ipynb": {"sample-naive", "sample-optimized"},
     "source/activity-shrink-image/activity-shrink-image.ipynb": {"layers-wasteful"},
     "notebooks/20-signing-and-digests.ipynb": {"sample-optimized"},
     "notebooks/21-secret-mounts.ipynb": {"secrets-mount", "secrets-arg-env"},
     "source/lab1-build-basics/lab1-build-basics.ipynb": {"sample-naive"},
-    "source/lab2-improve-dockerfile/lab2-improve-dockerfile.ipynb": {"python-slim", "python-full", "sample-naive",
-                                                                     "sample-optimized"},
+    "source/lab2-improve-dockerfile/lab2-improve-dockerfile.ipynb": {
+        "python-slim",
+        "python-full",
+        "sample-naive",
+        "sample-optimized",
+    },
     "source/lab3-security-scan/lab3-security-scan.ipynb": {"lab3-old"},
 }
 
@@ -73,10 +83,25 @@ def _run_nbclient(path: Path, allowed: list[str], timeout: int = 900, env: dict[
     """Execute with nbconvert in its own process (a kernel per process: no event-loop state
     shared with papermill runs), letting cells fail only with the named errors (none if empty)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         *[f"--ExecutePreprocessor.allow_error_names={name}" for name in allowed], "--ExecutePreprocessor.kernel_name=python3",
-         f"--ExecutePreprocessor.timeout={timeout}", "--output", path.with_suffix(".out.ipynb").name, str(path)],
-        cwd=path.parent, capture_output=True, text=True, timeout=timeout + 120,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            *[f"--ExecutePreprocessor.allow_error_names={name}" for name in allowed],
+            "--ExecutePreprocessor.kernel_name=python3",
+            f"--ExecutePreprocessor.timeout={timeout}",
+            "--output",
+            path.with_suffix(".out.ipynb").name,
+            str(path),
+        ],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 120,
         env={**os.environ, **(env or {})},
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -90,8 +115,9 @@ def _run_engineless(nb: Path, tmp_path: Path, prebuilt: Path) -> list[dict]:
     """Run a copy of ``nb`` with no engine and ``prebuilt`` as the archives folder; its mode events."""
     log = tmp_path / "mode-log.jsonl"
     copy = _copy_folder(nb, tmp_path)
-    _run_nbclient(copy, allowed=[], env={"DOCKER_HOST": NO_ENGINE, "COURSE_PREBUILT": str(prebuilt),
-                                         "COURSE_MODE_LOG": str(log)})
+    _run_nbclient(
+        copy, allowed=[], env={"DOCKER_HOST": NO_ENGINE, "COURSE_PREBUILT": str(prebuilt), "COURSE_MODE_LOG": str(log)}
+    )
     return _mode_events(log)
 
 
@@ -106,8 +132,13 @@ def _check_report(nb: Path, events: list[dict], mode: str) -> None:
 
 def _errors(path: Path) -> list[str]:
     nb = nbformat.read(path.with_suffix(".out.ipynb"), as_version=4)
-    return [o.get("ename", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if o.get("output_type") == "error"]
+    return [
+        o.get("ename", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
 
 
 def _parameters_cells(path: Path) -> int:
@@ -129,8 +160,14 @@ def test_notebook_runs_with_engine(nb, tmp_path):
     import papermill as pm
 
     copy = _copy_folder(nb, tmp_path)
-    pm.execute_notebook(str(copy), str(copy.with_suffix(".out.ipynb")), cwd=str(copy.parent),
-                        kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False)
+    pm.execute_notebook(
+        str(copy),
+        str(copy.with_suffix(".out.ipynb")),
+        cwd=str(copy.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+    )
 
 
 @pytest.mark.notebook
@@ -147,7 +184,7 @@ def test_notebook_runs_without_engine(nb, tmp_path):
 @pytest.fixture(scope="session")
 def prebuilt_archives(engine):
     """The whole CATALOG exported once (built first where missing), as `make prebuilt` does."""
-    from helpers.prebuilt import CATALOG, export_images
+    from helpers.kit.prebuilt import CATALOG, export_images
 
     with tempfile.TemporaryDirectory(prefix="course-prebuilt-") as folder:
         export_images(list(CATALOG), dest=folder, client=engine)
@@ -191,35 +228,55 @@ def test_release_matches_fresh_generation(assignment, tmp_path):
     shutil.copytree(ROOT / "source" / assignment, course / "source" / assignment)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     # nbgrader runs `alembic` from PATH when it creates a gradebook: the venv's bin goes first
-    env = dict(os.environ, COURSE_EXCHANGE=str(tmp_path / "exchange"),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = dict(
+        os.environ,
+        COURSE_EXCHANGE=str(tmp_path / "exchange"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-         f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{tmp_path / 'gradebook.db'}"],
-        cwd=course, env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "generate_assignment",
+            assignment,
+            "--force",
+            f"--CourseDirectory.root={course}",
+            f"--CourseDirectory.db_url=sqlite:///{tmp_path / 'gradebook.db'}",
+        ],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     fresh, committed = course / "release" / assignment, ROOT / "release" / assignment
     fresh_files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
-    committed_files = sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file()) if committed.exists() else []
+    committed_files = (
+        sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file()) if committed.exists() else []
+    )
     assert committed_files == fresh_files, f"release/{assignment} is out of date: run `make release-sync`"
     for rel in fresh_files:
         if rel.suffix == ".ipynb":
-            assert _notebook_json(committed / rel) == _notebook_json(fresh / rel), f"{rel} differs: run `make release-sync`"
+            assert _notebook_json(committed / rel) == _notebook_json(fresh / rel), (
+                f"{rel} differs: run `make release-sync`"
+            )
         else:
-            assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), f"{rel} differs: run `make release-sync`"
+            assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), (
+                f"{rel} differs: run `make release-sync`"
+            )
 
 
 def test_index_is_generated_and_current():
     """Is notebooks/00-index.ipynb what `make index` generates from the notebooks on disk?"""
-    from helpers.notebook_index import index_is_current
+    from helpers.kit.index import index_is_current
 
     assert index_is_current(ROOT), "run `make index`"
 
 
 def test_prebuilt_reads_names_real_notebooks_and_archives():
     """Does every line of PREBUILT_READS name a notebook on disk and archives of the CATALOG?"""
-    from helpers.prebuilt import CATALOG
+    from helpers.kit.prebuilt import CATALOG
 
     known = set(_ids(LESSONS + SOURCE))
     assert set(PREBUILT_READS) <= known, set(PREBUILT_READS) - known

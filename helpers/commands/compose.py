@@ -6,10 +6,15 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compose", help="run sample_python_app + PostgreSQL with Compose, or map it to Kubernetes", description=__doc__)
-    p.add_argument("action", choices=["up", "ps", "logs", "down", "check", "k8s"],
-                   help="up: build and start, wait for health; check: up, smoke-test, logs, down; "
-                        "k8s: print Kubernetes manifests (no engine needed)")
+    p = sub.add_parser(
+        "compose", help="run sample_python_app + PostgreSQL with Compose, or map it to Kubernetes", description=__doc__
+    )
+    p.add_argument(
+        "action",
+        choices=["up", "ps", "logs", "down", "check", "k8s"],
+        help="up: build and start, wait for health; check: up, smoke-test, logs, down; "
+        "k8s: print Kubernetes manifests (no engine needed)",
+    )
     p.add_argument("--file", help="compose file (default: the kit's sample-app compose.yaml)")
     p.add_argument("--port", default="8080", help="host port for the app (127.0.0.1)")
     p.add_argument("--show-secrets", action="store_true", help="k8s: print Secret values instead of <redacted>")
@@ -17,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images
+    from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images
 
     path = args.file or SAMPLE_COMPOSE
     if args.action == "k8s":
-        from ..k8s import compose_to_k8s, manifests_yaml
+        from helpers.ci.k8s import compose_to_k8s, manifests_yaml
 
         doc, lines = load_compose(path)
         print(manifests_yaml(compose_to_k8s(doc, str(path), lines).manifests, redact=not args.show_secrets))
@@ -32,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         print(stack.up())
     if args.action == "check":
         try:
-            from ..compose import smoke_test
+            from helpers.ci.compose import smoke_test
 
             results = smoke_test(f"http://127.0.0.1:{args.port}")
             print(stack.logs(tail=5))

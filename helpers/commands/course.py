@@ -17,8 +17,11 @@ HELP = {
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("course", help="instructor workflow: release, collect, autograde, feedback, grades",
-                              description="The instructor's workflow over nbgrader (see docs/INSTRUCTOR.md).")
+    p = subparsers.add_parser(
+        "course",
+        help="instructor workflow: release, collect, autograde, feedback, grades",
+        description="The instructor's workflow over nbgrader (see docs/INSTRUCTOR.md).",
+    )
     sub = p.add_subparsers(dest="step", metavar="STEP", required=True)
     for step, text in HELP.items():
         s = sub.add_parser(step, help=text, description=text)
@@ -33,8 +36,12 @@ def register(subparsers: Any) -> None:
             s.add_argument("--csv", default=None, help="CSV path (default: grades.csv at the course root)")
             s.add_argument("--plot", default=None, help="PNG path (default: grades.png next to the CSV)")
         if step == "prebuilt":
-            s.add_argument("images", nargs="*", help="catalog names (helpers.prebuilt.CATALOG) or image references "
-                           "(default: the whole catalog and every image labelled org.dockercourse.prebuilt=true)")
+            s.add_argument(
+                "images",
+                nargs="*",
+                help="catalog names (helpers.kit.prebuilt.CATALOG) or image references "
+                "(default: the whole catalog and every image labelled org.dockercourse.prebuilt=true)",
+            )
             s.add_argument("--dest", default=None, help="folder (default: prebuilt/ at the course root)")
     p.set_defaults(func=run)
 
@@ -47,12 +54,14 @@ def _show(df: Any) -> bool:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .. import course
+    from helpers.grading import course
 
     if args.step == "prebuilt":
-        from ..prebuilt import export_images
+        from helpers.kit.prebuilt import export_images
 
-        manifest = export_images(args.images or None, dest=args.dest, on_image=lambda n: print("exporting", n, flush=True))
+        manifest = export_images(
+            args.images or None, dest=args.dest, on_image=lambda n: print("exporting", n, flush=True)
+        )
         for item in manifest.images:
             print(f"{item.ref:55} {item.bytes / 1e6:8.1f} MB  {item.archive}")
         print(f"manifest: {manifest.path}")
@@ -62,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from ..plots_grades import plot_score_distribution
+        from helpers.grading.plots import plot_score_distribution
 
         df = course.grades(args.csv, dirs)
         csv = Path(args.csv or dirs.root / "grades.csv")

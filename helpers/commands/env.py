@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import argparse
 
-from .. import env
+from helpers.engine import env
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("env", help="bring the Docker lab environment up, show its status, take it down",
-                       description="The Docker lab environment: engine, BuildKit, base images, registry, tools.")
+    p = sub.add_parser(
+        "env",
+        help="bring the Docker lab environment up, show its status, take it down",
+        description="The Docker lab environment: engine, BuildKit, base images, registry, tools.",
+    )
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     u = verbs.add_parser("up", help="start or build whatever is missing (idempotent)")
     u.add_argument("--vm-tools", action="store_true", help="also install qemu and a kernel (root on Debian/Ubuntu)")
     u.set_defaults(func=_up)
     s = verbs.add_parser("status", help="show a short table of every part")
-    s.add_argument("--show-credentials", action="store_true", help="also print the local registry's user name and password")
+    s.add_argument(
+        "--show-credentials", action="store_true", help="also print the local registry's user name and password"
+    )
     s.set_defaults(func=_status)
     d = verbs.add_parser("down", help="stop the registry and the engine the kit started")
-    d.add_argument("--purge", action="store_true", help="also remove every kit-labelled resource and the local base images")
+    d.add_argument(
+        "--purge", action="store_true", help="also remove every kit-labelled resource and the local base images"
+    )
     d.add_argument("--keep-engine", action="store_true", help="leave the Docker Engine running")
     d.set_defaults(func=_down)
 
@@ -33,7 +40,7 @@ def _status(args: argparse.Namespace) -> int:
     rows = env.status()
     print(env.format_status(rows))
     if args.show_credentials:
-        from ..registry import local_registry
+        from helpers.engine.registry import local_registry
 
         info = local_registry()
         print(f"\nregistry login: docker login {info.address} -u {info.username} -p {info.password}")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from ..notebook_index import index_is_current, write_index
+from helpers.kit.index import index_is_current, write_index
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("index", help="regenerate notebooks/00-index.ipynb from the notebooks on disk",
-                       description="Regenerate the index notebook (never edit it by hand).")
+    p = sub.add_parser(
+        "index",
+        help="regenerate notebooks/00-index.ipynb from the notebooks on disk",
+        description="Regenerate the index notebook (never edit it by hand).",
+    )
     p.add_argument("--check", action="store_true", help="only check that the index is up to date (exit 1 if not)")
     p.set_defaults(func=_index)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 
-from .. import labserver
-from ..paths import course_root
+from helpers.kit import labserver
+from helpers.paths import course_root
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lab", help="start JupyterLab on 127.0.0.1 with the course index open",
-                       description="Start JupyterLab (port 8888, or the next free one) and print its URL with the token.")
+    p = sub.add_parser(
+        "lab",
+        help="start JupyterLab on 127.0.0.1 with the course index open",
+        description="Start JupyterLab (port 8888, or the next free one) and print its URL with the token.",
+    )
     p.add_argument("--port", type=int, default=8888, help="preferred port (the next free one is used if it is taken)")
     p.add_argument("--print-only", action="store_true", help="print the command and URL instead of starting")
     p.set_defaults(func=_lab)

@@ -37,13 +37,15 @@ def _human(n: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..layers import analyze_layers
-    from ..layers_ci import evaluate_ci
+    from helpers.layers.analysis import analyze_layers
+    from helpers.layers.ci_rules import evaluate_ci
 
     analysis = analyze_layers(args.source)
     ci = None
     if args.ci:
-        overrides = {k: getattr(args, k) for k in ("lowestEfficiency", "highestWastedBytes", "highestUserWastedPercent")}
+        overrides = {
+            k: getattr(args, k) for k in ("lowestEfficiency", "highestWastedBytes", "highestUserWastedPercent")
+        }
         ci = evaluate_ci(analysis, overrides, args.ci_config)
     if args.json:
         out = analysis.to_dict(files=args.files)

@@ -6,7 +6,9 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("pipeline", help="run the container CI pipeline of sample_python_app on the local engine", description=__doc__)
+    p = sub.add_parser(
+        "pipeline", help="run the container CI pipeline of sample_python_app on the local engine", description=__doc__
+    )
     p.add_argument("--workflow", help="take the Dockerfile and context from this workflow's `docker build` step")
     p.add_argument("--context", help="build context (default: sample_python_app)")
     p.add_argument("--dockerfile", help="the app's Dockerfile (default: the kit's reference Dockerfile)")
@@ -16,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline import build_from_workflow, run_pipeline
+    from helpers.ci.pipeline import build_from_workflow, run_pipeline
 
     dockerfile, context = args.dockerfile, args.context
     if args.workflow:

@@ -18,13 +18,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dockerfile", metavar="DOCKERFILE", help="path of the Dockerfile")
     p.add_argument("--json", action="store_true", help="print a JSON list of findings")
     p.add_argument("--no-hadolint", action="store_true", help="only the course rules")
-    p.add_argument("--fail-on", choices=["error", "warning", "info", "never"], default="never",
-                   help="exit 1 when a finding is at least this severe (default: never)")
+    p.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info", "never"],
+        default="never",
+        help="exit 1 when a finding is at least this severe (default: never)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..review import review_dockerfile
+    from helpers.review.rules import review_dockerfile
 
     findings = review_dockerfile(args.dockerfile, hadolint=not args.no_hadolint)
     if args.json:

@@ -7,15 +7,18 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sbom", help="print the CycloneDX JSON bill of materials of an image or image archive",
-                       description="Bill of materials (dpkg, apk, Python dists, with the layer that added each).")
+    p = sub.add_parser(
+        "sbom",
+        help="print the CycloneDX JSON bill of materials of an image or image archive",
+        description="Bill of materials (dpkg, apk, Python dists, with the layer that added each).",
+    )
     p.add_argument("source", metavar="SOURCE", help="image reference on the engine, or a `docker save` archive")
     p.add_argument("--table", action="store_true", help="print a table instead of CycloneDX JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sbom import sbom
+    from helpers.supplychain.sbom import sbom
 
     bom = sbom(args.source)
     if args.table:

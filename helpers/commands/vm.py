@@ -6,9 +6,11 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("vm", help="containers versus VMs: install qemu and a kernel, probe KVM, measure",
-                              description="Install the VM tools, check KVM, or measure the app as a container "
-                                          "and as a VM.")
+    p = subparsers.add_parser(
+        "vm",
+        help="containers versus VMs: install qemu and a kernel, probe KVM, measure",
+        description="Install the VM tools, check KVM, or measure the app as a container and as a VM.",
+    )
     sub = p.add_subparsers(dest="vm_command", metavar="ACTION", required=True)
     s = sub.add_parser("setup", help="install qemu, a kernel and busybox from Debian (root)")
     s.set_defaults(func=run)

@@ -6,13 +6,17 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("workflow", help="check a GitHub Actions workflow (triggers, build, tests, push on main, secrets)", description=__doc__)
+    p = sub.add_parser(
+        "workflow",
+        help="check a GitHub Actions workflow (triggers, build, tests, push on main, secrets)",
+        description=__doc__,
+    )
     p.add_argument("file", help="the workflow file, e.g. .github/workflows/sample-app.yml")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..workflow import check_workflow
+    from helpers.ci.workflow import check_workflow
 
     report = check_workflow(args.file)
     print(report.text())

@@ -29,7 +29,7 @@ class Settings:
         return "postgresql" if self.database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         port = env.get("PORT", "8000")
         if not port.isdigit() or not 0 < int(port) < 65536:

@@ -50,12 +50,14 @@ class Store:
 
     def add(self, name: str, price: float, quantity: int) -> Item:
         if self.backend == "postgresql":
-            row = self._execute("INSERT INTO items (name, price, quantity) VALUES (?, ?, ?) RETURNING id",
-                                (name, price, quantity)).fetchone()
+            row = self._execute(
+                "INSERT INTO items (name, price, quantity) VALUES (?, ?, ?) RETURNING id", (name, price, quantity)
+            ).fetchone()
             new_id = row[0]
         else:
-            new_id = self._execute("INSERT INTO items (name, price, quantity) VALUES (?, ?, ?)",
-                                   (name, price, quantity)).lastrowid
+            new_id = self._execute(
+                "INSERT INTO items (name, price, quantity) VALUES (?, ?, ?)", (name, price, quantity)
+            ).lastrowid
         return Item(int(new_id), name, price, quantity)
 
     def get(self, item_id: int) -> Item | None:

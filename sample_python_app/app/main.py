@@ -41,8 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def access_log(request: Request, call_next):
         start = time.perf_counter()
         response = await call_next(request)
-        log(logger, logging.INFO, "request", method=request.method, path=request.url.path,
-            status=response.status_code, ms=round((time.perf_counter() - start) * 1000, 2))
+        log(
+            logger,
+            logging.INFO,
+            "request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - start) * 1000, 2),
+        )
         return response
 
     @app.get("/")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.build import build
-from helpers.engine import LABEL, SESSION_LABEL
+from helpers.engine.client import LABEL, SESSION_LABEL
 from helpers.errors import BuildError, DockerfileError
-from helpers.labcheck import check_dockerfile, context_leaks
-from helpers.sampleapp import reference_dockerignore
+from helpers.grading.labcheck import check_dockerfile, context_leaks
+from helpers.images.build import build
+from helpers.kit.sampleapp import reference_dockerignore
 
 pytestmark = pytest.mark.engine
 
@@ -27,8 +27,10 @@ def test_dockerfile_that_does_not_parse(tmp_path, engine):
 
 def test_failing_step_names_the_step_and_its_error_line(tmp_path, engine):
     """Does a failing RUN give a BuildError with that step and its own error output (not BuildKit noise)?"""
-    text = ("ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
-            "RUN echo preparing && python3 -c \"raise SystemExit('no module named sample_app_missing')\"\n")
+    text = (
+        "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
+        "RUN echo preparing && python3 -c \"raise SystemExit('no module named sample_app_missing')\"\n"
+    )
     with pytest.raises(BuildError) as err:
         build(tmp_path, dockerfile_text=text, tags=["course-test/bad:step"])
     assert err.value.step.startswith("RUN echo preparing")
@@ -38,21 +40,27 @@ def test_failing_step_names_the_step_and_its_error_line(tmp_path, engine):
 
 def test_slim_base_without_compiler_fails_with_the_pg_config_line(engine):
     """Building the sample app on the slim base alone: is the psycopg2 cause (pg_config) in the message?"""
-    from helpers.baseimages import base_image
-    from helpers.sampleapp import app_dir, reference_dockerfile
+    from helpers.engine.baseimages import base_image
+    from helpers.kit.sampleapp import app_dir, reference_dockerfile
 
     with pytest.raises(BuildError) as err:
-        build(app_dir(), dockerfile_text=reference_dockerfile("naive"), build_args={"BASE_IMAGE": base_image("slim")},
-              tags=["course-test/bad:slim"])
+        build(
+            app_dir(),
+            dockerfile_text=reference_dockerfile("naive"),
+            build_args={"BASE_IMAGE": base_image("slim")},
+            tags=["course-test/bad:slim"],
+        )
     assert "pg_config" in err.value.log_tail
 
 
 def test_lab_check_records_an_app_that_never_gets_healthy(engine, kit_session):
     """A Dockerfile whose app never answers: is it reported with its log, and no container left?"""
     before = len(_mine(engine, kit_session))
-    text = ("ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nEXPOSE 8000\n"
-            "CMD [\"python3\", \"-c\", \"print('starting on 9999', flush=True); import time; time.sleep(600)\"]\n")
-    import helpers.labcheck as lc
+    text = (
+        "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nEXPOSE 8000\n"
+        'CMD ["python3", "-c", "print(\'starting on 9999\', flush=True); import time; time.sleep(600)"]\n'
+    )
+    import helpers.grading.labcheck as lc
 
     old = lc.LAB_TIMEOUT
     rep = check_dockerfile(text, "course-test/bad:never-healthy", timeout=4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import basecompare
+from helpers.lessons import basecompare
 
 pytestmark = pytest.mark.engine
 

@@ -1,4 +1,4 @@
-"""Engine tests for helpers.buildkit and helpers.tags: timelines, cache round trip, digests."""
+"""Engine tests for helpers.ci.buildcache and helpers.supplychain.tags: timelines, cache round trip, digests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.buildkit import cache_roundtrip, prune_run_cache, tagged_dockerfile, timed_build
+from helpers.ci.buildcache import cache_roundtrip, prune_run_cache, tagged_dockerfile, timed_build
 from helpers.paths import course_root
 
 pytestmark = pytest.mark.engine
@@ -45,12 +45,16 @@ def test_cache_roundtrip_imports_and_spares_other_caches(engine, tmp_path: Path)
 
 def test_digest_is_stable_and_latest_moves(engine):
     """Does re-pushing the same image give the same digest, while `latest` follows a new image?"""
-    from helpers.registry import local_registry
-    from helpers.tags import delete_manifest, push_tag
+    from helpers.engine.registry import local_registry
+    from helpers.supplychain.tags import delete_manifest, push_tag
 
     repo = f"{local_registry().address}/course-test-tags-{uuid.uuid4().hex[:6]}"
-    a = timed_build(DEMO, dockerfile=DEMO / "parallel.Dockerfile", build_args={"VERSION": "t1"}, tags=["course-kit/t:1"])
-    b = timed_build(DEMO, dockerfile=DEMO / "parallel.Dockerfile", build_args={"VERSION": "t2"}, tags=["course-kit/t:2"])
+    a = timed_build(
+        DEMO, dockerfile=DEMO / "parallel.Dockerfile", build_args={"VERSION": "t1"}, tags=["course-kit/t:1"]
+    )
+    b = timed_build(
+        DEMO, dockerfile=DEMO / "parallel.Dockerfile", build_args={"VERSION": "t2"}, tags=["course-kit/t:2"]
+    )
     d1 = push_tag("course-kit/t:1", repo, "1")
     assert push_tag("course-kit/t:1", repo, "1") == d1
     latest_1 = push_tag("course-kit/t:1", repo, "latest")

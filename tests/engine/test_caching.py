@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import caching
-from helpers.diagrams import layer_stack
-from helpers.plots_lessons import build_steps_chart
+from helpers.lessons import caching
+from helpers.lessons.diagrams import layer_stack
+from helpers.lessons.plots import build_steps_chart
 
 pytestmark = pytest.mark.engine
 
@@ -35,7 +35,7 @@ def test_order_decides_what_rebuilds(engine):
 
 def test_remove_images_spares_unlabelled(engine):
     """Does remove_images refuse to remove an image the kit did not label (a base image)?"""
-    from helpers.baseimages import base_image
+    from helpers.engine.baseimages import base_image
 
     ref = base_image("slim", engine)
     assert caching.remove_images([ref], client=engine) == []

@@ -1,4 +1,4 @@
-"""Engine tests for helpers.compose: the sample stack under the real Compose CLI."""
+"""Engine tests for helpers.ci.compose: the sample stack under the real Compose CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images, smoke_test
+from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images, smoke_test
 from helpers.errors import HealthTimeout, PortInUse
 
 pytestmark = pytest.mark.engine
@@ -50,9 +50,13 @@ def test_stack_comes_up_checks_pass_and_data_survives_restart(engine, images):
 def test_never_healthy_service_is_reported_and_torn_down(engine, images, tmp_path: Path):
     """Does a database whose health check always fails give HealthTimeout naming it, with nothing left behind?"""
     sick = tmp_path / "sick.yaml"
-    sick.write_text('services:\n  db:\n    healthcheck:\n      test: ["CMD-SHELL", "exit 1"]\n'
-                    "      interval: 1s\n      retries: 2\n")
-    stack = ComposeStack([SAMPLE_COMPOSE, sick], project=f"sick{_free_port()}", env={**images, "APP_PORT": str(_free_port())})
+    sick.write_text(
+        'services:\n  db:\n    healthcheck:\n      test: ["CMD-SHELL", "exit 1"]\n'
+        "      interval: 1s\n      retries: 2\n"
+    )
+    stack = ComposeStack(
+        [SAMPLE_COMPOSE, sick], project=f"sick{_free_port()}", env={**images, "APP_PORT": str(_free_port())}
+    )
     with pytest.raises(HealthTimeout, match="'db'"):
         stack.up(timeout=60)
     assert stack.containers(engine) == []

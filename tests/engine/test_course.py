@@ -11,8 +11,8 @@ import pytest
 from course_fixture import make_course, scores
 from students import Student
 
-from helpers import course
-from helpers.engine import LABEL, SESSION_LABEL, session_id
+from helpers.engine.client import LABEL, SESSION_LABEL, session_id
+from helpers.grading import course
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -24,8 +24,9 @@ WRONG_ADD = {"add": "def add(a, b):\n    return a * b", "greet": GOOD["greet"]}
 def graded(engine):
     dirs, base = make_course(("ps1",))
     homes = base / "homes"
-    students = {sid: Student(sid, homes, dirs.exchange) for sid in
-                ("alice", "bob", "carol", "dave", "erin", "mallory smith")}
+    students = {
+        sid: Student(sid, homes, dirs.exchange) for sid in ("alice", "bob", "carol", "dave", "erin", "mallory smith")
+    }
     for s in students.values():
         s.fetch("ps1")
     students["alice"].answer("ps1", GOOD)

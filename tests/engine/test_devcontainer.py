@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.baseimages import base_image
-from helpers.build import build
+from helpers.engine.baseimages import base_image
+from helpers.images.build import build
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -18,8 +18,11 @@ def test_devcontainer_image_builds(engine):
     """Does .devcontainer/Dockerfile build, with make and git inside?"""
     cfg = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())
     folder = ROOT / ".devcontainer"
-    result = build(folder / cfg["build"]["context"], dockerfile=folder / cfg["build"]["dockerfile"],
-                   build_args={"BASE_IMAGE": base_image("slim", engine)})
+    result = build(
+        folder / cfg["build"]["context"],
+        dockerfile=folder / cfg["build"]["dockerfile"],
+        build_args={"BASE_IMAGE": base_image("slim", engine)},
+    )
     try:
         out = engine.containers.run(result.image_id, ["sh", "-c", "command -v make && command -v git"], remove=True)
         assert b"make" in out and b"git" in out

@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
-from helpers.archive import save_image
-from helpers.build import build
-from helpers.digests import archive_digests, push_archive
-from helpers.images import facts_from_archive, inspect_image
-from helpers.publish import RegistryClient, pull_by_digest
-from helpers.registry import ensure_registry
+from helpers.archive.reader import save_image
+from helpers.engine.registry import ensure_registry
+from helpers.images.build import build
+from helpers.images.inspect import facts_from_archive, inspect_image
+from helpers.supplychain.digests import archive_digests, push_archive
+from helpers.supplychain.publish import RegistryClient, pull_by_digest
 
 pytestmark = pytest.mark.engine
 
@@ -53,8 +53,13 @@ def test_facts_from_archive_equal_inspect(engine, tiny_image, tmp_path):
     tag, _ = tiny_image
     path = save_image(tag, tmp_path / "tiny.tar", client=engine)
     ours, theirs = facts_from_archive(path), inspect_image(tag, client=engine)
-    assert (ours.id, ours.user, ours.command, ours.exposed_ports, ours.fs_layers) == \
-        (theirs.id, theirs.user, theirs.command, theirs.exposed_ports, theirs.fs_layers)
+    assert (ours.id, ours.user, ours.command, ours.exposed_ports, ours.fs_layers) == (
+        theirs.id,
+        theirs.user,
+        theirs.command,
+        theirs.exposed_ports,
+        theirs.fs_layers,
+    )
     assert ours.size == theirs.size
     assert [x.size for x in ours.layers] == [x.size for x in theirs.layers]
 

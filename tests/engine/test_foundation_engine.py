@@ -9,11 +9,11 @@ import uuid
 import pytest
 import requests
 
-from helpers.baseimages import LOCAL, OFFICIAL, base_image
-from helpers.build import build, find_builder
-from helpers.engine import LABEL, SESSION_LABEL, cleanup, kit_labels
+from helpers.engine.baseimages import LOCAL, OFFICIAL, base_image
+from helpers.engine.client import LABEL, SESSION_LABEL, cleanup, kit_labels
+from helpers.engine.registry import local_registry
 from helpers.errors import BuildError, DockerfileError
-from helpers.registry import local_registry
+from helpers.images.build import build, find_builder
 
 pytestmark = pytest.mark.engine
 
@@ -72,8 +72,15 @@ def test_base_image_is_python_with_site_certificates(engine):
     """Does the base image run Python, carry the CA bundle, and carry no kit label (labels are inherited)?"""
     ref = base_image("slim")
     assert ref in (OFFICIAL["slim"], LOCAL["slim"])
-    out = engine.containers.run(ref, ["python", "-c", "import ssl,sys; print(sys.version_info[0]); "
-                                      "print(ssl.get_default_verify_paths().openssl_cafile)"], remove=True)
+    out = engine.containers.run(
+        ref,
+        [
+            "python",
+            "-c",
+            "import ssl,sys; print(sys.version_info[0]); print(ssl.get_default_verify_paths().openssl_cafile)",
+        ],
+        remove=True,
+    )
     assert out.decode().startswith("3")
     assert LABEL not in (engine.images.get(ref).labels or {})
 
@@ -91,8 +98,9 @@ def test_registry_requires_auth_and_accepts_the_course_login(engine, tmp_path):
         assert "error" in anonymous.lower() or "unauthorized" in anonymous.lower()
         pushed = engine.images.push(repo, tag="1.0", auth_config=info.auth_config())
         assert '"error"' not in pushed
-        tags = requests.get(f"{info.url}/v2/{repo.split('/', 1)[1]}/tags/list", auth=(info.username, info.password),
-                            timeout=5).json()
+        tags = requests.get(
+            f"{info.url}/v2/{repo.split('/', 1)[1]}/tags/list", auth=(info.username, info.password), timeout=5
+        ).json()
         assert tags["tags"] == ["1.0"]
     finally:
         engine.images.remove(f"{repo}:1.0")
@@ -100,7 +108,9 @@ def test_registry_requires_auth_and_accepts_the_course_login(engine, tmp_path):
 
 def test_env_status_reports_every_required_part():
     """Does `python -m helpers env status` show a real engine, BuildKit, a base image and an authenticated registry?"""
-    proc = subprocess.run([sys.executable, "-m", "helpers", "env", "status"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "env", "status"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = {ln.split()[0]: ln for ln in proc.stdout.splitlines() if ln.strip()}
     assert " ok " in lines["engine"] and "Docker" in lines["engine"]

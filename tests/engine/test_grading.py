@@ -9,8 +9,8 @@ import pytest
 from course_fixture import make_course, scores
 from students import Student
 
-from helpers import course
-from helpers.engine import LABEL, SESSION_LABEL, session_id
+from helpers.engine.client import LABEL, SESSION_LABEL, session_id
+from helpers.grading import course
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from ci_rules import unavailable
 
-from helpers import hygiene
-from helpers.engine import cleanup
+from helpers.engine.client import cleanup
+from helpers.lessons import hygiene
 
 pytestmark = pytest.mark.engine
 
@@ -20,8 +20,9 @@ def test_system_df_matches_the_cli(engine):
     if not shutil.which("docker"):
         unavailable("the docker CLI is not installed")
     ours = hygiene.system_df(engine).set_index("type")
-    out = subprocess.run(["docker", "system", "df", "--format", "{{json .}}"], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    out = subprocess.run(
+        ["docker", "system", "df", "--format", "{{json .}}"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     cli = {row["Type"]: row for row in map(json.loads, out.splitlines())}
     for kind in ("Images", "Local Volumes"):
         # counts can move if another job creates something between the two calls; allow a little slack
@@ -44,7 +45,8 @@ def test_preview_and_kit_cleanup(engine):
         assert (~base.kit).all() and not base["kit cleanup"].any()
         report = cleanup(engine, session=left.session)
         assert sorted(report.containers + report.volumes + report.networks) == sorted(
-            [left.container, left.volume, left.network])
+            [left.container, left.volume, left.network]
+        )
     finally:
         cleanup(engine, session=left.session)
     after = hygiene.prune_preview(engine, session=left.session)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import isolation
-from helpers.engine import LABEL, SESSION_LABEL, session_id
+from helpers.engine.client import LABEL, SESSION_LABEL, session_id
+from helpers.lessons import isolation
 
 pytestmark = pytest.mark.engine
 

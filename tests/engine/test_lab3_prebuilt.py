@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.archive import save_image
-from helpers.prebuilt import CATALOG, catalog_image
-from helpers.remediation import LAB3_OLD_TAG
-from helpers.scan import scan
+from helpers.archive.reader import save_image
+from helpers.kit.prebuilt import CATALOG, catalog_image
+from helpers.supplychain.remediation import LAB3_OLD_TAG
+from helpers.supplychain.scan import scan
 
 pytestmark = pytest.mark.engine
 

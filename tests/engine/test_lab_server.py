@@ -13,12 +13,17 @@ import time
 import pytest
 import requests
 
-from helpers.labserver import free_port
+from helpers.kit.labserver import free_port
 
 
 def _start(port: int):
-    proc = subprocess.Popen([sys.executable, "-m", "helpers", "lab", "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers", "lab", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     url = None
     deadline = time.monotonic() + 60
     lines = []
@@ -62,8 +67,9 @@ def test_lab_serves_index_with_token_and_moves_off_a_busy_port():
             r = _wait_status(port, token)
             assert r.status_code == 200 and "started" in r.json()
             assert requests.get(f"http://127.0.0.1:{port}/api/status", timeout=5).status_code == 403
-            nb = requests.get(f"http://127.0.0.1:{port}/api/contents/notebooks/00-index.ipynb",
-                              params={"token": token}, timeout=10)
+            nb = requests.get(
+                f"http://127.0.0.1:{port}/api/contents/notebooks/00-index.ipynb", params={"token": token}, timeout=10
+            )
             assert nb.status_code == 200 and nb.json()["type"] == "notebook"
         finally:
             _stop(proc)

@@ -15,7 +15,7 @@ import pytest
 from ci_rules import unavailable
 from course_fixture import ROOT, make_lab_course, scores, submit_notebook
 
-from helpers import course
+from helpers.grading import course
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ LABS = ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "l
 
 #: Put at the start of each of the hostile student's solution functions: forged requests, then a
 #: query for another lab's image (every graded cell calls one of them, so every one fails).
-FORGE = '''import json as _json, os as _os
+FORGE = """import json as _json, os as _os
 _req = _os.environ.get("GRADING_REQUESTS")
 if _req and not _os.environ.get("FORGED"):  # once per run: the requests file has a size limit too
     _os.environ["FORGED"] = "1"
@@ -33,15 +33,17 @@ if _req and not _os.environ.get("FORGED"):  # once per run: the requests file ha
         _f.write("this is not json\\n")
 from helpers import labcheck as _lc
 _lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
-'''
+"""
 
 
 def _hostile(lab: str):
     nb = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = cell.source.replace("    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n" + "\n".join(
-                "    " + ln for ln in FORGE.splitlines()))
+            cell.source = cell.source.replace(
+                "    ### BEGIN SOLUTION",
+                "    ### BEGIN SOLUTION\n" + "\n".join("    " + ln for ln in FORGE.splitlines()),
+            )
     return nb
 
 
@@ -101,17 +103,31 @@ def test_forged_requests_are_refused_and_score_zero(graded, lab):
 
 def test_grading_images_are_removed(graded, engine):
     """Are the images the grader built for the submissions gone once autograde returns?"""
-    left = [t for i in engine.images.list() for t in i.tags if ("-g" in t.split(":")[-1] and t.split(":")[0] in (
-        "lab1-sample-api", "lab2-sample-api", "course-context-probe", "course-lab3/sample-api", "course-lab4/sample-api"))
-        or "/course/lab4-g" in t]
+    left = [
+        t
+        for i in engine.images.list()
+        for t in i.tags
+        if (
+            "-g" in t.split(":")[-1]
+            and t.split(":")[0]
+            in (
+                "lab1-sample-api",
+                "lab2-sample-api",
+                "course-context-probe",
+                "course-lab3/sample-api",
+                "course-lab4/sample-api",
+            )
+        )
+        or "/course/lab4-g" in t
+    ]
     assert left == []
 
 
 def test_engine_work_ran_on_a_grading_engine_that_keeps_nothing(graded, engine):
     """Did every lab's builds and pushes run on the grading engine (not the instructor's), which holds
     only the base images once grading is over?"""
-    from helpers.baseimages import LOCAL, OFFICIAL
-    from helpers.grading_engine import grading_client, unavailable_reason
+    from helpers.engine.baseimages import LOCAL, OFFICIAL
+    from helpers.grading.engine import grading_client, unavailable_reason
 
     if unavailable_reason():
         unavailable(f"no separate grading engine here: {unavailable_reason()}")
@@ -131,15 +147,19 @@ def test_release_version_contains_no_solution_or_hidden_test():
     for lab in LABS[:2]:
         text = (ROOT / "release" / lab / f"{lab}.ipynb").read_text()
         assert "NotImplementedError" in text
-        for leaked in ("BEGIN SOLUTION", "HIDDEN TESTS", "libpq5 \\\\\\\\", "pytest\\\", \\\"-q", "secret_like_env"):
+        for leaked in ("BEGIN SOLUTION", "HIDDEN TESTS", "libpq5 \\\\\\\\", 'pytest\\", \\"-q', "secret_like_env"):
             assert leaked not in text, f"{lab}: {leaked!r} leaked into release/"
 
 
 def _failed(dirs, lab: str, student: str) -> str:
     nb = nbformat.read(dirs.root / "autograded" / student / lab / f"{lab}.ipynb", as_version=4)
-    return "\n".join(f"{c.metadata['nbgrader']['grade_id']}: {o.get('ename')}: {o.get('evalue', '')[:300]}"
-                     for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
-                     for o in c.get("outputs", []) if o.get("output_type") == "error")
+    return "\n".join(
+        f"{c.metadata['nbgrader']['grade_id']}: {o.get('ename')}: {o.get('evalue', '')[:300]}"
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    )
 
 
 def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine):
@@ -148,9 +168,9 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
     import subprocess
     from pathlib import Path
 
-    from helpers import grading_engine as ge
-    from helpers.baseimages import base_image
-    from helpers.engine import kit_labels
+    from helpers.engine.baseimages import base_image
+    from helpers.engine.client import kit_labels
+    from helpers.grading import engine as ge
 
     if ge.unavailable_reason():
         unavailable(f"no separate grading engine here: {ge.unavailable_reason()}")
@@ -165,6 +185,7 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
         assert Path("/sys/class/net", ge.LAB_BRIDGE).exists() == lab_bridge
         ge.stop_grading_engine(log=lambda m: None)
     ge.ensure_grading_engine(log=lambda m: None)
-    out = engine.containers.run(base_image("slim", engine), ["python3", "-c", "print('bridge ok')"], remove=True,
-                                labels=kit_labels("test"))
+    out = engine.containers.run(
+        base_image("slim", engine), ["python3", "-c", "print('bridge ok')"], remove=True, labels=kit_labels("test")
+    )
     assert b"bridge ok" in out  # the lab engine still starts containers on its default bridge

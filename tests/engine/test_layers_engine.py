@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 
-from helpers.archive import read_archive, read_engine_image
-from helpers.baseimages import base_image
-from helpers.build import build
-from helpers.dive import dive_json
+from helpers.archive.reader import read_archive, read_engine_image
+from helpers.engine.baseimages import base_image
 from helpers.errors import ImageNotFound
-from helpers.layers import analyze_archive, analyze_layers
+from helpers.images.build import build
+from helpers.layers.analysis import analyze_archive, analyze_layers
+from helpers.layers.dive import dive_json
 
 pytestmark = pytest.mark.engine
 
@@ -21,23 +21,27 @@ HEAD = "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
 CASES = {
     "deleted-files": "RUN head -c 300000 /dev/urandom > /f1 && head -c 1000 /dev/urandom > /f2\nRUN rm /f1\n",
     "deleted-dirs": "RUN mkdir -p /d/sub && head -c 2500000 /dev/urandom > /d/sub/blob && echo x > /d/small\n"
-                    "RUN rm -rf /d\n",
+    "RUN rm -rf /d\n",
     "overwritten": "RUN head -c 200000 /dev/urandom > /o\nRUN head -c 150000 /dev/urandom > /o\n"
-                   "RUN rm -rf /usr/share/doc/apt\n",
+    "RUN rm -rf /usr/share/doc/apt\n",
     "opaque-dirs": "RUN mkdir /opq && head -c 100000 /dev/urandom > /opq/a && echo b > /opq/b\n"
-                   "RUN rm -rf /opq && mkdir /opq && echo new > /opq/c\n",
+    "RUN rm -rf /opq && mkdir /opq && echo new > /opq/c\n",
     "symlinks": "RUN head -c 50000 /dev/urandom > /t && ln -s /t /s && ln -s /nowhere /dangling\n"
-                "RUN rm /s && ln -s /etc/hostname /s && rm /t\n",
+    "RUN rm /s && ln -s /etc/hostname /s && rm /t\n",
     "hard-links": "RUN head -c 70000 /dev/urandom > /h1 && ln /h1 /h2 && ln /h1 /h3\nRUN rm /h1\n"
-                  "RUN head -c 10 /dev/urandom > /h2\n",
+    "RUN head -c 10 /dev/urandom > /h2\n",
 }
 
 
 @pytest.fixture(params=sorted(CASES))
 def case_image(request, engine, tmp_path):
     tag = f"course-test/layers-{request.param}:{uuid.uuid4().hex[:8]}"
-    build(tmp_path, dockerfile_text=HEAD + CASES[request.param], tags=[tag],
-          build_args={"BASE_IMAGE": base_image("debian")})
+    build(
+        tmp_path,
+        dockerfile_text=HEAD + CASES[request.param],
+        tags=[tag],
+        build_args={"BASE_IMAGE": base_image("debian")},
+    )
     archive = tmp_path / "image.tar"
     try:
         subprocess.run(["docker", "save", tag, "-o", str(archive)], check=True, capture_output=True)
@@ -53,7 +57,8 @@ def _same(ours, theirs):
     assert abs(ours.efficiency - img["efficiencyScore"]) <= 1e-9
     assert [(x.index, x.size_bytes) for x in ours.layers] == [(x["index"], x["sizeBytes"]) for x in theirs["layer"]]
     assert sorted((p, c, s) for p, c, s in ours.inefficient_files) == sorted(
-        (f["file"], f["count"], f["sizeBytes"]) for f in img["fileReference"] or [])
+        (f["file"], f["count"], f["sizeBytes"]) for f in img["fileReference"] or []
+    )
 
 
 def test_engine_and_archive_equal_dive(case_image):
@@ -80,8 +85,12 @@ def test_missing_image_is_a_clear_error(engine):
 def test_cli_ci_fails_on_wasteful_image(engine, tmp_path):
     """Does `layers --ci` exit 1 on a wasteful image and 0 when the rules are disabled?"""
     tag = f"course-test/layers-ci:{uuid.uuid4().hex[:8]}"
-    build(tmp_path, dockerfile_text=HEAD + CASES["deleted-files"], tags=[tag],
-          build_args={"BASE_IMAGE": base_image("debian")})
+    build(
+        tmp_path,
+        dockerfile_text=HEAD + CASES["deleted-files"],
+        tags=[tag],
+        build_args={"BASE_IMAGE": base_image("debian")},
+    )
     try:
         _cli_checks(tag)
     finally:
@@ -89,8 +98,11 @@ def test_cli_ci_fails_on_wasteful_image(engine, tmp_path):
 
 
 def _cli_checks(tag):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "helpers", "layers", tag, "--ci", *a],  # noqa: E731
-                                    capture_output=True, text=True)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "helpers", "layers", tag, "--ci", *a],  # noqa: E731
+        capture_output=True,
+        text=True,
+    )
     failing = run()
     assert failing.returncode == 1, failing.stdout
     assert "FAIL: highestUserWastedPercent" in failing.stdout

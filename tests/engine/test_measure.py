@@ -1,12 +1,12 @@
-"""Engine tests for helpers.measure: real containers, measured and removed."""
+"""Engine tests for helpers.vm.measure: real containers, measured and removed."""
 
 from __future__ import annotations
 
 import pytest
 from ci_rules import unavailable
 
-from helpers.engine import LABEL, session_id
-from helpers.measure import describe_environment, measure_app_image, measure_container, replicas_in_budget
+from helpers.engine.client import LABEL, session_id
+from helpers.vm.measure import describe_environment, measure_app_image, measure_container, replicas_in_budget
 
 pytestmark = pytest.mark.engine
 
@@ -63,9 +63,9 @@ def test_describe_environment_names_the_engine(engine):
 
 def test_cgroup_reading_agrees_with_the_stats_api(engine, app):
     """Do the cgroup files give the same memory as the engine's own stats API (within 15 %)?"""
-    from helpers.measure import _run, _remove, _wait
-    from helpers.loadgen import free_port
-    from helpers.usage import container_usage, _cgroup_dirs
+    from helpers.vm.loadgen import free_port
+    from helpers.vm.measure import _remove, _run, _wait
+    from helpers.vm.usage import _cgroup_dirs, container_usage
 
     port = free_port()
     ctr = _run(engine, app, port)

@@ -1,10 +1,10 @@
-"""Engine tests for helpers.pipeline: the local CI pipeline on the real engine."""
+"""Engine tests for helpers.ci.pipeline: the local CI pipeline on the real engine."""
 
 from __future__ import annotations
 
 import pytest
 
-from helpers.pipeline import build_from_workflow, run_pipeline
+from helpers.ci.pipeline import build_from_workflow, run_pipeline
 from helpers.paths import course_root
 
 pytestmark = pytest.mark.engine
@@ -29,8 +29,12 @@ def test_feature_branch_pipeline_passes_and_cleans_up(engine):
 
 def test_unhealthy_app_fails_with_its_stage_and_is_torn_down(engine):
     """When the app cannot reach its database, does the run exit 1 at the health stage and still tear down?"""
-    report = run_pipeline(branch="main", health_timeout=30, client=engine,
-                          app_env={"DATABASE_URL": "postgresql://x:y@db.invalid:5432/none"})
+    report = run_pipeline(
+        branch="main",
+        health_timeout=30,
+        client=engine,
+        app_env={"DATABASE_URL": "postgresql://x:y@db.invalid:5432/none"},
+    )
     assert report.exit_code == 1
     failed = [s.name for s in report.stages if not s.ok]
     assert failed == ["wait healthy"]
@@ -41,7 +45,7 @@ def test_unhealthy_app_fails_with_its_stage_and_is_torn_down(engine):
 
 def test_main_branch_pushes_a_versioned_tag(engine):
     """On main, is the image pushed to the local registry under the version given?"""
-    from helpers.registry import registry_status
+    from helpers.engine.registry import registry_status
 
     if not registry_status()["login_ok"]:
         pytest.fail("The local registry does not answer; run `python -m helpers env up`.")

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from helpers.build import build
-from helpers.prebuilt import PREBUILT_LABEL, course_images, export_images, find_archive
+from helpers.images.build import build
+from helpers.kit.prebuilt import PREBUILT_LABEL, course_images, export_images, find_archive
 
 
 @pytest.mark.engine
@@ -41,13 +41,17 @@ def test_cli_exports_named_catalog_images(engine, tmp_path):
     import subprocess
     import sys
 
-    from helpers.archive_images import archive_layers
-    from helpers.caching import image_layers
-    from helpers.images import facts_from_archive, inspect_image
+    from helpers.archive.images import archive_layers
+    from helpers.images.inspect import facts_from_archive, inspect_image
+    from helpers.lessons.caching import image_layers
 
     dest = tmp_path / "prebuilt"
-    proc = subprocess.run([sys.executable, "-m", "helpers", "course", "prebuilt", "layers-lean", "--dest", str(dest)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "course", "prebuilt", "layers-lean", "--dest", str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     path = find_archive("layers-lean", dest, verify=True)
     assert path == dest / "layers-lean.tar"
@@ -57,11 +61,13 @@ def test_cli_exports_named_catalog_images(engine, tmp_path):
     assert offline.ref == "course-lab/layers-lean:lesson"
     assert (offline.fs_layers, offline.command, offline.user) == (live.fs_layers, live.command, live.user)
     assert abs(offline.size - live.size) < 0.01 * live.size
-    assert list(archive_layers(path).instruction) == list(image_layers("course-lab/layers-lean:lesson", engine).instruction)
+    assert list(archive_layers(path).instruction) == list(
+        image_layers("course-lab/layers-lean:lesson", engine).instruction
+    )
 
 
 def json_manifest(dest):
     """The images the manifest in `dest` lists."""
-    from helpers.prebuilt import read_manifest
+    from helpers.kit.prebuilt import read_manifest
 
     return read_manifest(dest).images

@@ -4,11 +4,11 @@ import uuid
 
 import pytest
 
-from helpers.baseimages import base_image
-from helpers.build import build
+from helpers.engine.baseimages import base_image
+from helpers.engine.registry import ensure_registry
 from helpers.errors import ImageNotFound, RegistryAuthError, RegistryError
-from helpers.publish import RegistryClient, login, pull_by_digest, push
-from helpers.registry import ensure_registry
+from helpers.images.build import build
+from helpers.supplychain.publish import RegistryClient, login, pull_by_digest, push
 
 pytestmark = pytest.mark.engine
 

@@ -1,4 +1,4 @@
-"""helpers.run and helpers.images on the real engine: readiness, health, logs on failure, ports, cleanup."""
+"""helpers.images.run and helpers.images.inspect on the real engine: readiness, health, logs on failure, ports, cleanup."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-from helpers.baseimages import base_image
-from helpers.build import build
-from helpers.engine import LABEL, SESSION_LABEL
+from helpers.engine.baseimages import base_image
+from helpers.engine.client import LABEL, SESSION_LABEL
 from helpers.errors import ContainerError, HealthTimeout, PortInUse
-from helpers.images import compare_images, inspect_image
-from helpers.run import run_container
+from helpers.images.build import build
+from helpers.images.inspect import compare_images, inspect_image
+from helpers.images.run import run_container
 
 pytestmark = pytest.mark.engine
 
@@ -93,8 +93,12 @@ def test_port_taken_by_a_container_gives_port_in_use(engine, web_image, kit_sess
 def test_app_that_never_answers_times_out_with_its_log(engine, web_image, kit_session):
     """An app listening on the wrong port: HealthTimeout with its log lines, and no container left?"""
     before = len(_mine(engine, kit_session))
-    cmd = ["python3", "-c", "print('listening on 9000', flush=True); import http.server as h; "
-           "h.HTTPServer(('', 9000), h.SimpleHTTPRequestHandler).serve_forever()"]
+    cmd = [
+        "python3",
+        "-c",
+        "print('listening on 9000', flush=True); import http.server as h; "
+        "h.HTTPServer(('', 9000), h.SimpleHTTPRequestHandler).serve_forever()",
+    ]
     with pytest.raises(HealthTimeout) as err:
         run_container(web_image, ports=[8000], command=cmd, timeout=4)
     assert "listening on 9000" in err.value.log_tail
@@ -106,8 +110,9 @@ def test_app_that_exits_reports_exit_code_and_log(engine, web_image, kit_session
     """An app that crashes at start: ContainerError with the exit code and its traceback, no container left?"""
     before = len(_mine(engine, kit_session))
     with pytest.raises(ContainerError) as err:
-        run_container(web_image, ports=[8000], command=["python3", "-c", "raise SystemExit('bad config: PORT')"],
-                      timeout=20)
+        run_container(
+            web_image, ports=[8000], command=["python3", "-c", "raise SystemExit('bad config: PORT')"], timeout=20
+        )
     assert not isinstance(err.value, HealthTimeout)
     assert err.value.exit_code == 1 and "bad config: PORT" in err.value.log_tail
     assert len(_mine(engine, kit_session)) == before

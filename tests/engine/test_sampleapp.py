@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.baseimages import base_image
-from helpers.images import inspect_image
-from helpers.run import run_container
-from helpers.sampleapp import build_sample_image
+from helpers.engine.baseimages import base_image
+from helpers.images.inspect import inspect_image
+from helpers.images.run import run_container
+from helpers.kit.sampleapp import build_sample_image
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -18,8 +18,9 @@ def test_optimized_reference_is_small_non_root_healthy_and_has_libpq(engine):
     facts = inspect_image("course-test/sample-api:optimized")
     assert facts.base == base_image("slim") and not facts.runs_as_root and facts.healthcheck
     assert result.build_args["BUILDER_IMAGE"] == base_image("full")
-    with run_container("course-test/sample-api:optimized", ports=[8000], wait_healthy=True, timeout=60,
-                       sandbox=True) as app:
+    with run_container(
+        "course-test/sample-api:optimized", ports=[8000], wait_healthy=True, timeout=60, sandbox=True
+    ) as app:
         assert app.get("/health").json()["status"] == "ok"
         assert app.exec(["sh", "-c", "command -v gcc"]).exit_code != 0
         assert app.exec(["python", "-c", "import psycopg2"]).exit_code == 0

@@ -9,8 +9,8 @@ import pytest
 from course_fixture import make_course, scores
 from students import Student
 
-from helpers import course
-from helpers.sandbox import SandboxLimits, sandbox_command
+from helpers.grading import course
+from helpers.grading.sandbox import SandboxLimits, sandbox_command
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -21,18 +21,26 @@ def hostile(dirs) -> dict[str, dict[str, str]]:
     gradebook = dirs.root / "gradebook.db"
     escape = dirs.root / "ESCAPED"
     return {
-        "reader": {"add": "import glob, os\n"
-                          "found = glob.glob('/*/gradebook.db') + glob.glob('/*/*/gradebook.db') + "
-                          f"[p for p in ['{gradebook}', '../../gradebook.db', '../gradebook.db'] if os.path.exists(p)]\n"
-                          "def add(a, b):\n    return open(found[0], 'rb').read()"},
-        "writer": {"add": f"for p in ['{escape}', '../../ESCAPED', '/ESCAPED', '/home/ESCAPED']:\n"
-                          "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"
-                          f"def add(a, b):\n    open('{escape}', 'w').write('x')\n    return a + b"},
+        "reader": {
+            "add": "import glob, os\n"
+            "found = glob.glob('/*/gradebook.db') + glob.glob('/*/*/gradebook.db') + "
+            f"[p for p in ['{gradebook}', '../../gradebook.db', '../gradebook.db'] if os.path.exists(p)]\n"
+            "def add(a, b):\n    return open(found[0], 'rb').read()"
+        },
+        "writer": {
+            "add": f"for p in ['{escape}', '../../ESCAPED', '/ESCAPED', '/home/ESCAPED']:\n"
+            "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"
+            f"def add(a, b):\n    open('{escape}', 'w').write('x')\n    return a + b"
+        },
         "looper": {"add": "while True:\n    pass\ndef add(a, b):\n    return a + b"},
-        "filler": {"add": "import os\ndef add(a, b):\n    with open('big.bin', 'wb') as f:\n"
-                          "        while True:\n            f.write(os.urandom(1 << 20))\n    return a + b"},
-        "forker": {"add": "import os, time\ndef add(a, b):\n    while True:\n        if os.fork() == 0:\n"
-                          "            time.sleep(3600)\n            os._exit(0)"},
+        "filler": {
+            "add": "import os\ndef add(a, b):\n    with open('big.bin', 'wb') as f:\n"
+            "        while True:\n            f.write(os.urandom(1 << 20))\n    return a + b"
+        },
+        "forker": {
+            "add": "import os, time\ndef add(a, b):\n    while True:\n        if os.fork() == 0:\n"
+            "            time.sleep(3600)\n            os._exit(0)"
+        },
     }
 
 
@@ -83,23 +91,27 @@ def test_the_loop_and_the_fork_bomb_were_stopped(graded):
     loop = (dirs.root / "autograded" / "looper" / "ps1" / "ps1.ipynb").read_text()
     assert "CellTimeoutError" in loop or "KeyboardInterrupt" in loop or "SandboxError" in loop
     fork = (dirs.root / "autograded" / "forker" / "ps1" / "ps1.ipynb").read_text()
-    assert any(w in fork for w in ("BlockingIOError", "Resource temporarily unavailable", "SandboxError",
-                                   "CellTimeoutError"))
+    assert any(
+        w in fork for w in ("BlockingIOError", "Resource temporarily unavailable", "SandboxError", "CellTimeoutError")
+    )
     secs = dict(zip(result["student"], result["seconds"]))
     assert secs["looper"] < 120 and secs["forker"] < 120
 
 
 def test_the_sandbox_really_has_its_limits(engine):
     """Does a container started with the sandbox's command line run as non-root, offline, read-only?"""
-    from helpers.sandbox import grader_image
+    from helpers.grading.sandbox import grader_image
 
     cmd = sandbox_command(grader_image(), "course-sandbox-probe", SandboxLimits())
     i = cmd.index(cmd[-1])
-    probe = ("import os, socket\nprint(os.getuid())\n"
-             "try:\n    open('/etc/x', 'w')\nexcept OSError as e:\n    print('ro', e.errno)\n"
-             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\nexcept OSError:\n    print('offline')\n"
-             "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])")
-    out = subprocess.run(cmd[:i] + [cmd[i], "python", "-c", probe], capture_output=True, text=True, timeout=60,
-                         stdin=subprocess.DEVNULL)
+    probe = (
+        "import os, socket\nprint(os.getuid())\n"
+        "try:\n    open('/etc/x', 'w')\nexcept OSError as e:\n    print('ro', e.errno)\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\nexcept OSError:\n    print('offline')\n"
+        "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])"
+    )
+    out = subprocess.run(
+        cmd[:i] + [cmd[i], "python", "-c", probe], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
     lines = out.stdout.split()
     assert lines[0] == "1000" and "ro" in lines and "offline" in lines and lines[-1] == "0000000000000000", out

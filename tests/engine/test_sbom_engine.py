@@ -2,9 +2,9 @@
 
 import pytest
 
-from helpers.baseimages import base_image
+from helpers.engine.baseimages import base_image
 from helpers.errors import ImageNotFound
-from helpers.sbom import sbom
+from helpers.supplychain.sbom import sbom
 
 pytestmark = pytest.mark.engine
 
@@ -24,7 +24,8 @@ def test_base_image_sbom_from_engine_and_archive(engine, tmp_path):
             fh.write(chunk)
     offline = sbom(archive)
     assert sorted((p.name, p.version, p.layer) for p in offline.packages) == sorted(
-        (p.name, p.version, p.layer) for p in live.packages)
+        (p.name, p.version, p.layer) for p in live.packages
+    )
 
 
 def test_unknown_image(engine):

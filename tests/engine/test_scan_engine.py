@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.build import build
-from helpers.remediation import app_context, check_health
-from helpers.scan import compare_scans, scan
+from helpers.images.build import build
+from helpers.supplychain.remediation import app_context, check_health
+from helpers.supplychain.scan import compare_scans, scan
 
 pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,9 +16,13 @@ SOLUTION = Path(__file__).resolve().parent / "data" / "lab3"
 
 @pytest.fixture(scope="module")
 def lab3_images(engine, tmp_path_factory):
-    ctx = app_context({"requirements-old.txt": (LAB / "requirements-old.txt").read_text(),
-                       "requirements-new.txt": (SOLUTION / "requirements-new.txt").read_text()},
-                      tmp_path_factory.mktemp("lab3"))
+    ctx = app_context(
+        {
+            "requirements-old.txt": (LAB / "requirements-old.txt").read_text(),
+            "requirements-new.txt": (SOLUTION / "requirements-new.txt").read_text(),
+        },
+        tmp_path_factory.mktemp("lab3"),
+    )
     old = build(ctx, dockerfile=LAB / "Dockerfile.old", tags=["course-test/lab3:old"])
     fixed = build(ctx, dockerfile=SOLUTION / "Dockerfile.fixed", tags=["course-test/lab3:fixed"])
     yield old.image_id, fixed.image_id
@@ -42,4 +46,6 @@ def test_remediated_image_is_clean_and_healthy(engine, lab3_images):
     assert [f for f in after.findings if f.ecosystem.startswith("Debian") and f.fixed_version] == []
     assert "fixed" in set(compare_scans(before, after).status)
     assert check_health(lab3_images[1], client=engine).healthy
-    assert check_health(lab3_images[0], client=engine).healthy  # the old one worked too: scanning, not testing, finds this
+    assert check_health(
+        lab3_images[0], client=engine
+    ).healthy  # the old one worked too: scanning, not testing, finds this

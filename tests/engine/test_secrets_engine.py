@@ -5,8 +5,8 @@ import secrets
 
 import pytest
 
-from helpers.build import build
-from helpers.secrets import SECRET_DOCKERFILES, TokenIndex, find_secret_in_image, make_private_wheel
+from helpers.images.build import build
+from helpers.supplychain.secrets import SECRET_DOCKERFILES, TokenIndex, find_secret_in_image, make_private_wheel
 
 pytestmark = pytest.mark.engine
 
@@ -33,11 +33,22 @@ def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
     tags = [f"course-test/secret-mount:{token[:6]}", f"course-test/secret-env:{token[:6]}"]
     try:
         with TokenIndex([whl], token, client=engine) as idx:
-            build(ctx, dockerfile_text=MOUNT, tags=[tags[0]], build_args={"INDEX_HOST": idx.host},
-                  secrets={"index_token": str(tfile)}, no_cache=True)
+            build(
+                ctx,
+                dockerfile_text=MOUNT,
+                tags=[tags[0]],
+                build_args={"INDEX_HOST": idx.host},
+                secrets={"index_token": str(tfile)},
+                no_cache=True,
+            )
             assert idx.served >= 2  # the index page and the wheel
-            build(ctx, dockerfile_text=LEAKY, tags=[tags[1]], build_args={"INDEX_HOST": idx.host, "INDEX_TOKEN": token},
-                  no_cache=True)
+            build(
+                ctx,
+                dockerfile_text=LEAKY,
+                tags=[tags[1]],
+                build_args={"INDEX_HOST": idx.host, "INDEX_TOKEN": token},
+                no_cache=True,
+            )
         clean = find_secret_in_image(tags[0], token, client=engine)
         assert clean.clean and clean.layers_checked >= 2 and clean.files_checked > 1000
         leaky = find_secret_in_image(tags[1], token, client=engine)
@@ -49,8 +60,8 @@ def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
 
 def test_demo_images_checked_from_their_archives(engine, tmp_path):
     """Do notebook 21's catalog images, saved as archives, give the same verdicts read from disk as from the engine?"""
-    from helpers.archive import save_image
-    from helpers.secrets import build_secret_demo
+    from helpers.archive.reader import save_image
+    from helpers.supplychain.secrets import build_secret_demo
 
     token = secrets.token_hex(16)
     tags = [f"course-test/secret-demo:{kind}-{token[:6]}" for kind in ("secret-mount", "arg-env")]
@@ -61,8 +72,11 @@ def test_demo_images_checked_from_their_archives(engine, tmp_path):
         for tag in tags:
             from_archive = find_secret_in_image(save_image(tag, tmp_path / "img.tar", client=engine), token)
             from_engine = find_secret_in_image(tag, token, client=engine)
-            assert (from_archive.layers_checked, from_archive.files_checked, from_archive.leaks) == \
-                (from_engine.layers_checked, from_engine.files_checked, from_engine.leaks)
+            assert (from_archive.layers_checked, from_archive.files_checked, from_archive.leaks) == (
+                from_engine.layers_checked,
+                from_engine.files_checked,
+                from_engine.leaks,
+            )
             verdicts.append(from_archive.clean)
         assert verdicts == [True, False]
     finally:

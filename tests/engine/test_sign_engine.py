@@ -5,12 +5,12 @@ import uuid
 
 import pytest
 
-from helpers.baseimages import base_image
-from helpers.build import build
+from helpers.engine.baseimages import base_image
+from helpers.engine.registry import ensure_registry
 from helpers.errors import SignatureError
-from helpers.publish import RegistryClient, push
-from helpers.registry import ensure_registry
-from helpers.sign import generate_keypair, sign_image, signature_tag, verify_image
+from helpers.images.build import build
+from helpers.supplychain.publish import RegistryClient, push
+from helpers.supplychain.sign import generate_keypair, sign_image, signature_tag, verify_image
 
 pytestmark = pytest.mark.engine
 

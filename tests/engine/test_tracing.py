@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from ci_rules import unavailable
 
-from helpers import tracing
-from helpers.engine import engine_available
+from helpers.engine.client import engine_available
+from helpers.lessons import tracing
 
 pytestmark = pytest.mark.engine
 
@@ -25,7 +25,7 @@ def test_container_run_is_traced(engine):
 
 def test_push_and_pull(engine):
     """Does a push reach the local registry, a second push skip the layer, and a pull bring it back?"""
-    from helpers.registry import local_registry, registry_status
+    from helpers.engine.registry import local_registry, registry_status
 
     status = registry_status()
     if not (status["running"] and status["login_ok"]):
@@ -45,8 +45,8 @@ def test_push_and_pull(engine):
 
 def test_wrong_password_is_refused(engine):
     """Does a wrong password end in RegistryAuthError or RegistryError, not a raw docker exception?"""
+    from helpers.engine.registry import local_registry, registry_status
     from helpers.errors import RegistryError
-    from helpers.registry import local_registry, registry_status
 
     if not registry_status()["running"]:
         unavailable("The local registry does not answer; run `python -m helpers env up`.")

@@ -1,4 +1,4 @@
-"""Engine tests for helpers.vm: a real VM booted from a real image, measured and removed.
+"""Engine tests for helpers.vm.qemu: a real VM booted from a real image, measured and removed.
 
 In CI (``CI`` or ``COURSE_REQUIRE_ENGINE`` set) missing VM tools are installed when root
 (:func:`helpers.ensure_vm_tools`) and a failure to find them fails the test, never skips it.
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from ci_rules import engine_required
 
-from helpers.engine import session_id
+from helpers.engine.client import session_id
 from helpers.errors import CourseError
-from helpers.measure import measure_app_image
-from helpers.vm import (
+from helpers.vm.measure import measure_app_image
+from helpers.vm.qemu import (
     build_vm_image,
     ensure_vm_tools,
     find_vm_tools,
@@ -64,8 +64,9 @@ def _qemu_pids() -> set[str]:
 def test_build_vm_image_packs_the_image_files(engine, tools, app, tmp_path):
     """Does the initramfs hold the app's own files plus /init, and is it about the image's size?"""
     vm = build_vm_image(app.ref, tmp_path, tools, engine)
-    listing = subprocess.run(["cpio", "-it", "--quiet"], stdin=open(vm.initramfs, "rb"), capture_output=True,
-                             text=True, check=True).stdout.split()
+    listing = subprocess.run(
+        ["cpio", "-it", "--quiet"], stdin=open(vm.initramfs, "rb"), capture_output=True, text=True, check=True
+    ).stdout.split()
     assert "init" in listing and ".vm/busybox" in listing
     assert any(name.startswith("srv/app/") for name in listing)
     image_size = engine.images.get(app.ref).attrs["Size"]

@@ -5,17 +5,20 @@ import json
 
 import pytest
 
-from helpers.advisories import AdvisoryDB, cvss3_score, load_snapshot, parse_record, severity_of
 from helpers.errors import AdvisoryError
+from helpers.supplychain.advisories import AdvisoryDB, cvss3_score, load_snapshot, parse_record, severity_of
 
 
-@pytest.mark.parametrize("vector,score", [
-    ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
-    ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
-    ("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N", 6.4),
-    ("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:L/A:N", 3.3),
-    ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1),
-])
+@pytest.mark.parametrize(
+    "vector,score",
+    [
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
+        ("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N", 6.4),
+        ("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:L/A:N", 3.3),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1),
+    ],
+)
 def test_cvss3_scores_match_the_specification(vector, score):
     """Does the base score match FIRST's calculator for well-known vectors?"""
     assert cvss3_score(vector) == score
@@ -28,8 +31,15 @@ def test_severity_falls_back_to_database_specific_then_unknown():
 
 
 def _rec(eco="PyPI", name="idna", events=({"introduced": "0"}, {"fixed": "3.7"}), **kw):
-    return parse_record({"id": "TEST-1", "affected": [{"package": {"ecosystem": eco, "name": name},
-                                                      "ranges": [{"type": "ECOSYSTEM", "events": list(events)}]}], **kw})
+    return parse_record(
+        {
+            "id": "TEST-1",
+            "affected": [
+                {"package": {"ecosystem": eco, "name": name}, "ranges": [{"type": "ECOSYSTEM", "events": list(events)}]}
+            ],
+            **kw,
+        }
+    )
 
 
 def test_range_match_with_fixed_version():
@@ -119,7 +129,7 @@ def test_osv_api_query_with_a_fake_service(monkeypatch):
     """Does the OSV API path send one batch query and fetch each full record it names?"""
     import requests
 
-    from helpers.advisories import osv_api_query
+    from helpers.supplychain.advisories import osv_api_query
 
     sent = {}
 
@@ -129,8 +139,17 @@ def test_osv_api_query_with_a_fake_service(monkeypatch):
 
     def get(url, timeout=None):
         assert url.endswith("/PYSEC-2024-60")
-        return _Resp({"id": "PYSEC-2024-60", "affected": [{"package": {"ecosystem": "PyPI", "name": "idna"},
-                       "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.7"}]}]}]})
+        return _Resp(
+            {
+                "id": "PYSEC-2024-60",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "idna"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.7"}]}],
+                    }
+                ],
+            }
+        )
 
     monkeypatch.setattr(requests, "post", post)
     monkeypatch.setattr(requests, "get", get)
@@ -144,7 +163,7 @@ def test_osv_api_unreachable(monkeypatch):
     """Is an unreachable OSV API one AdvisoryError that points to the offline snapshot?"""
     import requests
 
-    from helpers.advisories import osv_api_query, osv_api_reachable
+    from helpers.supplychain.advisories import osv_api_query, osv_api_reachable
 
     def boom(*a, **k):
         raise requests.ConnectionError("no route")

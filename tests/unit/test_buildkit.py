@@ -1,10 +1,10 @@
-"""Unit tests for helpers.buildkit and helpers.tags (no engine)."""
+"""Unit tests for helpers.ci.buildcache and helpers.supplychain.tags (no engine)."""
 
 from __future__ import annotations
 
-from helpers.buildkit import StepTiming, TimedBuild, stage_graph, tagged_dockerfile
+from helpers.ci.buildcache import StepTiming, TimedBuild, stage_graph, tagged_dockerfile
 from helpers.paths import course_root
-from helpers.tags import TagState, tag_table
+from helpers.supplychain.tags import TagState, tag_table
 
 
 def test_stage_graph_of_the_demo():
@@ -23,7 +23,12 @@ def test_stage_graph_follows_from_stage():
 def test_tagged_dockerfile_marks_every_run_and_drops_cache_mounts():
     """Does every RUN line carry the run id, with cache mounts removed and other lines untouched?"""
     out = tagged_dockerfile("FROM a\nRUN --mount=type=cache,target=/c pip install x\nCOPY . .\nRUN make\n", "r1")
-    assert out.splitlines() == ["FROM a", "RUN : cache-run-r1 && pip install x", "COPY . .", "RUN : cache-run-r1 && make"]
+    assert out.splitlines() == [
+        "FROM a",
+        "RUN : cache-run-r1 && pip install x",
+        "COPY . .",
+        "RUN : cache-run-r1 && make",
+    ]
 
 
 def test_timeline_overlap_and_serial_time():
@@ -35,7 +40,11 @@ def test_timeline_overlap_and_serial_time():
 
 def test_tag_table_moved():
     """Is a rolling tag that now names another image marked moved, and a new tag not?"""
-    df = tag_table([TagState("r:latest", "rolling", "sha256:" + "a" * 64, "sha256:" + "b" * 64),
-                    TagState("r:1.0.0", "immutable", "sha256:" + "a" * 64, "sha256:" + "a" * 64),
-                    TagState("r:1.1.0", "new", "", "sha256:" + "b" * 64)])
+    df = tag_table(
+        [
+            TagState("r:latest", "rolling", "sha256:" + "a" * 64, "sha256:" + "b" * 64),
+            TagState("r:1.0.0", "immutable", "sha256:" + "a" * 64, "sha256:" + "a" * 64),
+            TagState("r:1.1.0", "new", "", "sha256:" + "b" * 64),
+        ]
+    )
     assert df["moved"].tolist() == [True, False, False]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import caching
+from helpers.lessons import caching
 
 
-@pytest.mark.parametrize("created,instr", [
-    ("", "(base filesystem, imported)"),
-    ("/bin/sh -c #(nop)  CMD [\"python3\"]", 'CMD ["python3"]'),
-    ("RUN /bin/sh -c pip install -r requirements.txt # buildkit", "RUN pip install -r requirements.txt"),
-    ("|1 BASE_IMAGE=x /bin/sh -c make", "RUN make"),
-    ("COPY app.py . # buildkit", "COPY app.py ."),
-])
+@pytest.mark.parametrize(
+    "created,instr",
+    [
+        ("", "(base filesystem, imported)"),
+        ('/bin/sh -c #(nop)  CMD ["python3"]', 'CMD ["python3"]'),
+        ("RUN /bin/sh -c pip install -r requirements.txt # buildkit", "RUN pip install -r requirements.txt"),
+        ("|1 BASE_IMAGE=x /bin/sh -c make", "RUN make"),
+        ("COPY app.py . # buildkit", "COPY app.py ."),
+    ],
+)
 def test_history_instruction(created, instr):
     """Is a history entry's CreatedBy turned back into its Dockerfile instruction?"""
     assert caching._instruction(created) == instr
@@ -24,4 +27,3 @@ def test_dockerfiles_differ_only_in_order():
     good, bad = caching.DOCKERFILES["deps-first"], caching.DOCKERFILES["code-first"]
     assert good.index("COPY requirements.txt") < good.index("RUN pip install") < good.index("COPY app.py")
     assert bad.index("COPY . .") < bad.index("RUN pip install")
-

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from helpers.prebuilt import CATALOG
+from helpers.kit.prebuilt import CATALOG
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
@@ -21,7 +21,7 @@ def test_catalog_builder_exists(name):
 
 def test_notebook_21_searches_for_the_demo_token():
     """Is the public demo token long enough for the leak check, and are both Dockerfiles the catalog builds known?"""
-    from helpers.secrets import DEMO_TOKEN, SECRET_DOCKERFILES
+    from helpers.supplychain.secrets import DEMO_TOKEN, SECRET_DOCKERFILES
 
     assert len(DEMO_TOKEN) >= 8
     assert set(SECRET_DOCKERFILES) == {"secret-mount", "arg-env"}

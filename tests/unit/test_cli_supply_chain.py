@@ -22,9 +22,17 @@ def test_sbom_and_scan_on_an_archive(tmp_path, capsys):
     spec.loader.exec_module(fixtures)  # the archive builder of test_sbom.py, whatever pytest's import mode
     STATUS_1, make_archive = fixtures.STATUS_1, fixtures.make_archive
 
-    arc = make_archive(tmp_path / "a.tar", [{"etc/os-release": "ID=debian\nVERSION_ID=12\n", "var/lib/dpkg/status": STATUS_1,
-                                              "usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA": "Name: idna\nVersion: 3.6\n"}],
-                       ["ADD x /"])
+    arc = make_archive(
+        tmp_path / "a.tar",
+        [
+            {
+                "etc/os-release": "ID=debian\nVERSION_ID=12\n",
+                "var/lib/dpkg/status": STATUS_1,
+                "usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA": "Name: idna\nVersion: 3.6\n",
+            }
+        ],
+        ["ADD x /"],
+    )
     assert main(["sbom", str(arc)]) == 0
     assert json.loads(capsys.readouterr().out)["bomFormat"] == "CycloneDX"
     assert main(["scan", str(arc), "--json", "--source", "snapshot"]) == 0

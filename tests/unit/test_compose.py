@@ -1,4 +1,4 @@
-"""Unit tests for helpers.compose (no engine)."""
+"""Unit tests for helpers.ci.compose (no engine)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.compose import SAMPLE_COMPOSE, ComposeStack, load_compose
+from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose
 from helpers.errors import ConfigFileError
 
 

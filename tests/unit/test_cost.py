@@ -1,11 +1,11 @@
-"""Unit tests for helpers.cost: the cost model is pure arithmetic on its parameters."""
+"""Unit tests for helpers.vm.cost: the cost model is pure arithmetic on its parameters."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from helpers.cost import (
+from helpers.vm.cost import (
     HOURS_PER_MONTH,
     CostParams,
     InstanceType,
@@ -58,10 +58,12 @@ def test_density_and_figure():
     """Does density divide the budget by each platform's memory, and figure() pick measured rows only?"""
     d = density(1024, 32, 1100).set_index("platform")
     assert d.loc["containers", "replicas"] == 32 and d.loc["VMs", "replicas"] == 0
-    m = pd.DataFrame([
-        {"platform": "vm", "metric": "start-up", "value": 12.0, "unit": "s", "source": "measured", "note": ""},
-        {"platform": "vm", "metric": "start-up", "value": 0.125, "unit": "s", "source": "published", "note": ""},
-    ])
+    m = pd.DataFrame(
+        [
+            {"platform": "vm", "metric": "start-up", "value": 12.0, "unit": "s", "source": "measured", "note": ""},
+            {"platform": "vm", "metric": "start-up", "value": 0.125, "unit": "s", "source": "published", "note": ""},
+        ]
+    )
     assert figure(m, "vm", "start-up") == 12.0
     assert figure(m, "vm", "start-up", "published") == 0.125
     with pytest.raises(KeyError):

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers import course, grading, prebuilt
 from helpers.cli import build_parser
 from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
-from helpers.sandbox import SandboxLimits, merge_outputs, sandbox_command
+from helpers.grading import course
+from helpers.grading import facts as grading
+from helpers.grading.sandbox import SandboxLimits, merge_outputs, sandbox_command
+from helpers.kit import prebuilt
 
 matplotlib.use("Agg")
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "course"
@@ -25,8 +27,18 @@ def test_sandbox_command_has_every_limit():
     """Does the sandbox's docker run drop root, network, capabilities and the writable root?"""
     cmd = sandbox_command("img", "n", SandboxLimits(memory="300m", pids=50))
     line = " ".join(cmd)
-    for flag in ("--network none", "--memory 300m", "--memory-swap 300m", "--pids-limit 50", "--read-only",
-                 "--user 1000:1000", "--cap-drop ALL", "--security-opt no-new-privileges", "--cpus 1.0", "--rm"):
+    for flag in (
+        "--network none",
+        "--memory 300m",
+        "--memory-swap 300m",
+        "--pids-limit 50",
+        "--read-only",
+        "--user 1000:1000",
+        "--cap-drop ALL",
+        "--security-opt no-new-privileges",
+        "--cpus 1.0",
+        "--rm",
+    ):
         assert flag in line
     assert "-v" not in cmd and "--mount" not in cmd and "--privileged" not in cmd
     assert cmd[-1] == "img"
@@ -95,8 +107,18 @@ def test_read_facts_follows_the_env_var(tmp_path, monkeypatch):
     assert grading.read_facts()["steps"]["app"]["build"]["ok"] is True
 
 
-@pytest.mark.parametrize("sid,ok", [("alice", True), ("a.b-c_d@uni.edu", True), ("mallory smith", False),
-                                    ("../etc", False), ("", False), ("x" * 80, False), ("ève", False)])
+@pytest.mark.parametrize(
+    "sid,ok",
+    [
+        ("alice", True),
+        ("a.b-c_d@uni.edu", True),
+        ("mallory smith", False),
+        ("../etc", False),
+        ("", False),
+        ("x" * 80, False),
+        ("ève", False),
+    ],
+)
 def test_student_ids(sid, ok):
     """Are only ids that are safe as folder names and in the gradebook accepted?"""
     assert bool(course.SAFE_STUDENT_ID.match(sid)) is ok
@@ -128,18 +150,26 @@ def test_every_course_step_has_help():
 
 def test_score_plot_has_one_column_per_lab():
     """Does the distribution plot draw one labelled column per assignment?"""
-    from helpers.plots_grades import plot_score_distribution
+    from helpers.grading.plots import plot_score_distribution
 
-    df = pd.DataFrame({"assignment": ["a", "a", "b"], "student_id": ["x", "y", "x"], "score": [1, 2, 0],
-                       "max_score": [2, 2, 3]})
+    df = pd.DataFrame(
+        {"assignment": ["a", "a", "b"], "student_id": ["x", "y", "x"], "score": [1, 2, 0], "max_score": [2, 2, 3]}
+    )
     ax = plot_score_distribution(df)
     assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["a", "b"]
 
 
 def _pack(tmp_path: Path, data: bytes = b"layers") -> Path:
     (tmp_path / "x.tar").write_bytes(data)
-    item = {"name": "python-3.11-slim", "ref": "course-base/python:3.11-slim", "archive": "x.tar",
-            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "image_id": "sha256:1", "layers": 3}
+    item = {
+        "name": "python-3.11-slim",
+        "ref": "course-base/python:3.11-slim",
+        "archive": "x.tar",
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "image_id": "sha256:1",
+        "layers": 3,
+    }
     (tmp_path / "manifest.json").write_text(json.dumps({"created": "now", "images": [item]}))
     return tmp_path
 

@@ -23,8 +23,9 @@ def test_devcontainer_json_is_valid():
     assert errors == [], [e.message for e in errors]
 
 
-@pytest.mark.parametrize("bad", [{"forwardPorts": ["not a port"]}, {"image": 3}, {"waitFor": "never"},
-                                 {"hostRequirements": {"cpus": 0}}])
+@pytest.mark.parametrize(
+    "bad", [{"forwardPorts": ["not a port"]}, {"image": 3}, {"waitFor": "never"}, {"hostRequirements": {"cpus": 0}}]
+)
 def test_schema_rejects_broken_configs(bad):
     """Can the vendored schema fail (so the test above means something)?"""
     config = {**json.loads(CONFIG.read_text()), **bad}

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
-from helpers import diagrams  # noqa: E402
+from helpers.lessons import diagrams  # noqa: E402
 
 LIGHT_BG, DARK_BG = "#ffffff", "#111111"  # JupyterLab's light and dark backgrounds
 
@@ -33,10 +33,12 @@ def contrast(a, b) -> float:
 FIGURES = {
     "client_daemon_registry": lambda ax: diagrams.client_daemon_registry(ax=ax),
     "client_daemon_registry_calls": lambda ax: diagrams.client_daemon_registry(
-        ax=ax, calls=[f"POST /containers/{i}/start" for i in range(9)]),
+        ax=ax, calls=[f"POST /containers/{i}/start" for i in range(9)]
+    ),
     "layer_stack_generic": lambda ax: diagrams.layer_stack(ax=ax),
-    "layer_stack_measured": lambda ax: diagrams.layer_stack([("(base)", 113_000_000), ("RUN pip install " + "x" * 80, 3_100_000),
-                                                             ("COPY app.py .", 113)], ax=ax, title="t"),
+    "layer_stack_measured": lambda ax: diagrams.layer_stack(
+        [("(base)", 113_000_000), ("RUN pip install " + "x" * 80, 3_100_000), ("COPY app.py .", 113)], ax=ax, title="t"
+    ),
     "container_vs_vm": lambda ax: diagrams.container_vs_vm(ax=ax, kernel="6.1.0-test"),
     "pipeline_map": lambda ax: diagrams.pipeline_map(ax=ax),
     "runtime_map": lambda ax: diagrams.runtime_map(ax=ax),

@@ -9,13 +9,15 @@ import tarfile
 
 import pytest
 
-from helpers.archive_demo import write_image_archive
-from helpers.digests import OCI_LAYER, OCI_LAYER_GZIP, archive_digests, oci_manifest
+from helpers.archive.demo import write_image_archive
 from helpers.errors import NotAnImageArchive
-from helpers.images import facts_from_archive
+from helpers.images.inspect import facts_from_archive
+from helpers.supplychain.digests import OCI_LAYER, OCI_LAYER_GZIP, archive_digests, oci_manifest
 
-LAYERS = [[("etc", "dir", 0), ("etc/os-release", "file", 300)],
-          [("app", "dir", 0), ("app/main.py", "file", 4_000), ("app/data.bin", "file", 20_000)]]
+LAYERS = [
+    [("etc", "dir", 0), ("etc/os-release", "file", 300)],
+    [("app", "dir", 0), ("app/main.py", "file", 4_000), ("app/data.bin", "file", 20_000)],
+]
 
 
 def _config_bytes(path) -> bytes:
@@ -52,8 +54,9 @@ def test_oci_layout_manifest_digest_is_the_one_in_the_archive(tmp_path):
         stored = json.loads(tar.extractfile("blobs/" + index["manifests"][0]["digest"].replace(":", "/")).read())
     ours = json.loads(d.manifest)
     assert ours["config"]["digest"] == stored["config"]["digest"]
-    assert [(x["digest"], x["size"], x["mediaType"]) for x in ours["layers"]] == \
-        [(x["digest"], x["size"], x["mediaType"]) for x in stored["layers"]]
+    assert [(x["digest"], x["size"], x["mediaType"]) for x in ours["layers"]] == [
+        (x["digest"], x["size"], x["mediaType"]) for x in stored["layers"]
+    ]
 
 
 def test_a_changed_layer_is_detected(tmp_path):
@@ -108,4 +111,3 @@ def test_facts_from_archive(tmp_path):
     assert [(x.created_by, x.size) for x in f.layers] == [("ADD rootfs /", 300), ("COPY app /app", 24_000)]
     assert f.size == 24_300 and f.cmd == ["python"] and f.runs_as_root
     assert facts_from_archive(path, ref="mine").ref == "mine"
-

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.dockerfile import parse_dockerfile, read_dockerfile
 from helpers.errors import CourseError, DockerfileError
+from helpers.review.dockerfile import parse_dockerfile, read_dockerfile
 
 
 def test_multistage_arg_before_from_and_names():
@@ -20,7 +20,7 @@ def test_multistage_arg_before_from_and_names():
 
 def test_continuations_comments_and_crlf():
     """Are continuations joined across comments and blank lines, with CRLF line endings and line numbers kept?"""
-    text = "FROM x\r\nRUN apt-get update \\\r\n# a comment\r\n\r\n    && apt-get install -y curl\r\nCMD [\"a\"]\r\n"
+    text = 'FROM x\r\nRUN apt-get update \\\r\n# a comment\r\n\r\n    && apt-get install -y curl\r\nCMD ["a"]\r\n'
     df = parse_dockerfile(text)
     run = df.instructions[1]
     assert run.args == "apt-get update && apt-get install -y curl"
@@ -30,8 +30,10 @@ def test_continuations_comments_and_crlf():
 
 def test_heredoc_lowercase_flags_and_json_form():
     """Are heredoc bodies, lower-case keywords, --mount flags and the JSON form recognised?"""
-    text = ("# syntax=docker/dockerfile:1\nfrom x\nrun --mount=type=cache,target=/root/.cache <<-EOF\n"
-            "\tpip install flask\n\tEOF\ncmd [\"python\", \"app.py\"]\n")
+    text = (
+        "# syntax=docker/dockerfile:1\nfrom x\nrun --mount=type=cache,target=/root/.cache <<-EOF\n"
+        '\tpip install flask\n\tEOF\ncmd ["python", "app.py"]\n'
+    )
     df = parse_dockerfile(text)
     assert df.directives == {"syntax": "docker/dockerfile:1"}
     run = df.instructions[1]
@@ -46,15 +48,18 @@ def test_escape_directive():
     assert df.instructions[1].args == "dir c:\\"
 
 
-@pytest.mark.parametrize("text,line,words", [
-    ("", 0, "empty"),
-    ("# only a comment\n\n", 0, "empty"),
-    ("import os\nprint(os.getcwd())\n", 1, "does not look like a Dockerfile"),
-    ("FROM x\nRUNN echo\n", 2, "unknown instruction"),
-    ("FROM x\nRUN echo \\\n", 2, "continuation"),
-    ("FROM x\nRUN <<EOF\necho\n", 2, "never closed"),
-    ("RUN echo\nFROM x\n", 1, "before the first FROM"),
-])
+@pytest.mark.parametrize(
+    "text,line,words",
+    [
+        ("", 0, "empty"),
+        ("# only a comment\n\n", 0, "empty"),
+        ("import os\nprint(os.getcwd())\n", 1, "does not look like a Dockerfile"),
+        ("FROM x\nRUNN echo\n", 2, "unknown instruction"),
+        ("FROM x\nRUN echo \\\n", 2, "continuation"),
+        ("FROM x\nRUN <<EOF\necho\n", 2, "never closed"),
+        ("RUN echo\nFROM x\n", 1, "before the first FROM"),
+    ],
+)
 def test_bad_input_is_a_clear_error(text, line, words):
     """Does bad input give a DockerfileError with the line and a readable message?"""
     with pytest.raises(DockerfileError) as e:

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from helpers.engine import get_client
+from helpers.engine.client import get_client
 from helpers.errors import EngineUnavailable
 
 
@@ -27,8 +27,9 @@ class _PingOnly(socketserver.StreamRequestHandler):
         type(self).calls += 1
         if type(self).calls <= 2:
             body = b'{"ApiVersion": "1.41", "Version": "20.10.24"}'
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                             % (len(body), body))
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
 
 
 @pytest.fixture

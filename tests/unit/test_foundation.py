@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from helpers.build import parse_plain_progress
 from helpers.cli import build_parser, main
 from helpers.errors import BuildError, CourseError, DockerfileError, EngineUnavailable, PortInUse
-from helpers.labserver import free_port
+from helpers.images.build import parse_plain_progress
+from helpers.kit.labserver import free_port
 
 PLAIN_LOG = """\
 #1 [internal] load build definition from Dockerfile
@@ -32,7 +32,10 @@ def test_plain_progress_gives_steps_cache_hits_times_and_failure():
     """Does the BuildKit log parser find each step, which were cached, their times, and the failing one?"""
     steps, failed = parse_plain_progress(PLAIN_LOG)
     assert [s.instruction for s in steps] == [
-        "FROM docker.io/library/python:3.12-slim", "WORKDIR /app", "RUN pip install -r requirements.txt", "COPY . .",
+        "FROM docker.io/library/python:3.12-slim",
+        "WORKDIR /app",
+        "RUN pip install -r requirements.txt",
+        "COPY . .",
     ]
     assert [s.cached for s in steps] == [False, True, False, False]
     assert steps[2].seconds == 12.4
@@ -47,7 +50,12 @@ def test_multistage_step_names_are_parsed():
 
 def test_every_error_says_what_to_do():
     """Does every kit error carry a hint line the student can act on?"""
-    for err in (EngineUnavailable(), PortInUse(8888), BuildError("x", step="RUN y", log_tail="a\nb"), DockerfileError("bad", line=3)):
+    for err in (
+        EngineUnavailable(),
+        PortInUse(8888),
+        BuildError("x", step="RUN y", log_tail="a\nb"),
+        DockerfileError("bad", line=3),
+    ):
         text = str(err)
         assert "\n-> " in text and isinstance(err, CourseError)
     assert "line 3" in str(DockerfileError("bad", line=3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from helpers import grading_engine as ge
+from helpers.grading import engine as ge
 
 
 def test_using_the_grading_engine_points_the_kit_there_and_restores_after(monkeypatch):
@@ -14,7 +14,7 @@ def test_using_the_grading_engine_points_the_kit_there_and_restores_after(monkey
     monkeypatch.setenv("COURSE_STATE_DIR", "/tmp/mine")
     engine = ge.GradingEngine("unix:///run/course-grading-x/docker.sock", "/tmp/grading", 5055)
     monkeypatch.setenv(ge.GRADING_ENV, ge.grading_engine_env(engine)[ge.GRADING_ENV])
-    from helpers.registry import local_registry
+    from helpers.engine.registry import local_registry
 
     with ge.using_grading_engine() as used:
         assert used == engine
@@ -44,8 +44,10 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
         failing = cmd[:2] == ["ip", "link"] and cmd[2] == "show"
         listing = ""
         if cmd[0] == "iptables" and cmd[-1] == "-S" and cmd[2] == "filter":
-            listing = ("-A FORWARD -j DOCKER-USER\n"
-                       f"-A FORWARD -s 10.213.0.0/16 -m comment --comment {ge.RULE_COMMENT} -j ACCEPT\n")
+            listing = (
+                "-A FORWARD -j DOCKER-USER\n"
+                f"-A FORWARD -s 10.213.0.0/16 -m comment --comment {ge.RULE_COMMENT} -j ACCEPT\n"
+            )
         return subprocess.CompletedProcess(cmd, 1 if failing else 0, listing, "")
 
     monkeypatch.setattr(ge, "_run", fake_run)
@@ -54,15 +56,30 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
     inserts = [c for c in calls if c[0] == "iptables" and "-I" in c]
     assert len(inserts) == len(ge._RULES)
     assert all(c[-2:] == ["--comment", ge.RULE_COMMENT] for c in inserts)
-    forward = [c[c.index("1") + 1:-4] for c in inserts if "FORWARD" in c]
+    forward = [c[c.index("1") + 1 : -4] for c in inserts if "FORWARD" in c]
     # inserted at position 1 one after another: the last inserted ends up on top
     assert list(reversed(forward)) == [r for _, chain, r in ge._RULES if chain == "FORWARD"]
     top = [r for _, chain, r in ge._RULES if chain == "INPUT"]
     assert "RELATED,ESTABLISHED" in top[0] and top[-1][-2:] == ["-j", "DROP"]
     assert any(c[:3] == ["ip", "link", "add"] for c in calls)
     deleted = [c for c in calls if c[0] == "iptables" and "-D" in c]
-    assert deleted == [["iptables", "-t", "filter", "-D", "FORWARD", "-s", "10.213.0.0/16", "-m", "comment",
-                        "--comment", ge.RULE_COMMENT, "-j", "ACCEPT"]]  # an older rule of ours; DOCKER-USER kept
+    assert deleted == [
+        [
+            "iptables",
+            "-t",
+            "filter",
+            "-D",
+            "FORWARD",
+            "-s",
+            "10.213.0.0/16",
+            "-m",
+            "comment",
+            "--comment",
+            ge.RULE_COMMENT,
+            "-j",
+            "ACCEPT",
+        ]
+    ]  # an older rule of ours; DOCKER-USER kept
 
 
 def test_another_checkouts_grading_engine_is_a_clear_error(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from ci_rules import unavailable  # noqa: E402
 from course_fixture import make_course  # noqa: E402
 from students import Student  # noqa: E402
 
-from helpers import course  # noqa: E402
+from helpers.grading import course  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
 def _root():
     if os.geteuid() != 0:
         unavailable("switching to student uids needs root (CI runs as root)")
+
 
 UIDS = {"hubstudent1": 23001, "hubstudent2": 23002}
 
@@ -64,8 +65,9 @@ def test_a_student_cannot_list_or_read_anothers_submission(hub):
     mode = inbound.stat().st_mode & 0o777
     assert mode & 0o004 == 0 and mode & 0o003 == 0o003  # others: write + search, no read
     spy = students["hubstudent2"]
-    proc = subprocess.run(["ls", str(inbound)], user=spy.uid, group=spy.uid, extra_groups=[], capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        ["ls", str(inbound)], user=spy.uid, group=spy.uid, extra_groups=[], capture_output=True, text=True
+    )
     assert proc.returncode != 0 and "Permission denied" in proc.stderr
 
 
@@ -74,6 +76,12 @@ def test_a_student_cannot_release_assignments(hub):
     dirs, students = hub
     outbound = dirs.exchange / dirs.course_id / "outbound" / "ps1"
     s = students["hubstudent1"]
-    proc = subprocess.run(["touch", str(outbound / "evil.ipynb")], user=s.uid, group=s.uid, extra_groups=[],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["touch", str(outbound / "evil.ipynb")],
+        user=s.uid,
+        group=s.uid,
+        extra_groups=[],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and not (outbound / "evil.ipynb").exists()

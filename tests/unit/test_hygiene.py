@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers import hygiene
+from helpers.lessons import hygiene
 
 
 class FakeDfClient:
     def df(self):
         return {
             "LayersSize": 1000,
-            "Images": [{"Size": 600, "SharedSize": 100, "Containers": 1}, {"Size": 400, "SharedSize": 0, "Containers": 0}],
+            "Images": [
+                {"Size": 600, "SharedSize": 100, "Containers": 1},
+                {"Size": 400, "SharedSize": 0, "Containers": 0},
+            ],
             "Containers": [{"State": "running", "SizeRw": 5}, {"State": "exited", "SizeRw": 7}],
             "Volumes": [{"UsageData": {"Size": 50, "RefCount": 1}}, {"UsageData": {"Size": 20, "RefCount": 0}}],
-            "BuildCache": [{"Size": 30, "InUse": True, "Shared": False}, {"Size": 40, "InUse": False, "Shared": False},
-                           {"Size": 99, "InUse": False, "Shared": True}],
+            "BuildCache": [
+                {"Size": 30, "InUse": True, "Shared": False},
+                {"Size": 40, "InUse": False, "Shared": False},
+                {"Size": 99, "InUse": False, "Shared": True},
+            ],
         }
 
 
@@ -31,13 +37,27 @@ def test_system_df_arithmetic(monkeypatch):
 
 def test_prune_summary_counts_foreign_resources():
     """Does the summary count what each cleanup would remove that the kit did not create?"""
-    preview = pd.DataFrame([
-        {"kind": "image", "name": "course-base/python", "kit": False, "prune": False, "prune -a --volumes": True,
-         "kit cleanup": False},
-        {"kind": "container", "name": "job", "kit": True, "prune": True, "prune -a --volumes": True, "kit cleanup": True},
-    ])
+    preview = pd.DataFrame(
+        [
+            {
+                "kind": "image",
+                "name": "course-base/python",
+                "kit": False,
+                "prune": False,
+                "prune -a --volumes": True,
+                "kit cleanup": False,
+            },
+            {
+                "kind": "container",
+                "name": "job",
+                "kit": True,
+                "prune": True,
+                "prune -a --volumes": True,
+                "kit cleanup": True,
+            },
+        ]
+    )
     s = hygiene.prune_summary(preview).set_index("cleanup")
     assert s.loc["prune -a --volumes", "would remove"] == 2
     assert s.loc["prune -a --volumes", "of which not the kit's"] == 1
     assert s.loc["kit cleanup", "of which not the kit's"] == 0
-

@@ -1,8 +1,8 @@
-"""Pure logic of helpers.images: facts from `docker inspect` / `docker history` JSON."""
+"""Pure logic of helpers.images.inspect: facts from `docker inspect` / `docker history` JSON."""
 
 from __future__ import annotations
 
-from helpers.images import facts_from_attrs, layers_frame, secret_like_env
+from helpers.images.inspect import facts_from_attrs, layers_frame, secret_like_env
 
 ATTRS = {
     "Id": "sha256:abc",
@@ -71,8 +71,8 @@ def test_plots_draw_measured_values_and_skip_missing_ones():
     matplotlib.use("Agg")
     import pandas as pd
 
-    from helpers.build import BuildResult, BuildStep
-    from helpers.plots import plot_build_steps, plot_build_times, plot_image_sizes, plot_layer_sizes
+    from helpers.images.build import BuildResult, BuildStep
+    from helpers.images.plots import plot_build_steps, plot_build_times, plot_image_sizes, plot_layer_sizes
 
     sizes = pd.DataFrame({"size_mb": [878.9, 289.3]}, index=["naive", "optimized"])
     ax = plot_image_sizes(sizes)
@@ -81,7 +81,12 @@ def test_plots_draw_measured_values_and_skip_missing_ones():
     ax = plot_build_times(times)
     assert len(ax.patches) == 4 and len(ax.texts) == 3
     assert plot_layer_sizes(facts_from_attrs(ATTRS, HISTORY)).get_title().startswith("Layers of sample-api")
-    r = BuildResult("i", [], 3.0, "x", [BuildStep(1, "FROM x", False, 0), BuildStep(2, "RUN a", True, 0.0),
-                                         BuildStep(3, "COPY b", False, 1.5)])
+    r = BuildResult(
+        "i",
+        [],
+        3.0,
+        "x",
+        [BuildStep(1, "FROM x", False, 0), BuildStep(2, "RUN a", True, 0.0), BuildStep(3, "COPY b", False, 1.5)],
+    )
     ax = plot_build_steps(r)
     assert len(ax.patches) == 2 and "1 cached" in ax.get_title()

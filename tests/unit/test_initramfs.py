@@ -1,4 +1,4 @@
-"""Unit tests for helpers.initramfs: the cpio writer, the init script, module order."""
+"""Unit tests for helpers.vm.initramfs: the cpio writer, the init script, module order."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import tarfile
 import pytest
 from ci_rules import unavailable
 
-from helpers.initramfs import (
+from helpers.vm.initramfs import (
     READY_MARK,
     CpioWriter,
     ImageConfig,
@@ -26,13 +26,13 @@ def read_newc(data: bytes) -> list[tuple[str, int, bytes]]:
     """A small independent newc reader: (name, mode, data) per entry."""
     out, pos = [], 0
     while True:
-        assert data[pos:pos + 6] == b"070701", f"bad magic at {pos}"
-        fields = [int(data[pos + 6 + 8 * i: pos + 14 + 8 * i], 16) for i in range(13)]
+        assert data[pos : pos + 6] == b"070701", f"bad magic at {pos}"
+        fields = [int(data[pos + 6 + 8 * i : pos + 14 + 8 * i], 16) for i in range(13)]
         mode, size, namesize = fields[1], fields[6], fields[11]
         pos += 110
-        name = data[pos:pos + namesize - 1].decode()
+        name = data[pos : pos + namesize - 1].decode()
         pos = (pos + namesize + 3) & ~3
-        body = data[pos:pos + size]
+        body = data[pos : pos + size]
         pos = (pos + size + 3) & ~3
         if name == "TRAILER!!!":
             return out
@@ -64,13 +64,18 @@ def test_gnu_cpio_reads_the_archive(tmp_path):
         w.add("d/file.txt", stat.S_IFREG | 0o640, b"x" * 1001)
         w.add("d/link", stat.S_IFLNK | 0o777, b"file.txt")
         w.close()
-    listing = subprocess.run(["cpio", "-it", "--quiet"], stdin=open(tmp_path / "a.cpio", "rb"),
-                             capture_output=True, text=True, check=True).stdout.split()
+    listing = subprocess.run(
+        ["cpio", "-it", "--quiet"], stdin=open(tmp_path / "a.cpio", "rb"), capture_output=True, text=True, check=True
+    ).stdout.split()
     assert listing == ["d", "d/file.txt", "d/link"]
     out = tmp_path / "x"
     out.mkdir()
-    subprocess.run(["cpio", "-id", "--quiet", "--no-absolute-filenames"], stdin=open(tmp_path / "a.cpio", "rb"),
-                   cwd=out, check=True)
+    subprocess.run(
+        ["cpio", "-id", "--quiet", "--no-absolute-filenames"],
+        stdin=open(tmp_path / "a.cpio", "rb"),
+        cwd=out,
+        check=True,
+    )
     assert (out / "d/file.txt").read_bytes() == b"x" * 1001
     assert (out / "d/link").is_symlink()
 
@@ -113,11 +118,18 @@ def test_module_load_order(tmp_path):
         "kernel/virtio_pci.ko: kernel/virtio_ring.ko kernel/virtio.ko\n"
         "kernel/net_failover.ko: kernel/failover.ko\n"
         "kernel/failover.ko:\n"
-        "kernel/virtio_net.ko.xz: kernel/net_failover.ko kernel/failover.ko kernel/virtio.ko kernel/virtio_ring.ko\n")
+        "kernel/virtio_net.ko.xz: kernel/net_failover.ko kernel/failover.ko kernel/virtio.ko kernel/virtio_ring.ko\n"
+    )
     (tmp_path / "modules.builtin").write_text("kernel/virtio_blk.ko\n")
     order = [p.name for p in module_load_order(tmp_path, ["virtio_pci", "virtio_net", "virtio_blk"])]
-    assert order == ["virtio_ring.ko", "virtio.ko", "virtio_pci.ko", "failover.ko", "net_failover.ko",
-                     "virtio_net.ko.xz"]
+    assert order == [
+        "virtio_ring.ko",
+        "virtio.ko",
+        "virtio_pci.ko",
+        "failover.ko",
+        "net_failover.ko",
+        "virtio_net.ko.xz",
+    ]
     with pytest.raises(FileNotFoundError):
         module_load_order(tmp_path, ["e1000"])
 
@@ -126,8 +138,11 @@ def test_tar_to_initramfs_keeps_the_files_and_adds_init(tmp_path):
     """Does a docker-export-like tar become an initramfs with the same files, busybox and /init?"""
     tar_path = tmp_path / "rootfs.tar"
     with tarfile.open(tar_path, "w") as tar:
-        for name, data in (("etc/passwd", b"app:x:1001:1001::/:/bin/sh\n"), ("srv/app.py", b"print(1)\n"),
-                           ("init", b"not ours\n")):
+        for name, data in (
+            ("etc/passwd", b"app:x:1001:1001::/:/bin/sh\n"),
+            ("srv/app.py", b"print(1)\n"),
+            ("init", b"not ours\n"),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -155,10 +170,12 @@ def test_tar_to_initramfs_keeps_the_files_and_adds_init(tmp_path):
 
 def test_guest_memory_reads_the_last_complete_report():
     """Is the last complete memory line used, with in-use = MemTotal - MemAvailable, and noise ignored?"""
-    from helpers.initramfs import guest_memory
+    from helpers.vm.initramfs import guest_memory
 
-    console = ("[ 1.0] booting\nMemTotal: 1000 MemAvailable: 400 COURSE-VM-MEM\n"
-               "MemTotal: 1000 MemAvailable: 300 COURSE-VM-MEM\nMemTotal: 10")
+    console = (
+        "[ 1.0] booting\nMemTotal: 1000 MemAvailable: 400 COURSE-VM-MEM\n"
+        "MemTotal: 1000 MemAvailable: 300 COURSE-VM-MEM\nMemTotal: 10"
+    )
     assert guest_memory(console) == (1000 * 1024, 700 * 1024)
     assert guest_memory("no report yet") is None
     assert "COURSE-VM-MEM" in init_script(ImageConfig(["x"]))

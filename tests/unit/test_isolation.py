@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-from helpers import isolation
-
+from helpers.lessons import isolation
 
 NS_LISTING = """total 0
 lrwxrwxrwx 1 root root 0 Nov 28 21:20 cgroup -> cgroup:[4026531835]
@@ -31,4 +29,3 @@ def test_namespace_table_marks_shared():
     t = isolation.namespace_table(r)
     assert dict(zip(t.namespace, t.shared)) == {"pid": False, "user": True}
     assert r.same_kernel
-

@@ -1,4 +1,4 @@
-"""Unit tests for helpers.k8s (no engine, no cluster)."""
+"""Unit tests for helpers.ci.k8s (no engine, no cluster)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import copy
 import pytest
 import yaml
 
-from helpers.compose import load_compose
+from helpers.ci.compose import load_compose
+from helpers.ci.k8s import compose_to_k8s, manifests_yaml, validate_manifest
 from helpers.errors import ConfigFileError
-from helpers.k8s import compose_to_k8s, manifests_yaml, validate_manifest
 
 
 @pytest.fixture()
@@ -20,9 +20,17 @@ def sample():
 def test_sample_maps_to_the_expected_objects(sample):
     """Does the sample compose file give ConfigMaps, Secrets, a PVC, Services and Deployments?"""
     result = compose_to_k8s(*sample[:1], lines=sample[1])
-    assert result.kinds() == ["ConfigMap/app-config", "ConfigMap/db-config", "Secret/app-secret", "Secret/db-secret",
-                              "PersistentVolumeClaim/db-data", "Service/app", "Service/db", "Deployment/app",
-                              "Deployment/db"]
+    assert result.kinds() == [
+        "ConfigMap/app-config",
+        "ConfigMap/db-config",
+        "Secret/app-secret",
+        "Secret/db-secret",
+        "PersistentVolumeClaim/db-data",
+        "Service/app",
+        "Service/db",
+        "Deployment/app",
+        "Deployment/db",
+    ]
 
 
 def test_credentials_go_to_secrets_not_configmaps(sample):
@@ -36,7 +44,9 @@ def test_credentials_go_to_secrets_not_configmaps(sample):
 
 def test_healthcheck_becomes_probes_and_volume_a_claim(sample):
     """Is the db healthcheck a readiness probe and its named volume mounted from the PVC?"""
-    dep = next(m for m in compose_to_k8s(sample[0]).manifests if m["kind"] == "Deployment" and m["metadata"]["name"] == "db")
+    dep = next(
+        m for m in compose_to_k8s(sample[0]).manifests if m["kind"] == "Deployment" and m["metadata"]["name"] == "db"
+    )
     pod = dep["spec"]["template"]["spec"]
     c = pod["containers"][0]
     assert c["readinessProbe"]["exec"]["command"][:2] == ["sh", "-c"]
@@ -48,7 +58,9 @@ def test_healthcheck_becomes_probes_and_volume_a_claim(sample):
 
 def test_service_maps_published_to_target_port(sample):
     """Does the app Service forward the published port to the container port?"""
-    svc = next(m for m in compose_to_k8s(sample[0]).manifests if m["kind"] == "Service" and m["metadata"]["name"] == "app")
+    svc = next(
+        m for m in compose_to_k8s(sample[0]).manifests if m["kind"] == "Service" and m["metadata"]["name"] == "app"
+    )
     assert svc["spec"]["ports"][0]["port"] == 8080 and svc["spec"]["ports"][0]["targetPort"] == 8000
 
 
@@ -91,8 +103,12 @@ def test_schema_catches_unknown_field_and_wrong_type(sample):
 
 def test_schema_catches_missing_required_field():
     """Is a container without a name reported as a missing required field?"""
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
-           "spec": {"selector": {}, "template": {"spec": {"containers": [{"image": "x"}]}}}}
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"selector": {}, "template": {"spec": {"containers": [{"image": "x"}]}}},
+    }
     with pytest.raises(ConfigFileError, match="required field is missing"):
         validate_manifest(dep)
 

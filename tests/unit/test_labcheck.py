@@ -1,33 +1,45 @@
-"""Pure logic of helpers.labcheck, helpers.build's ARG filling, helpers.run and helpers.widgets (no engine)."""
+"""Pure logic of helpers.grading.labcheck, helpers.build's ARG filling, helpers.images.run and helpers.images.widgets (no engine)."""
 
 from __future__ import annotations
 
 import socket
 
-from helpers.build import BuildResult, BuildStep, official_arg_defaults
-from helpers.labcheck import grading_engine, instructions
-from helpers.run import http_get, port_free
-from helpers.widgets import BuildProgress
+from helpers.grading.labcheck import grading_engine, instructions
+from helpers.images.build import BuildResult, BuildStep, official_arg_defaults
+from helpers.images.run import http_get, port_free
+from helpers.images.widgets import BuildProgress
 
 
 def test_instructions_join_continuations_and_drop_comments():
     """Are continuation lines joined and comments dropped, like Docker reads a Dockerfile?"""
-    text = "# c\nARG BASE_IMAGE=python:3.12\nFROM ${BASE_IMAGE} AS b\nRUN a \\\n && b\ncmd [\"x\"]\n"
-    assert instructions(text) == [("ARG", "BASE_IMAGE=python:3.12"), ("FROM", "${BASE_IMAGE} AS b"),
-                                  ("RUN", "a   && b"), ("CMD", '["x"]')]
+    text = '# c\nARG BASE_IMAGE=python:3.12\nFROM ${BASE_IMAGE} AS b\nRUN a \\\n && b\ncmd ["x"]\n'
+    assert instructions(text) == [
+        ("ARG", "BASE_IMAGE=python:3.12"),
+        ("FROM", "${BASE_IMAGE} AS b"),
+        ("RUN", "a   && b"),
+        ("CMD", '["x"]'),
+    ]
 
 
 def test_official_arg_defaults_map_to_base_kinds():
     """Do ARG defaults naming official Python images map to the slim or full base, and nothing else?"""
-    text = "ARG BUILDER_IMAGE=python:3.12\nARG BASE_IMAGE=\"python:3.12-slim\"\nARG OTHER=debian:12\nARG NODEF\n"
+    text = 'ARG BUILDER_IMAGE=python:3.12\nARG BASE_IMAGE="python:3.12-slim"\nARG OTHER=debian:12\nARG NODEF\n'
     assert official_arg_defaults(text) == {"BUILDER_IMAGE": "full", "BASE_IMAGE": "slim"}
 
 
 def test_build_result_step_finds_the_last_match():
     """Does BuildResult.step find a step by part of its instruction, case-insensitively?"""
-    r = BuildResult("id", [], 1.0, "x", [BuildStep(1, "COPY requirements.txt .", True, 0),
-                                          BuildStep(2, "RUN pip install -r requirements.txt", True, 0),
-                                          BuildStep(3, "COPY app ./app", False, 0)])
+    r = BuildResult(
+        "id",
+        [],
+        1.0,
+        "x",
+        [
+            BuildStep(1, "COPY requirements.txt .", True, 0),
+            BuildStep(2, "RUN pip install -r requirements.txt", True, 0),
+            BuildStep(3, "COPY app ./app", False, 0),
+        ],
+    )
     assert r.step("PIP INSTALL").number == 2 and r.step("nothing") is None and r.cache_hits == 2
 
 
@@ -69,8 +81,13 @@ def test_grading_engine_refuses_to_pass_vacuously(monkeypatch):
 def test_build_progress_tracks_steps_without_widgets(capsys):
     """Does the progress callback report each new step once, with stage names, and count cache hits?"""
     p = BuildProgress("img", use_widgets=False)
-    for line in ["#5 [builder 1/3] FROM x", "#5 CACHED", "#6 [runtime 2/3] RUN pip install -r r.txt",
-                 "#6 0.5 Collecting fastapi", "#6 [runtime 2/3] RUN pip install -r r.txt"]:
+    for line in [
+        "#5 [builder 1/3] FROM x",
+        "#5 CACHED",
+        "#6 [runtime 2/3] RUN pip install -r r.txt",
+        "#6 0.5 Collecting fastapi",
+        "#6 [runtime 2/3] RUN pip install -r r.txt",
+    ]:
         p(line)
     out = capsys.readouterr().out.splitlines()
     assert out == ["img: [builder 1/3] FROM x", "img: [runtime 2/3] RUN pip install -r r.txt"]
@@ -79,8 +96,8 @@ def test_build_progress_tracks_steps_without_widgets(capsys):
 
 def test_static_checks_tell_the_naive_and_the_optimized_reference_apart():
     """Does the text-only checklist fail the naive reference where Lab 2 improves it, and pass the optimized one?"""
-    from helpers.labcheck import static_checks
-    from helpers.sampleapp import reference_dockerfile
+    from helpers.grading.labcheck import static_checks
+    from helpers.kit.sampleapp import reference_dockerfile
 
     naive = static_checks(reference_dockerfile("naive"))["ok"]
     assert not naive["multi-stage build (2+ FROM)"] and not naive["final stage has a non-root USER"]
@@ -90,7 +107,7 @@ def test_static_checks_tell_the_naive_and_the_optimized_reference_apart():
 
 def test_static_checks_see_shell_form_and_root_user():
     """Is a shell-form CMD and `USER root` in the final stage flagged?"""
-    from helpers.labcheck import static_checks
+    from helpers.grading.labcheck import static_checks
 
     ok = static_checks("FROM a AS b\nUSER app\nFROM c\nUSER root\nCMD python -m app\n")["ok"]
     assert not ok["final stage has a non-root USER"] and not ok["CMD/ENTRYPOINT in exec form"]

@@ -11,24 +11,38 @@ import tarfile
 
 import pytest
 
-from helpers.archive import read_archive
-from helpers.archive_demo import DEMO_LAYERS, write_demo_archive, write_image_archive
-from helpers.dive import dive_json
+from helpers.archive.demo import DEMO_LAYERS, write_demo_archive, write_image_archive
+from helpers.archive.reader import read_archive
 from helpers.errors import CourseError, NotAnImageArchive
-from helpers.layers import analyze_layers
-from helpers.layers_ci import evaluate_ci, load_ci_config, parse_bytes
+from helpers.layers.analysis import analyze_layers
+from helpers.layers.ci_rules import evaluate_ci, load_ci_config, parse_bytes
+from helpers.layers.dive import dive_json
 
 BASE = [("etc", "dir", 0), ("etc/os-release", "file", 500), ("usr/bin", "dir", 0), ("usr/bin/tool", "file", 30_000)]
 CASES = {
     "deleted-file": [BASE, [("big", "file", 200_000), ("small", "file", 10)], [("big", "whiteout", 0)]],
-    "deleted-dir": [BASE, [("d", "dir", 0), ("d/sub", "dir", 0), ("d/sub/blob", "file", 250_000)], [("d", "whiteout", 0)]],
+    "deleted-dir": [
+        BASE,
+        [("d", "dir", 0), ("d/sub", "dir", 0), ("d/sub/blob", "file", 250_000)],
+        [("d", "whiteout", 0)],
+    ],
     "overwritten": [BASE, [("o", "file", 90_000)], [("o", "file", 80_000)], [("usr/bin/tool", "file", 31_000)]],
-    "opaque-dir": [BASE, [("q", "dir", 0), ("q/a", "file", 70_000), ("q/b", "file", 5)],
-                   [("q", "dir", 0), ("q", "opaque", 0), ("q/c", "file", 7)]],
-    "symlinks": [BASE, [("t", "file", 5000), ("s", "symlink", "/t"), ("dangling", "symlink", "/nowhere")],
-                 [("s", "whiteout", 0), ("s", "symlink", "/etc/os-release"), ("t", "whiteout", 0)]],
-    "hard-links": [BASE, [("h1", "file", 70_000), ("h2", "hardlink", "h1"), ("h3", "hardlink", "h1")],
-                   [("h1", "whiteout", 0)], [("h2", "file", 10)]],
+    "opaque-dir": [
+        BASE,
+        [("q", "dir", 0), ("q/a", "file", 70_000), ("q/b", "file", 5)],
+        [("q", "dir", 0), ("q", "opaque", 0), ("q/c", "file", 7)],
+    ],
+    "symlinks": [
+        BASE,
+        [("t", "file", 5000), ("s", "symlink", "/t"), ("dangling", "symlink", "/nowhere")],
+        [("s", "whiteout", 0), ("s", "symlink", "/etc/os-release"), ("t", "whiteout", 0)],
+    ],
+    "hard-links": [
+        BASE,
+        [("h1", "file", 70_000), ("h2", "hardlink", "h1"), ("h3", "hardlink", "h1")],
+        [("h1", "whiteout", 0)],
+        [("h2", "file", 10)],
+    ],
     "whiteout-of-unknown-path": [BASE, [("x", "file", 100)], [("never-existed", "whiteout", 0), ("x", "file", 50)]],
     "single-layer": [BASE],
 }
@@ -41,7 +55,8 @@ def _same(ours, theirs):
     assert abs(ours.efficiency - img["efficiencyScore"]) <= 1e-9
     assert [x.size_bytes for x in ours.layers] == [x["sizeBytes"] for x in theirs["layer"]]
     assert sorted(ours.inefficient_files) == sorted(
-        (f["file"], f["count"], f["sizeBytes"]) for f in img["fileReference"] or [])
+        (f["file"], f["count"], f["sizeBytes"]) for f in img["fileReference"] or []
+    )
 
 
 @pytest.mark.parametrize("layout,gz", [("docker", False), ("oci", False), ("oci", True)])
@@ -58,7 +73,11 @@ def test_oci_layout_without_manifest_json(tmp_path):
     a = analyze_layers(str(write_image_archive(tmp_path / "a.tar", layers, layout="oci-only", gzip_layers=True)))
     b = analyze_layers(str(write_image_archive(tmp_path / "b.tar", layers, layout="docker")))
     assert (a.size_bytes, a.wasted_bytes, a.efficiency, a.true_wasted_bytes) == (
-        b.size_bytes, b.wasted_bytes, b.efficiency, b.true_wasted_bytes)
+        b.size_bytes,
+        b.wasted_bytes,
+        b.efficiency,
+        b.true_wasted_bytes,
+    )
     assert a.tags == ["course/demo:latest"]
 
 
@@ -116,15 +135,18 @@ def _tar_with(tmp_path, files):
     return p
 
 
-@pytest.mark.parametrize("maker", [
-    lambda p: _write(p / "text.tar", b"hello, not a tar\n" * 100),
-    lambda p: _write(p / "empty.tar", b""),
-    lambda p: _write(p / "noise.tar", bytes(range(256)) * 8),
-    lambda p: _tar_with(p, {"readme.txt": b"just a tar"}),
-    lambda p: _tar_with(p, {"manifest.json": b'[{"Config": "c.json", "Layers": ["l/layer.tar"]}]'}),
-    lambda p: _tar_with(p, {"manifest.json": b"[]"}),
-    lambda p: p / "missing.tar",
-])
+@pytest.mark.parametrize(
+    "maker",
+    [
+        lambda p: _write(p / "text.tar", b"hello, not a tar\n" * 100),
+        lambda p: _write(p / "empty.tar", b""),
+        lambda p: _write(p / "noise.tar", bytes(range(256)) * 8),
+        lambda p: _tar_with(p, {"readme.txt": b"just a tar"}),
+        lambda p: _tar_with(p, {"manifest.json": b'[{"Config": "c.json", "Layers": ["l/layer.tar"]}]'}),
+        lambda p: _tar_with(p, {"manifest.json": b"[]"}),
+        lambda p: p / "missing.tar",
+    ],
+)
 def test_not_an_image_archive(tmp_path, maker):
     """Do files that are not image archives give NotAnImageArchive, never a library traceback?"""
     with pytest.raises(NotAnImageArchive):
@@ -146,7 +168,10 @@ def test_ci_rules_defaults_file_and_flags(tmp_path):
     result = evaluate_ci(a)
     assert not result.passed
     assert {r.rule: r.status for r in result.rules} == {
-        "lowestEfficiency": "FAIL", "highestWastedBytes": "SKIP", "highestUserWastedPercent": "FAIL"}
+        "lowestEfficiency": "FAIL",
+        "highestWastedBytes": "SKIP",
+        "highestUserWastedPercent": "FAIL",
+    }
     cfg = tmp_path / ".dive-ci"
     cfg.write_text("rules:\n  lowestEfficiency: 0.5\n  highestUserWastedPercent: disabled\n  highestWastedBytes: 1MB\n")
     assert evaluate_ci(a, config_file=cfg).passed
@@ -160,8 +185,12 @@ def test_ci_rules_defaults_file_and_flags(tmp_path):
 def test_cli_json_and_ci(tmp_path):
     """Does the CLI print the contract's JSON keys, and exit 1 with --ci on a failing image?"""
     path = write_demo_archive(tmp_path / "demo.tar")
-    run = lambda *a: subprocess.run([sys.executable, "-m", "helpers", "layers", str(path), *a],  # noqa: E731
-                                    capture_output=True, text=True, cwd=tmp_path)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "helpers", "layers", str(path), *a],  # noqa: E731
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     out = json.loads(run("--json").stdout)
     assert {"size_bytes", "wasted_bytes", "efficiency", "user_wasted_percent", "layers"} <= set(out)
     assert {"index", "size_bytes", "command"} <= set(out["layers"][0])

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-
-from helpers import lessons
+from helpers.lessons import common as lessons
 
 
 def test_status_line_without_engine(monkeypatch):
@@ -11,4 +10,3 @@ def test_status_line_without_engine(monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
     line = lessons.engine_status_line()
     assert line.startswith("No Docker Engine answers") and "\n" not in line
-

@@ -1,4 +1,4 @@
-"""Unit tests for helpers.loadgen (and measurement rows): HTTP polling and the bounded load."""
+"""Unit tests for helpers.vm.loadgen (and measurement rows): HTTP polling and the bounded load."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import time
 import pytest
 
 from helpers.errors import HealthTimeout
-from helpers.loadgen import free_port, loopback_load, wait_for_http
-from helpers.measure import COLUMNS, measurement_row
+from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
+from helpers.vm.measure import COLUMNS, measurement_row
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

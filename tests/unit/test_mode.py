@@ -1,5 +1,5 @@
-"""helpers.mode (engine / prebuilt / none, the skip log and report) and the archive readers the
-lessons use without an engine (helpers.archive_images, helpers.images.facts_from_archive)."""
+"""helpers.kit.mode (engine / prebuilt / none, the skip log and report) and the archive readers the
+lessons use without an engine (helpers.archive.images, helpers.images.inspect.facts_from_archive)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ import json
 
 import pytest
 
-import helpers.engine
-from helpers.archive_demo import write_image_archive
-from helpers.archive_images import archive_layers, files_present, files_table, shared_layers, sharing_summary
-from helpers.images import compare_images, facts_from_archive
-from helpers.mode import MODE_LOG_ENV, course_mode
-from helpers.prebuilt import MANIFEST
+import helpers.engine.client
+from helpers.archive.demo import write_image_archive
+from helpers.archive.images import archive_layers, files_present, files_table, shared_layers, sharing_summary
+from helpers.images.inspect import compare_images, facts_from_archive
+from helpers.kit.mode import MODE_LOG_ENV, course_mode
+from helpers.kit.prebuilt import MANIFEST
 
-BASE = [("etc", "dir", 0), ("etc/os-release", "file", 300), ("usr", "dir", 0), ("usr/bin", "dir", 0),
-        ("usr/bin/python3", "file", 4_000)]
+BASE = [
+    ("etc", "dir", 0),
+    ("etc/os-release", "file", 300),
+    ("usr", "dir", 0),
+    ("usr/bin", "dir", 0),
+    ("usr/bin/python3", "file", 4_000),
+]
 TOOLS = [("usr/bin/gcc", "file", 9_000), ("usr/include/python3.11/Python.h", "file", 100)]
 APP = [("app", "dir", 0), ("app/app.py", "file", 500)]
 
@@ -30,15 +35,24 @@ def _prebuilt(folder, names=("python-slim",)):
     images = []
     for name in names:
         tar = _archive(folder / f"{name}.tar", [BASE, APP])
-        images.append({"name": name, "ref": f"course-test/{name}:1", "archive": tar.name, "bytes": tar.stat().st_size,
-                       "sha256": "0" * 64, "image_id": "sha256:x", "layers": 2})
+        images.append(
+            {
+                "name": name,
+                "ref": f"course-test/{name}:1",
+                "archive": tar.name,
+                "bytes": tar.stat().st_size,
+                "sha256": "0" * 64,
+                "image_id": "sha256:x",
+                "layers": 2,
+            }
+        )
     (folder / MANIFEST).write_text(json.dumps({"created": "2026-01-01T00:00:00Z", "images": images}))
     return folder
 
 
 @pytest.fixture
 def no_engine(monkeypatch, tmp_path):
-    monkeypatch.setattr(helpers.engine, "engine_available", lambda client=None: False)
+    monkeypatch.setattr(helpers.engine.client, "engine_available", lambda client=None: False)
     monkeypatch.setenv(MODE_LOG_ENV, str(tmp_path / "log.jsonl"))
     return tmp_path / "log.jsonl"
 
@@ -49,7 +63,7 @@ def _events(log):
 
 def test_engine_mode_skips_nothing(monkeypatch, capsys):
     """With an engine, does every cell run (needs_engine True) and the report say so?"""
-    monkeypatch.setattr(helpers.engine, "engine_available", lambda client=None: True)
+    monkeypatch.setattr(helpers.engine.client, "engine_available", lambda client=None: True)
     mode = course_mode()
     assert mode.name == "engine" and mode.needs_engine("build something")
     mode.report()
@@ -133,13 +147,16 @@ def test_shared_layers_count_a_common_base_once(tmp_path):
     frame = shared_layers({"a": str(a), "b": str(b)})
     assert frame.iloc[0].shared_by == 2 and frame.iloc[0].images == "a, b" and frame.iloc[0]["size"] == 4_300
     total = sharing_summary(frame)
-    assert total == {"each image alone": 2 * 4_300 + 500 + 9_100, "layers stored once": 4_300 + 500 + 9_100,
-                     "saved by sharing": 4_300}
+    assert total == {
+        "each image alone": 2 * 4_300 + 500 + 9_100,
+        "layers stored once": 4_300 + 500 + 9_100,
+        "saved by sharing": 4_300,
+    }
 
 
 def test_lesson_sources_follow_the_mode(no_engine, tmp_path, monkeypatch):
     """Does notebook 10 read the layers-* archives in prebuilt mode, and the demo archive when they are missing?"""
-    from helpers.layers_lab import demo_archive_path, lesson_sources
+    from helpers.layers.lesson import demo_archive_path, lesson_sources
 
     monkeypatch.setenv("COURSE_PREBUILT", str(_prebuilt(tmp_path / "prebuilt", ("layers-wasteful", "layers-lean"))))
     sources, how = lesson_sources(mode=course_mode(announce=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from helpers.overlay import overlay_entries, read_overlay_image
+from helpers.archive.overlay import overlay_entries, read_overlay_image
 
 
 def test_entries_of_a_diff_directory(tmp_path):
@@ -44,10 +44,16 @@ def test_falls_back_when_not_possible(tmp_path):
     """Does it return None (so the caller streams `docker save`) for other drivers or unreadable folders?"""
     other = {"GraphDriver": {"Name": "vfs", "Data": {}}, "RootFS": {"Layers": ["sha256:a"]}, "Id": "sha256:1"}
     assert read_overlay_image("x", _FakeClient(other)) is None
-    missing = {"GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": str(tmp_path / "nope")}},
-               "RootFS": {"Layers": ["sha256:a"]}, "Id": "sha256:1"}
+    missing = {
+        "GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": str(tmp_path / "nope")}},
+        "RootFS": {"Layers": ["sha256:a"]},
+        "Id": "sha256:1",
+    }
     assert read_overlay_image("x", _FakeClient(missing)) is None
     (tmp_path / "diff").mkdir()
-    no_config = {"GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": str(tmp_path / "diff")}},
-                 "RootFS": {"Layers": ["sha256:a"]}, "Id": "sha256:1"}
+    no_config = {
+        "GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": str(tmp_path / "diff")}},
+        "RootFS": {"Layers": ["sha256:a"]},
+        "Id": "sha256:1",
+    }
     assert read_overlay_image("x", _FakeClient(no_config)) is None

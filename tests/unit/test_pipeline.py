@@ -1,12 +1,12 @@
-"""Unit tests for helpers.pipeline (no engine)."""
+"""Unit tests for helpers.ci.pipeline (no engine)."""
 
 from __future__ import annotations
 
 import pytest
 
+from helpers.ci.pipeline import PipelineReport, Stage, build_from_workflow
 from helpers.errors import CourseError
 from helpers.paths import course_root
-from helpers.pipeline import PipelineReport, Stage, build_from_workflow
 
 
 def test_build_step_gives_dockerfile_and_context():

@@ -10,11 +10,11 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from helpers.archive_demo import write_demo_archive  # noqa: E402
-from helpers.layers import analyze_layers  # noqa: E402
-from helpers.plots_layers import plot_dive_vs_true, plot_layer_stack, plot_top_dirs, plot_wasted_paths  # noqa: E402
-from helpers.widgets_layers import layer_explorer  # noqa: E402
-from helpers.widgets_review import critique_widget  # noqa: E402
+from helpers.archive.demo import write_demo_archive  # noqa: E402
+from helpers.layers.analysis import analyze_layers  # noqa: E402
+from helpers.layers.plots import plot_dive_vs_true, plot_layer_stack, plot_top_dirs, plot_wasted_paths  # noqa: E402
+from helpers.layers.widgets import layer_explorer  # noqa: E402
+from helpers.review.widgets import critique_widget  # noqa: E402
 
 GALLERY = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "dockerfiles"
 

@@ -9,18 +9,24 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import plots_lessons  # noqa: E402
+from helpers.lessons import plots as plots_lessons  # noqa: E402
 
 from .test_diagrams import check_theme_neutral  # noqa: E402
 
-STEPS = pd.DataFrame({"instruction": ["COPY requirements.txt .", "RUN pip install -r requirements.txt", "COPY . ."],
-                      "cached": [True, True, False], "seconds": [0.0, 0.0, 0.4]})
+STEPS = pd.DataFrame(
+    {
+        "instruction": ["COPY requirements.txt .", "RUN pip install -r requirements.txt", "COPY . ."],
+        "cached": [True, True, False],
+        "seconds": [0.0, 0.0, 0.4],
+    }
+)
 TIMELINE = pd.DataFrame({"seconds": [0.0, 1.2, 4.5], "status": ["starting", "healthy", "unhealthy"]})
 
 CHARTS = {
     "build_steps_chart": lambda ax: plots_lessons.build_steps_chart({"a": STEPS, "b": STEPS}, ax=ax),
-    "measured_bars": lambda ax: plots_lessons.measured_bars(["x", "y"], {"size": [3.0, 1.0], "free": [1.0, 0.5]},
-                                                            "MB", ax=ax, title="t"),
+    "measured_bars": lambda ax: plots_lessons.measured_bars(
+        ["x", "y"], {"size": [3.0, 1.0], "free": [1.0, 0.5]}, "MB", ax=ax, title="t"
+    ),
     "status_timeline": lambda ax: plots_lessons.status_timeline(TIMELINE, ax=ax),
 }
 

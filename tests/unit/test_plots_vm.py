@@ -1,4 +1,4 @@
-"""Unit tests for helpers.plots_vm: measured figures are drawn, published ones never are."""
+"""Unit tests for helpers.vm.plots: measured figures are drawn, published ones never are."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from helpers.cost import monthly_cost  # noqa: E402
-from helpers.measure import measurement_row  # noqa: E402
-from helpers.plots_vm import plot_cost, plot_density, plot_memory, plot_startup  # noqa: E402
-from helpers.vm import published_vm_figures  # noqa: E402
+from helpers.vm.cost import monthly_cost  # noqa: E402
+from helpers.vm.measure import measurement_row  # noqa: E402
+from helpers.vm.plots import plot_cost, plot_density, plot_memory, plot_startup  # noqa: E402
+from helpers.vm.qemu import published_vm_figures  # noqa: E402
 
 
 def _frame():
-    rows = [measurement_row("container", "start-up", 0.8, "s"), measurement_row("vm", "start-up", 12, "s"),
-            measurement_row("container", "memory idle", 33, "MiB"), measurement_row("vm", "memory idle", 1100, "MiB"),
-            measurement_row("container", "memory under load", 35, "MiB")]
+    rows = [
+        measurement_row("container", "start-up", 0.8, "s"),
+        measurement_row("vm", "start-up", 12, "s"),
+        measurement_row("container", "memory idle", 33, "MiB"),
+        measurement_row("vm", "memory idle", 1100, "MiB"),
+        measurement_row("container", "memory under load", 35, "MiB"),
+    ]
     return pd.concat([pd.DataFrame(rows), published_vm_figures()], ignore_index=True)
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from helpers import queries
 from helpers.errors import CourseError, HealthTimeout
-from helpers.images import ImageFacts, Layer
-from helpers.labcheck import ImageReport
-from helpers.grading_session import TrustedSession
-from helpers.queries import GradingPending, GradingRefused, parse_requests, query_key
+from helpers.grading import queries
+from helpers.grading.labcheck import ImageReport
+from helpers.grading.queries import GradingPending, GradingRefused, parse_requests, query_key
+from helpers.grading.session import TrustedSession
+from helpers.images.inspect import ImageFacts, Layer
 
 
 def test_key_is_canonical_and_depends_on_every_argument():
@@ -25,8 +25,9 @@ def test_key_is_canonical_and_depends_on_every_argument():
 
 def test_results_survive_json_with_their_types():
     """Does a report with nested dataclasses, tuples and properties come back equal from JSON?"""
-    rep = ImageReport("t", True, facts=ImageFacts("r", "i", 3, [Layer("RUN x", 1)], cmd=["python"]),
-                      exec_results={"uid": (0, "1000")})
+    rep = ImageReport(
+        "t", True, facts=ImageFacts("r", "i", 3, [Layer("RUN x", 1)], cmd=["python"]), exec_results={"uid": (0, "1000")}
+    )
     back = queries.decode(json.loads(json.dumps(queries.encode(rep))))
     assert back == rep
     assert back.exec_results["uid"] == (0, "1000") and back.facts.exec_form
@@ -47,9 +48,14 @@ def test_encode_refuses_objects_that_are_not_data():
 
 def test_requests_are_parsed_as_data_with_limits():
     """Are unknown names, non-JSON lines, long strings, objects and duplicates refused or dropped?"""
-    lines = [{"name": "lab1_report", "args": ["FROM x"]}, {"name": "lab1_report", "args": ["FROM x"]},
-             {"name": "os.system", "args": ["rm -rf /"]}, {"name": "lab1_report", "args": ["x" * 70000]},
-             {"name": "lab1_report", "args": [{"__dataclass__": "os:system"}]}, {"name": 3, "args": []}]
+    lines = [
+        {"name": "lab1_report", "args": ["FROM x"]},
+        {"name": "lab1_report", "args": ["FROM x"]},
+        {"name": "os.system", "args": ["rm -rf /"]},
+        {"name": "lab1_report", "args": ["x" * 70000]},
+        {"name": "lab1_report", "args": [{"__dataclass__": "os:system"}]},
+        {"name": 3, "args": []},
+    ]
     raw = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
     accepted, refused = parse_requests(raw.encode())
     assert accepted == [("lab1_report", ["FROM x"])]
@@ -130,11 +136,16 @@ def test_session_cleanups_run_once(monkeypatch):
 
 def test_every_lab_grading_yml_lists_registered_queries():
     """Does each lab's grading.yml load (its queries registered, prefetch among them)?"""
-    from helpers import grading
+    from helpers.grading import facts as grading
     from helpers.paths import course_root
 
-    for lab in ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish",
-                "lab5-automate-builds"):
+    for lab in (
+        "lab1-build-basics",
+        "lab2-improve-dockerfile",
+        "lab3-security-scan",
+        "lab4-publish",
+        "lab5-automate-builds",
+    ):
         spec = grading.load_spec(lab, root=course_root())
         assert spec.queries and set(spec.prefetch) <= set(spec.queries) and 2 <= spec.rounds <= 3
 

@@ -15,10 +15,12 @@ def test_registry_port_in_use_is_one_clear_message(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     try:
-        code = ("from helpers.registry import ensure_registry\n"
-                "from helpers.errors import PortInUse\n"
-                "try:\n    ensure_registry(log=lambda m: None)\n"
-                "except PortInUse as e:\n    print('PortInUse:', e)\n")
+        code = (
+            "from helpers.engine.registry import ensure_registry\n"
+            "from helpers.errors import PortInUse\n"
+            "try:\n    ensure_registry(log=lambda m: None)\n"
+            "except PortInUse as e:\n    print('PortInUse:', e)\n"
+        )
         env = dict(os.environ, COURSE_REGISTRY_PORT=str(port), COURSE_STATE_DIR=str(tmp_path))
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
         assert out.stdout.startswith("PortInUse:"), out.stdout + out.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.dockerfile import parse_dockerfile
-from helpers.review import COURSE_RULES, course_findings, review_dockerfile
+from helpers.review.dockerfile import parse_dockerfile
+from helpers.review.rules import COURSE_RULES, course_findings, review_dockerfile
 
 GALLERY = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "dockerfiles"
 GOOD = """# syntax=docker/dockerfile:1
@@ -38,22 +38,35 @@ def test_good_dockerfile_has_no_course_findings():
     assert rules(GOOD) == []
 
 
-@pytest.mark.parametrize("change,rule", [
-    (("USER 10001\n", ""), "CR001"),
-    (("USER 10001\n", "USER root\n"), "CR001"),
-    (("COPY . /app\n", ""), None),
-    (("FROM python:3.12-slim\nCOPY", "FROM python:3.12-slim\nCOPY . /src\nRUN pip install --no-cache-dir -e /src\nCOPY"),
-     "CR002"),
-    (("FROM python:3.12-slim\nCOPY", "FROM python:3.12-slim\nRUN apt-get install -y gcc && rm -rf /var/lib/apt/lists/*\nCOPY"),
-     "CR003"),
-    (("USER 10001\n", "USER 10001\nENV DB_PASSWORD=hunter2\n"), "CR005"),
-    (("USER 10001\n", "USER 10001\nARG GITHUB_TOKEN\n"), "CR005"),
-    (("FROM python:3.12-slim\nCOPY", "FROM python\nCOPY"), "CR006"),
-    (("FROM python:3.12-slim\nCOPY", "FROM python:latest\nCOPY"), "CR006"),
-    (("HEALTHCHECK CMD [\"python\", \"-c\", \"print(1)\"]\n", ""), "CR007"),
-    (("pip install --no-cache-dir /w/*", "pip install /w/*"), "CR008"),
-    (("&& rm -rf /var/lib/apt/lists/*", ""), "CR009"),
-])
+@pytest.mark.parametrize(
+    "change,rule",
+    [
+        (("USER 10001\n", ""), "CR001"),
+        (("USER 10001\n", "USER root\n"), "CR001"),
+        (("COPY . /app\n", ""), None),
+        (
+            (
+                "FROM python:3.12-slim\nCOPY",
+                "FROM python:3.12-slim\nCOPY . /src\nRUN pip install --no-cache-dir -e /src\nCOPY",
+            ),
+            "CR002",
+        ),
+        (
+            (
+                "FROM python:3.12-slim\nCOPY",
+                "FROM python:3.12-slim\nRUN apt-get install -y gcc && rm -rf /var/lib/apt/lists/*\nCOPY",
+            ),
+            "CR003",
+        ),
+        (("USER 10001\n", "USER 10001\nENV DB_PASSWORD=hunter2\n"), "CR005"),
+        (("USER 10001\n", "USER 10001\nARG GITHUB_TOKEN\n"), "CR005"),
+        (("FROM python:3.12-slim\nCOPY", "FROM python\nCOPY"), "CR006"),
+        (("FROM python:3.12-slim\nCOPY", "FROM python:latest\nCOPY"), "CR006"),
+        (('HEALTHCHECK CMD ["python", "-c", "print(1)"]\n', ""), "CR007"),
+        (("pip install --no-cache-dir /w/*", "pip install /w/*"), "CR008"),
+        (("&& rm -rf /var/lib/apt/lists/*", ""), "CR009"),
+    ],
+)
 def test_each_rule_fires_on_its_problem(change, rule):
     """Does one targeted change make exactly its rule fire?"""
     old, new = change
@@ -87,8 +100,9 @@ def test_review_cli_json(tmp_path):
     """Does `python -m helpers review --json` print a list with rule, line, severity and message?"""
     df = tmp_path / "Dockerfile"
     df.write_text("FROM python:latest\nRUN pip install flask\n")
-    out = subprocess.run([sys.executable, "-m", "helpers", "review", str(df), "--json"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers", "review", str(df), "--json"], capture_output=True, text=True, check=True
+    ).stdout
     items = json.loads(out)
     assert {"rule", "line", "severity", "message", "fix"} <= set(items[0])
     assert any(i["rule"] == "DL3007" and i["line"] == 1 for i in items)
@@ -98,5 +112,7 @@ def test_review_cli_bad_input(tmp_path):
     """Does the CLI answer a non-Dockerfile with a short error and exit code 2, no traceback?"""
     bad = tmp_path / "app.py"
     bad.write_text("import os\n")
-    proc = subprocess.run([sys.executable, "-m", "helpers", "review", str(bad), "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "review", str(bad), "--json"], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not look like a Dockerfile" in proc.stderr

@@ -7,7 +7,7 @@ import tarfile
 import pytest
 
 from helpers.errors import NotAnImageArchive
-from helpers.sbom import parse_apk_installed, parse_dpkg_status, read_sbom_archive
+from helpers.supplychain.sbom import parse_apk_installed, parse_dpkg_status, read_sbom_archive
 
 STATUS_1 = """Package: libc6
 Status: install ok installed
@@ -21,7 +21,9 @@ Source: pam
 Description: PAM
  long description line
 """
-STATUS_2 = STATUS_1.replace("1.5.2-6+deb12u2", "1.5.2-6+deb12u3") + """
+STATUS_2 = (
+    STATUS_1.replace("1.5.2-6+deb12u2", "1.5.2-6+deb12u3")
+    + """
 Package: curl
 Status: install ok installed
 Version: 7.88.1-10+deb12u5
@@ -30,6 +32,7 @@ Package: removed-one
 Status: deinstall ok config-files
 Version: 1.0
 """
+)
 
 
 def _layer(files: dict[str, str]) -> bytes:
@@ -44,13 +47,17 @@ def _layer(files: dict[str, str]) -> bytes:
 
 
 def make_archive(path, layers, history):
-    config = {"rootfs": {"type": "layers", "diff_ids": [f"sha256:{i:064x}" for i in range(len(layers))]},
-              "history": [{"created_by": h} for h in history]}
+    config = {
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{i:064x}" for i in range(len(layers))]},
+        "history": [{"created_by": h} for h in history],
+    }
     with tarfile.open(path, "w") as t:
+
         def add(name, data):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             t.addfile(info, io.BytesIO(data))
+
         add("config.json", json.dumps(config).encode())
         names = []
         for i, files in enumerate(layers):
@@ -62,20 +69,33 @@ def make_archive(path, layers, history):
 
 @pytest.fixture
 def archive(tmp_path):
-    return make_archive(tmp_path / "img.tar", [
-        {"etc/os-release": 'ID=debian\nVERSION_ID="12"\n', "var/lib/dpkg/status": STATUS_1},
-        {"usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA": "Name: idna\nVersion: 3.6\n",
-         "usr/lib/python3/dist-packages/old-1.0.dist-info/METADATA": "Name: old\nVersion: 1.0\n",
-         "usr/lib/python3/dist-packages/legacy-0.1.egg-info/PKG-INFO": "Name: legacy\nVersion: 0.1\n"},
-        {"var/lib/dpkg/status": STATUS_2, "usr/lib/python3/dist-packages/.wh.old-1.0.dist-info": "",
-         "var/lib/dpkg/status.d/distroless": "Package: tzdata\nVersion: 2024a-0+deb12u1\n"},
-    ], ["ADD rootfs /", "RUN pip install idna==3.6", "RUN apt-get upgrade"])
+    return make_archive(
+        tmp_path / "img.tar",
+        [
+            {"etc/os-release": 'ID=debian\nVERSION_ID="12"\n', "var/lib/dpkg/status": STATUS_1},
+            {
+                "usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA": "Name: idna\nVersion: 3.6\n",
+                "usr/lib/python3/dist-packages/old-1.0.dist-info/METADATA": "Name: old\nVersion: 1.0\n",
+                "usr/lib/python3/dist-packages/legacy-0.1.egg-info/PKG-INFO": "Name: legacy\nVersion: 0.1\n",
+            },
+            {
+                "var/lib/dpkg/status": STATUS_2,
+                "usr/lib/python3/dist-packages/.wh.old-1.0.dist-info": "",
+                "var/lib/dpkg/status.d/distroless": "Package: tzdata\nVersion: 2024a-0+deb12u1\n",
+            },
+        ],
+        ["ADD rootfs /", "RUN pip install idna==3.6", "RUN apt-get upgrade"],
+    )
 
 
 def test_layers_and_os(archive):
     """Are the layers listed with their instructions and the OS read from os-release?"""
     bom = read_sbom_archive(archive)
-    assert [layer.created_by for layer in bom.layers] == ["ADD rootfs /", "RUN pip install idna==3.6", "RUN apt-get upgrade"]
+    assert [layer.created_by for layer in bom.layers] == [
+        "ADD rootfs /",
+        "RUN pip install idna==3.6",
+        "RUN apt-get upgrade",
+    ]
     assert bom.os_ecosystem == "Debian:12"
 
 
@@ -123,7 +143,10 @@ def test_not_an_archive(tmp_path):
 def test_parsers():
     """Do the dpkg and apk parsers keep installed packages with their source?"""
     assert [(s["Package"], s["_source"]) for s in parse_dpkg_status(STATUS_2)] == [
-        ("libc6", "glibc"), ("libpam0g", "pam"), ("curl", "curl")]
+        ("libc6", "glibc"),
+        ("libpam0g", "pam"),
+        ("curl", "curl"),
+    ]
     assert parse_dpkg_status("Package: x\nSource: y (1.2-3)\nVersion: 1.2-3+b1\n")[0]["_source_version"] == "1.2-3"
     apk = parse_apk_installed("P:musl\nV:1.2.4-r2\no:musl\n\nP:busybox\nV:1.36.1-r5\n")
     assert [(a["P"], a["V"]) for a in apk] == [("musl", "1.2.4-r2"), ("busybox", "1.36.1-r5")]

@@ -1,45 +1,79 @@
 """Matching a bill of materials, tool output parsing, tool failures, comparison."""
 
+import datetime as dt
 import os
 import stat
 
 import pytest
 
-from helpers.advisories import AdvisoryDB, parse_record
 from helpers.errors import CourseError, ScanToolError
-from helpers.sbom import Package, Sbom
-from helpers.scan import ScanResult, Finding, compare_scans, parse_grype, parse_trivy, pick_source, scan, scan_sbom
-
-import datetime as dt
+from helpers.supplychain.advisories import AdvisoryDB, parse_record
+from helpers.supplychain.sbom import Package, Sbom
+from helpers.supplychain.scan import (
+    Finding,
+    ScanResult,
+    compare_scans,
+    parse_grype,
+    parse_trivy,
+    pick_source,
+    scan,
+    scan_sbom,
+)
 
 
 def _db():
     recs = [
-        parse_record({"id": "PYSEC-2024-60", "affected": [{"package": {"ecosystem": "PyPI", "name": "idna"},
-                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0.1"}, {"fixed": "3.7"}]}]}],
-                      "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
-                      "database_specific": {"source": "test"}}),
-        parse_record({"id": "DEBIAN-CVE-2024-22365", "affected": [{"package": {"ecosystem": "Debian:12", "name": "pam"},
-                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.5.2-6+deb12u3"}]}]}]}),
+        parse_record(
+            {
+                "id": "PYSEC-2024-60",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "idna"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0.1"}, {"fixed": "3.7"}]}],
+                    }
+                ],
+                "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+                "database_specific": {"source": "test"},
+            }
+        ),
+        parse_record(
+            {
+                "id": "DEBIAN-CVE-2024-22365",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "Debian:12", "name": "pam"},
+                        "ranges": [
+                            {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.5.2-6+deb12u3"}]}
+                        ],
+                    }
+                ],
+            }
+        ),
     ]
     return AdvisoryDB(recs, dt.date(2026, 1, 1), "test")
 
 
 def _bom(idna="3.6", pam="1.5.2-6+deb12u2"):
-    return Sbom("img", {"id": "debian", "version_id": "12"}, [
-        Package("idna", idna, "pypi", layer=2, created_by="RUN pip install"),
-        Package("libpam0g", pam, "deb", "pam", pam, layer=0),
-        Package("libpam-runtime", pam, "deb", "pam", pam, layer=0),
-    ])
+    return Sbom(
+        "img",
+        {"id": "debian", "version_id": "12"},
+        [
+            Package("idna", idna, "pypi", layer=2, created_by="RUN pip install"),
+            Package("libpam0g", pam, "deb", "pam", pam, layer=0),
+            Package("libpam-runtime", pam, "deb", "pam", pam, layer=0),
+        ],
+    )
 
 
 def test_findings_match_by_ecosystem_and_source_package():
     """Are the PyPI dist and both binary packages of the pam source found, with layers and fixes?"""
     res = scan_sbom(_bom(), _db())
     got = sorted((f.id, f.package, f.fixed_version, f.severity, f.layer) for f in res.findings)
-    assert got == [("DEBIAN-CVE-2024-22365", "libpam-runtime", "1.5.2-6+deb12u3", "UNKNOWN", 0),
-                   ("DEBIAN-CVE-2024-22365", "libpam0g", "1.5.2-6+deb12u3", "UNKNOWN", 0),
-                   ("PYSEC-2024-60", "idna", "3.7", "HIGH", 2)]
+    assert got == [
+        ("DEBIAN-CVE-2024-22365", "libpam-runtime", "1.5.2-6+deb12u3", "UNKNOWN", 0),
+        ("DEBIAN-CVE-2024-22365", "libpam0g", "1.5.2-6+deb12u3", "UNKNOWN", 0),
+        ("PYSEC-2024-60", "idna", "3.7", "HIGH", 2),
+    ]
     assert res.counts()["HIGH"] == 1 and len(res.at_or_above("HIGH")) == 1 and len(res.at_or_above("unknown")) == 3
 
 
@@ -59,12 +93,31 @@ def test_fixed_versions_are_clean_and_comparison():
 
 def test_parse_trivy_and_grype():
     """Are trivy's and grype's JSON read into the same findings?"""
-    trivy = {"Results": [{"Type": "python-pkg", "Vulnerabilities": [
-        {"VulnerabilityID": "CVE-2024-3651", "PkgName": "idna", "InstalledVersion": "3.6", "FixedVersion": "3.7",
-         "Severity": "MEDIUM"}]}, {"Type": "debian"}]}
-    grype = {"matches": [{"vulnerability": {"id": "GHSA-jjg7-2v4v-x38h", "severity": "Moderate",
-                                            "fix": {"versions": ["3.7"]}},
-                          "artifact": {"name": "idna", "version": "3.6", "type": "python"}}]}
+    trivy = {
+        "Results": [
+            {
+                "Type": "python-pkg",
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": "CVE-2024-3651",
+                        "PkgName": "idna",
+                        "InstalledVersion": "3.6",
+                        "FixedVersion": "3.7",
+                        "Severity": "MEDIUM",
+                    }
+                ],
+            },
+            {"Type": "debian"},
+        ]
+    }
+    grype = {
+        "matches": [
+            {
+                "vulnerability": {"id": "GHSA-jjg7-2v4v-x38h", "severity": "Moderate", "fix": {"versions": ["3.7"]}},
+                "artifact": {"name": "idna", "version": "3.6", "type": "python"},
+            }
+        ]
+    }
     t, g = parse_trivy(trivy)[0], parse_grype(grype)[0]
     assert (t.package, t.installed_version, t.fixed_version, t.severity) == ("idna", "3.6", "3.7", "MEDIUM")
     assert (g.package, g.fixed_version, g.severity) == ("idna", "3.7", "MEDIUM")
@@ -98,7 +151,12 @@ def test_scanner_printing_garbage(tmp_path, monkeypatch):
 
 def test_working_fake_trivy(tmp_path, monkeypatch):
     """Is a working trivy's output used, and the source named 'trivy'?"""
-    _fake_tool(tmp_path, monkeypatch, "trivy", """echo '{"Results":[{"Type":"debian","Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"x","InstalledVersion":"1","Severity":"HIGH"}]}]}'\n""")
+    _fake_tool(
+        tmp_path,
+        monkeypatch,
+        "trivy",
+        """echo '{"Results":[{"Type":"debian","Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"x","InstalledVersion":"1","Severity":"HIGH"}]}]}'\n""",
+    )
     res = scan("some/image:1")
     assert res.source == "trivy" and res.findings[0].id == "CVE-1" and "live" in res.describe()
 
@@ -117,7 +175,7 @@ def test_to_frame_sorted_by_severity():
 
 def test_auto_never_asks_the_network_in_ci(monkeypatch, tmp_path):
     """With CI set and no scanner installed, does "auto" pick the snapshot without probing the OSV API?"""
-    import helpers.scan as scan_mod
+    import helpers.supplychain.scan as scan_mod
 
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("CI", "true")

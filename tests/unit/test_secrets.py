@@ -5,7 +5,7 @@ import zipfile
 
 import requests
 
-from helpers.secrets import TokenIndex, _contains, make_private_wheel
+from helpers.supplychain.secrets import TokenIndex, _contains, make_private_wheel
 
 
 def test_wheel_is_installable_shape(tmp_path):
@@ -13,8 +13,11 @@ def test_wheel_is_installable_shape(tmp_path):
     whl = make_private_wheel(tmp_path)
     names = zipfile.ZipFile(whl).namelist()
     assert whl.name == "course_private_lib-1.0.0-py3-none-any.whl"
-    assert {"course_private_lib/__init__.py", "course_private_lib-1.0.0.dist-info/METADATA",
-            "course_private_lib-1.0.0.dist-info/RECORD"} <= set(names)
+    assert {
+        "course_private_lib/__init__.py",
+        "course_private_lib-1.0.0.dist-info/METADATA",
+        "course_private_lib-1.0.0.dist-info/RECORD",
+    } <= set(names)
 
 
 def test_index_requires_the_token(tmp_path):
@@ -40,14 +43,19 @@ def test_search_across_chunk_boundaries():
 
 def test_search_an_archive_without_engine(tmp_path):
     """Does the leak check read a `docker save` archive from disk, finding the token in history and file names?"""
-    from helpers.archive_demo import write_image_archive
-    from helpers.secrets import find_secret_in_image
+    from helpers.archive.demo import write_image_archive
+    from helpers.supplychain.secrets import find_secret_in_image
 
     token = "tok-" + "7" * 20
-    layers = [[("etc", "dir", 0), ("etc/os-release", "file", 300)],
-              [("srv", "dir", 0), (f"srv/{token}.txt", "file", 10)]]
-    leaky = write_image_archive(tmp_path / "leaky.tar", layers,
-                                commands=["ADD rootfs /", f"RUN pip install --index-url http://__token__:{token}@x/"])
+    layers = [
+        [("etc", "dir", 0), ("etc/os-release", "file", 300)],
+        [("srv", "dir", 0), (f"srv/{token}.txt", "file", 10)],
+    ]
+    leaky = write_image_archive(
+        tmp_path / "leaky.tar",
+        layers,
+        commands=["ADD rootfs /", f"RUN pip install --index-url http://__token__:{token}@x/"],
+    )
     check = find_secret_in_image(leaky, token)
     assert not check.clean and check.layers_checked == 2 and check.files_checked == 2
     assert {(leak.where, leak.path) for leak in check.leaks} == {("history", ""), ("layer 1", f"srv/{token}.txt")}
@@ -60,7 +68,7 @@ def test_search_a_broken_archive(tmp_path):
     import pytest
 
     from helpers.errors import NotAnImageArchive
-    from helpers.secrets import find_secret_in_image
+    from helpers.supplychain.secrets import find_secret_in_image
 
     (tmp_path / "junk.tar").write_bytes(b"x" * 2048)
     with pytest.raises(NotAnImageArchive):

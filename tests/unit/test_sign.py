@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-import helpers.sign as sign
+import helpers.supplychain.sign as sign
 from helpers.errors import SignatureError
-from helpers.sign import generate_keypair, sign_image, signature_tag, simple_signing_payload, verify_image
+from helpers.supplychain.sign import generate_keypair, sign_image, signature_tag, simple_signing_payload, verify_image
 
 
 class FakeRegistry:
@@ -53,8 +53,11 @@ def reg(monkeypatch):
 def test_payload_is_cosigns_simple_signing_format():
     """Is the payload byte for byte what cosign signs (compact JSON, optional null)?"""
     p = simple_signing_payload("reg:5000/app", "sha256:" + "a" * 64)
-    assert p == (b'{"critical":{"identity":{"docker-reference":"reg:5000/app"},"image":{"docker-manifest-digest":"sha256:'
-                 + b"a" * 64 + b'"},"type":"cosign container image signature"},"optional":null}')
+    assert p == (
+        b'{"critical":{"identity":{"docker-reference":"reg:5000/app"},"image":{"docker-manifest-digest":"sha256:'
+        + b"a" * 64
+        + b'"},"type":"cosign container image signature"},"optional":null}'
+    )
     assert signature_tag("sha256:abc") == "sha256-abc.sig"
 
 

@@ -1,10 +1,10 @@
-"""Unit tests for helpers.usage: reading a container's memory and CPU from cgroup files."""
+"""Unit tests for helpers.vm.usage: reading a container's memory and CPU from cgroup files."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-import helpers.usage as usage
+import helpers.vm.usage as usage
 
 
 def test_cgroup_v2_files_are_read_without_page_cache(tmp_path, monkeypatch):
@@ -35,7 +35,9 @@ def test_cgroup_v1_files_are_read(tmp_path, monkeypatch):
 def test_stats_api_is_the_fallback(tmp_path, monkeypatch):
     """With no cgroup files (a remote engine), are the stats API's counters used the same way?"""
     monkeypatch.setattr(usage, "_CGROUP", tmp_path)
-    stats = {"memory_stats": {"usage": 9000, "stats": {"inactive_file": 1000}},
-             "cpu_stats": {"cpu_usage": {"total_usage": 3_000_000_000}}}
+    stats = {
+        "memory_stats": {"usage": 9000, "stats": {"inactive_file": 1000}},
+        "cpu_stats": {"cpu_usage": {"total_usage": 3_000_000_000}},
+    }
     fake = SimpleNamespace(id="abc", stats=lambda stream, one_shot: stats)
     assert usage.container_usage(fake) == (8000, 3.0)

@@ -1,4 +1,4 @@
-"""Unit tests for helpers.vmtools: finding the tools and the cached KVM probe (no VM booted)."""
+"""Unit tests for helpers.vm.tools: finding the tools and the cached KVM probe (no VM booted)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import helpers.vmtools as vt
+import helpers.vm.tools as vt
 from helpers.errors import ToolMissing
 
 
@@ -35,7 +35,9 @@ def test_probe_answer_is_cached_in_the_state_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path))
     monkeypatch.setattr(vt.os.path, "exists", lambda p: True)
     monkeypatch.setattr(vt.os, "access", lambda path, mode: True)
-    tools = vt.VmTools("/usr/bin/qemu-system-x86_64", Path("/boot/vmlinuz-x"), Path("/lib/modules/x"), Path("/bin/busybox"))
+    tools = vt.VmTools(
+        "/usr/bin/qemu-system-x86_64", Path("/boot/vmlinuz-x"), Path("/lib/modules/x"), Path("/bin/busybox")
+    )
     monkeypatch.setattr(vt, "find_vm_tools", lambda: tools)
     calls = []
     monkeypatch.setattr(vt, "_boot_probe", lambda t, timeout: calls.append(1) or True)

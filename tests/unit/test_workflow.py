@@ -1,4 +1,4 @@
-"""Unit tests for helpers.workflow (no engine)."""
+"""Unit tests for helpers.ci.workflow (no engine)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers.ci.workflow import check_workflow, load_workflow
 from helpers.errors import ConfigFileError
 from helpers.paths import course_root
-from helpers.workflow import check_workflow, load_workflow
 
 GOOD = """
 name: ci
@@ -48,8 +48,14 @@ def test_good_workflow_passes_every_check():
     """Does a complete workflow pass all six checks?"""
     report = check_workflow(GOOD)
     assert report.passed, report.text()
-    assert [c.name for c in report.checks] == ["yaml", "triggers", "build", "integration tests",
-                                               "push only on main", "no secrets printed"]
+    assert [c.name for c in report.checks] == [
+        "yaml",
+        "triggers",
+        "build",
+        "integration tests",
+        "push only on main",
+        "no secrets printed",
+    ]
 
 
 def test_repository_worked_example_passes():
@@ -94,7 +100,8 @@ def test_tests_before_start_fail():
 def test_service_container_counts_as_started():
     """Does a job `services:` block count as the running container?"""
     text = GOOD.replace("docker run -d --name app --network ci app:ci", "echo hi").replace(
-        "    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    services:\n      app:\n        image: app:ci\n")
+        "    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n    services:\n      app:\n        image: app:ci\n"
+    )
     assert "integration tests" not in failing(text)
 
 
@@ -117,15 +124,20 @@ def test_latest_only_push_fails():
     assert "push only on main" in failing(text)
 
 
-@pytest.mark.parametrize("line", [
-    'echo "token is ${{ secrets.TOKEN }}"',
-    "docker login ghcr.io -u me -p ${{ secrets.TOKEN }}",
-    "set -x",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        'echo "token is ${{ secrets.TOKEN }}"',
+        "docker login ghcr.io -u me -p ${{ secrets.TOKEN }}",
+        "set -x",
+    ],
+)
 def test_secret_leaks_fail(line):
     """Are echoed secrets, `-p` passwords and `set -x` with secrets flagged?"""
-    text = GOOD.replace('run: echo "${{ secrets.TOKEN }}" | docker login ghcr.io -u me --password-stdin',
-                        f"run: |\n          {line}\n          echo \"${{{{ secrets.TOKEN }}}}\" | docker login x --password-stdin")
+    text = GOOD.replace(
+        'run: echo "${{ secrets.TOKEN }}" | docker login ghcr.io -u me --password-stdin',
+        f'run: |\n          {line}\n          echo "${{{{ secrets.TOKEN }}}}" | docker login x --password-stdin',
+    )
     assert "no secrets printed" in failing(text)
 
 
@@ -133,7 +145,8 @@ def test_secret_from_env_echoed_fails():
     """Is a secret passed through env and then echoed flagged?"""
     text = GOOD.replace(
         '        run: echo "${{ secrets.TOKEN }}" | docker login ghcr.io -u me --password-stdin',
-        "        env:\n          TOKEN: ${{ secrets.TOKEN }}\n        run: echo $TOKEN")
+        "        env:\n          TOKEN: ${{ secrets.TOKEN }}\n        run: echo $TOKEN",
+    )
     assert "no secrets printed" in failing(text)
 
 
@@ -147,26 +160,30 @@ def test_not_a_workflow(tmp_path: Path):
 
 def test_compose_based_workflow_passes_integration_check():
     """Does `docker compose up -d` followed by a tests step count as testing against the running stack?"""
-    text = GOOD.replace("          docker network create ci\n          docker run -d --name app --network ci app:ci",
-                        "          docker compose up -d --wait").replace(
-        "docker run --rm --network ci tests:ci --app-url http://app:8000", "docker compose run --rm tests")
+    text = GOOD.replace(
+        "          docker network create ci\n          docker run -d --name app --network ci app:ci",
+        "          docker compose up -d --wait",
+    ).replace("docker run --rm --network ci tests:ci --app-url http://app:8000", "docker compose run --rm tests")
     report = check_workflow(text)
     assert report.check("integration tests").passed, report.text()
 
 
 def test_build_push_action_needs_a_main_condition():
     """Is docker/build-push-action with push: true on every event rejected, and accepted when gated on main?"""
-    text = GOOD.replace("""      - name: Push
+    text = GOOD.replace(
+        """      - name: Push
         if: github.ref == 'refs/heads/main'
         run: |
           docker tag app:ci ghcr.io/me/app:${{ github.sha }}
           docker push ghcr.io/me/app:${{ github.sha }}
-""", """      - name: Push
+""",
+        """      - name: Push
         uses: docker/build-push-action@v6
         with:
           push: true
           tags: ghcr.io/me/app:${{ github.sha }}
-""")
+""",
+    )
     assert "push only on main" in failing(text)
     gated = text.replace("push: true", "push: ${{ github.ref == 'refs/heads/main' }}")
     assert "push only on main" not in failing(gated)

@@ -1,6 +1,6 @@
 """Integration tests run against a running container: pass its URL.
 
-    pytest tests/integration --app-url http://127.0.0.1:8000
+pytest tests/integration --app-url http://127.0.0.1:8000
 """
 
 import pytest

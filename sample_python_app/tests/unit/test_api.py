@@ -1,10 +1,9 @@
 """Unit tests of the HTTP API, on SQLite in a temporary directory."""
 
 import pytest
-from fastapi.testclient import TestClient
-
 from app.config import Settings
 from app.main import create_app
+from fastapi.testclient import TestClient
 
 
 @pytest.fixture
@@ -38,7 +37,11 @@ def test_stats_are_computed_from_items(client):
     for name, price, qty in [("a", 1.0, 2), ("b", 3.0, 1), ("c", 5.0, 0)]:
         client.post("/items", json={"name": name, "price": price, "quantity": qty})
     assert client.get("/stats").json() == {
-        "count": 3, "units": 3, "stock_value": 5.0, "mean_price": 3.0, "median_price": 3.0,
+        "count": 3,
+        "units": 3,
+        "stock_value": 5.0,
+        "mean_price": 3.0,
+        "median_price": 3.0,
     }
 
 

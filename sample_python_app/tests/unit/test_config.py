@@ -1,7 +1,6 @@
 """Configuration is read from the environment and checked."""
 
 import pytest
-
 from app.config import Settings
 
 

@@ -1,0 +1,46 @@
+"""CI: workflow checks, the local pipeline, BuildKit cache export/import, Compose and Kubernetes."""
+
+from __future__ import annotations
+
+from helpers._lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "CacheRoundTrip": "buildcache",
+    "Check": "workflow",
+    "ComposeStack": "compose",
+    "IGNORED": "k8s",
+    "K8sResult": "k8s",
+    "Mapping": "k8s",
+    "PipelineReport": "pipeline",
+    "REFERENCE": "pipeline",
+    "SAMPLE_COMPOSE": "compose",
+    "SERVICE_KEYS": "compose",
+    "Stage": "pipeline",
+    "StepTiming": "buildcache",
+    "TimedBuild": "buildcache",
+    "WorkflowReport": "workflow",
+    "build_from_workflow": "pipeline",
+    "cache_roundtrip": "buildcache",
+    "check_workflow": "workflow",
+    "compose_cli": "compose",
+    "compose_to_k8s": "k8s",
+    "load_compose": "compose",
+    "load_workflow": "workflow",
+    "manifests_yaml": "k8s",
+    "plot_build_timeline": "plots",
+    "plot_cache_roundtrip": "plots",
+    "plot_pipeline": "plots",
+    "prepare_sample_images": "compose",
+    "prune_run_cache": "buildcache",
+    "run_pipeline": "pipeline",
+    "smoke_test": "compose",
+    "stage_graph": "buildcache",
+    "tagged_dockerfile": "buildcache",
+    "timed_build": "buildcache",
+    "validate_manifest": "k8s",
+    "wait_healthy": "pipeline",
+    "workflow_steps": "workflow",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,168 @@
+"""The lab environment as one thing: bring it up, report its status, take it down.
+
+``up`` is idempotent: it reuses whatever already answers (engine, base images, registry)
+and only starts or builds what is missing. Nothing it did not create is ever removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from helpers.errors import CourseError, EngineUnavailable
+
+__all__ = ["StatusRow", "up", "status", "status_frame", "down", "format_status"]
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class StatusRow:
+    """One line of the environment status table."""
+
+    component: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+
+def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bool = False) -> list[StatusRow]:
+    """Provision the lab environment and return its status.
+
+    Args:
+        log: Where progress lines go.
+        kinds: Base images to prepare.
+        vm_tools: Also install qemu and a kernel (root on Debian/Ubuntu) for the VM activity.
+
+    Raises:
+        CourseError: A required part cannot be provided (the message says what to do).
+    """
+    from helpers.engine.baseimages import ensure_base_images
+    from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
+    from helpers.engine.registry import ensure_registry
+    from helpers.engine.tools import find_tool
+    from helpers.images.build import find_builder
+
+    how = ensure_engine(log)
+    log(f"Docker Engine: {'already running' if how == 'existing' else 'started'}.")
+    if is_root() and is_debian_like() and find_tool("compose") is None:
+        apt_install(["docker-compose"], log)
+    if vm_tools and is_root() and is_debian_like():
+        from helpers.vm.tools import ensure_vm_tools
+
+        ensure_vm_tools(log)
+    builder = find_builder()
+    if not builder.buildkit:
+        log("Warning: only the legacy builder is available; labs that use RUN --mount will say so.")
+    images = ensure_base_images(log, kinds)
+    log("Base images: " + ", ".join(f"{k}={v}" for k, v in images.items()))
+    info = ensure_registry(log)
+    log(f"Registry: {info.address} (user {info.username}; password in the state directory).")
+    return status()
+
+
+def status() -> list[StatusRow]:
+    """Check every part of the environment without changing anything."""
+    from helpers.engine.baseimages import base_image, base_image_source
+    from helpers.engine.client import engine_info
+    from helpers.engine.registry import registry_status
+    from helpers.engine.tools import TOOLS, find_tool
+    from helpers.images.build import find_builder
+
+    rows: list[StatusRow] = []
+    try:
+        info = engine_info()
+        rows.append(
+            StatusRow("engine", True, f"Docker {info.version} ({info.os}, kernel {info.kernel}, {info.storage_driver})")
+        )
+        engine_ok = True
+    except EngineUnavailable as e:
+        rows.append(StatusRow("engine", False, e.message + " " + e.hint))
+        engine_ok = False
+    builder = find_builder()
+    rows.append(StatusRow("buildkit", builder.buildkit, builder.describe()))
+    if engine_ok:
+        try:
+            ref = base_image("slim")
+            rows.append(StatusRow("base image", True, f"{ref}: {base_image_source(ref)}"))
+        except CourseError as e:
+            rows.append(StatusRow("base image", False, f"{e.message} {e.hint}"))
+    else:
+        rows.append(StatusRow("base image", False, "needs the engine"))
+    reg = registry_status()
+    if reg["running"]:
+        auth = "authentication on, course login works" if reg["login_ok"] else "login FAILS with the course credentials"
+        ok = reg["auth_required"] and reg["login_ok"]
+        rows.append(StatusRow("registry", ok, f"{reg['address']} ({auth})"))
+    else:
+        rows.append(StatusRow("registry", False, f"nothing answers on {reg['address']}; run `make lab`"))
+    rows.append(_grading_row())
+    for name, purpose in TOOLS.items():
+        tool = find_tool(name)
+        optional = name in ("trivy", "grype", "cosign", "qemu")
+        detail = (
+            f"{tool.version} - {purpose}"
+            if tool
+            else f"not installed - {purpose}" + ("; the kit uses its own fallback" if optional else "")
+        )
+        rows.append(StatusRow(name, tool is not None, detail, required=not optional))
+    return rows
+
+
+def _grading_row() -> StatusRow:
+    """The grading engine (optional: `make autograde` starts it)."""
+    from helpers.grading.engine import grading_engine_status
+
+    running, detail = grading_engine_status()
+    return StatusRow("grading", running, f"{detail} (instructors' autograding only)", required=False)
+
+
+def status_frame(rows: list[StatusRow] | None = None) -> Any:
+    """The status as a pandas DataFrame (for the index notebook)."""
+    import pandas as pd
+
+    rows = status() if rows is None else rows
+    return pd.DataFrame([{"component": r.component, "state": _state(r), "detail": r.detail} for r in rows]).set_index(
+        "component"
+    )
+
+
+def _state(r: StatusRow) -> str:
+    return "ok" if r.ok else ("MISSING" if r.required else "absent")
+
+
+def format_status(rows: list[StatusRow]) -> str:
+    """A short text table."""
+    width = max(len(r.component) for r in rows)
+    return "\n".join(f"{r.component:<{width}}  {_state(r):<7}  {r.detail}" for r in rows)
+
+
+def down(log: Log = print, purge: bool = False, stop_engine: bool = True) -> None:
+    """Stop what the kit started: the registry, and dockerd if the kit started it.
+
+    Args:
+        log: Where progress lines go.
+        purge: Also remove every kit-labelled resource and the local base images.
+        stop_engine: Stop a dockerd the kit started (an engine it found running is left alone).
+    """
+    from helpers.engine.client import cleanup, engine_available
+    from helpers.engine.daemon import stop_engine as _stop_engine
+    from helpers.engine.registry import stop_registry
+    from helpers.grading.engine import stop_grading_engine
+
+    stop_registry(log)
+    if stop_engine:
+        stop_grading_engine(log)
+    if purge and engine_available():
+        from helpers.engine.baseimages import remove_local_base_images
+
+        report = cleanup(include_base=True)
+        log(f"Removed {report.total} kit resources.")
+        removed = remove_local_base_images()
+        if removed:
+            log("Removed base images: " + ", ".join(removed))
+    if stop_engine and not os.environ.get("DOCKER_HOST"):
+        if not _stop_engine(log):
+            log("The Docker Engine was not started by the kit; left running.")

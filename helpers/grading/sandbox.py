@@ -1,0 +1,342 @@
+"""Sandboxed autograding: student notebooks run in throwaway, locked-down containers.
+
+Design (details in docs/INSTRUCTOR.md): nbgrader's ``autograde`` runs on the trusted side and
+keeps the gradebook there. Its ``Execute`` step is replaced by :class:`SandboxExecute`, which
+sends the sanitized notebook (test cells already restored from the gradebook) and that one
+submission's files into a container (not root, no network, CPU/memory/pids/time limits,
+read-only root, every capability dropped, no-new-privileges, a small tmpfs as the only
+writable place), and takes back only the cells' outputs. Cells that did not run are scored as
+failing; nothing from the sandbox can change which tests run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers.engine.client import SESSION_LABEL, get_client, kit_labels
+from helpers.errors import CourseError
+from helpers.paths import DATA_DIR, PACKAGE_DIR
+
+__all__ = [
+    "SandboxLimits",
+    "SandboxResult",
+    "GRADER_IMAGE",
+    "grader_image",
+    "sandbox_command",
+    "run_in_sandbox",
+    "merge_outputs",
+]
+
+GRADER_IMAGE = "course-grader"
+#: Packages of the course environment the sandbox needs (pinned from pyproject.toml).
+GRADER_PACKAGES = (
+    "nbclient",
+    "nbformat",
+    "ipykernel",
+    "ipywidgets",
+    "pandas",
+    "matplotlib",
+    "docker",
+    "PyYAML",
+    "requests",
+)
+MARKER = "@@COURSE-SANDBOX-RESULT@@ "
+REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
+#: Set by ``course.autograde`` so every worker uses the image it built once.
+IMAGE_ENV = "COURSE_GRADER_IMAGE"
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+_DATA = DATA_DIR / "grader"
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Limits of one sandbox run (defaults fit the course labs on a 2-core machine).
+
+    Attributes:
+        memory: Memory limit (``docker run --memory``), swap included.
+        cpus: CPU share (``--cpus``).
+        pids: Most processes at once (``--pids-limit``): a fork bomb stops here.
+        disk: Size of the writable tmpfs holding the submission (``/work``); ``/tmp`` gets the same.
+        timeout: Seconds for the whole notebook before the container is killed.
+        cell_timeout: Seconds per cell before the kernel is interrupted.
+        network: ``none`` (default) or a network name for labs that need one.
+        user: uid:gid the student code runs as (never root).
+    """
+
+    memory: str = "768m"
+    cpus: float = 1.0
+    pids: int = 128
+    disk: str = "64m"
+    timeout: int = 300
+    cell_timeout: int = 60
+    network: str = "none"
+    user: str = "1000:1000"
+
+    @classmethod
+    def from_mapping(cls, spec: Mapping[str, Any]) -> SandboxLimits:
+        """Limits from a lab's ``grading.yml`` ``sandbox:`` section (unknown keys are an error)."""
+        unknown = set(spec) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise CourseError(
+                f"Unknown sandbox settings: {', '.join(sorted(unknown))}.",
+                f"Use only: {', '.join(cls.__dataclass_fields__)}.",
+            )
+        return cls(**spec)
+
+
+@dataclass
+class SandboxResult:
+    """What came back from one sandbox run."""
+
+    notebook: Any
+    seconds: float
+    exit_code: int | None
+    timed_out: bool = False
+    error: str = ""
+    log_tail: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+    requests: bytes = b""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _requirements(root: Path) -> str:
+    import re
+
+    text = (root / "pyproject.toml").read_text() if (root / "pyproject.toml").exists() else ""  # the kit's pins
+    pins = dict(re.findall(r'"([A-Za-z0-9_.-]+)==([^"]+)"', text))
+    lower = {k.lower(): (k, v) for k, v in pins.items()}
+    return "".join(
+        f"{lower[p.lower()][0]}=={lower[p.lower()][1]}\n" if p.lower() in lower else f"{p}\n" for p in GRADER_PACKAGES
+    )
+
+
+def _helpers_digest(req: str) -> str:
+    h = hashlib.sha256(req.encode() + (_DATA / "Dockerfile").read_bytes())
+    pkg = PACKAGE_DIR
+    for p in sorted(pkg.rglob("*.py")):
+        h.update(str(p.relative_to(pkg)).encode() + p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def grader_image(rebuild: bool = False, on_line: Callable[[str], None] | None = None, client: Any = None) -> str:
+    """Return the sandbox image, building it from the slim course base when missing.
+
+    The tag carries a digest of the pinned packages and of ``helpers/``, so a change rebuilds it
+    (the pip layer stays cached). First build: about 1-2 minutes (pip install); then instant.
+
+    Returns:
+        The image reference, e.g. ``course-grader:3f2a...``.
+    """
+    import shutil
+
+    from docker.errors import ImageNotFound
+
+    from helpers.images.build import build
+
+    c = get_client(client)
+    req = _requirements(PACKAGE_DIR.parent)
+    ref = f"{GRADER_IMAGE}:{_helpers_digest(req)}"
+    if not rebuild:
+        try:
+            c.images.get(ref)
+            return ref
+        except ImageNotFound:
+            pass
+    with tempfile.TemporaryDirectory(prefix="course-grader-") as ctx:
+        (Path(ctx) / "requirements.txt").write_text(req)
+        shutil.copytree(PACKAGE_DIR, Path(ctx) / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        # Labelled as the kit's, under its own session: a test session's cleanup keeps this cache.
+        build(
+            ctx,
+            dockerfile=_DATA / "Dockerfile",
+            tags=[ref],
+            kit_label=False,
+            labels={**kit_labels("grader"), SESSION_LABEL: "grader"},
+            on_line=on_line,
+            client=c,
+        )
+    return ref
+
+
+def sandbox_command(image: str, name: str, limits: SandboxLimits, docker: str = "docker") -> list[str]:
+    """The ``docker run`` command line of one sandbox (pure: no engine needed)."""
+    tmp_size = limits.disk
+    cmd = [
+        docker,
+        "run",
+        "--rm",
+        "-i",
+        "--name",
+        name,
+        "--network",
+        limits.network,
+        "--memory",
+        limits.memory,
+        "--memory-swap",
+        limits.memory,
+        "--cpus",
+        str(limits.cpus),
+        "--pids-limit",
+        str(limits.pids),
+        "--ulimit",
+        "nofile=1024:1024",
+        "--read-only",
+        "--tmpfs",
+        f"/work:rw,exec,size={limits.disk},uid=1000,gid=1000,mode=0700",
+        "--tmpfs",
+        f"/tmp:rw,size={tmp_size},mode=1777",
+        "--shm-size",
+        "8m",
+        "--user",
+        limits.user,
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "-e",
+        f"SANDBOX_CELL_TIMEOUT={limits.cell_timeout}",
+    ]
+    for k, v in kit_labels("grading").items():
+        cmd += ["--label", f"{k}={v}"]
+    return cmd + [image]
+
+
+def _tar_input(nb: Any, files_dir: Path | None, facts: Mapping[str, Any] | None) -> bytes:
+    import nbformat
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        if files_dir and files_dir.is_dir():
+            for p in sorted(files_dir.rglob("*")):
+                if p.is_symlink() or not p.is_file() or p.suffix == ".ipynb" or "__pycache__" in p.parts:
+                    continue  # only plain files; other notebooks of the submission are graded on their own
+                tar.add(p, arcname=str(p.relative_to(files_dir)), recursive=False)
+        for name, data in (
+            ("__notebook__.ipynb", nbformat.writes(nb).encode()),
+            ("__facts__.json", json.dumps(facts).encode() if facts is not None else None),
+        ):
+            if data is None:
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def run_in_sandbox(
+    nb: Any,
+    files_dir: str | os.PathLike[str] | None = None,
+    limits: SandboxLimits | None = None,
+    facts: Mapping[str, Any] | None = None,
+    image: str | None = None,
+    client: Any = None,
+) -> SandboxResult:
+    """Execute a notebook in a throwaway container and return it executed.
+
+    Args:
+        nb: The notebook (nbformat node), already sanitized by nbgrader.
+        files_dir: The submission's folder; its plain files are copied in (nothing is mounted).
+        limits: :class:`SandboxLimits` (defaults when None).
+        facts: Engine facts for the lab, given to the notebook as ``$GRADING_FACTS``.
+        image: Sandbox image (default :func:`grader_image`).
+
+    Returns:
+        A :class:`SandboxResult`; on any failure ``error`` says what and every cell that did not
+        run carries an error output (so it is scored as failing). Never raises for student faults.
+    """
+    import nbformat
+
+    limits = limits or SandboxLimits()
+    image = image or os.environ.get(IMAGE_ENV) or grader_image(client=client)
+    name = f"course-sandbox-{uuid.uuid4().hex[:10]}"
+    payload = _tar_input(nb, Path(files_dir) if files_dir else None, facts)
+    start = time.monotonic()
+    timed_out, code, error = False, None, ""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(sandbox_command(image, name, limits), stdin=subprocess.PIPE, stdout=out, stderr=err)
+        try:
+            proc.communicate(payload, timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+            proc.kill()
+            proc.wait()
+        code = proc.returncode
+        size = out.tell()
+        out.seek(0)
+        raw = out.read(MAX_RESULT_BYTES) if size <= MAX_RESULT_BYTES else b""
+        err.seek(0)
+        log_tail = err.read()[-2000:].decode(errors="replace")
+    seconds = time.monotonic() - start
+    executed, requests = None, b""
+    if timed_out:
+        error = f"the notebook ran past {limits.timeout} s and was stopped"
+    elif size > MAX_RESULT_BYTES:
+        error = "the notebook's output is too large"
+    else:
+        lines = raw.decode(errors="replace").splitlines()
+        line = next((ln for ln in reversed(lines) if ln.startswith(MARKER)), "")
+        asked = next((ln for ln in reversed(lines) if ln.startswith(REQUESTS_MARKER)), "")
+        try:  # untrusted: only ever parsed as data (helpers.grading.queries.parse_requests)
+            requests = str(json.loads(asked[len(REQUESTS_MARKER) :])).encode() if asked else b""
+        except ValueError:
+            requests = b"not json"
+        try:
+            executed = nbformat.reads(line[len(MARKER) :], as_version=4) if line else None
+        except Exception:  # noqa: BLE001  (garbage from the sandbox)
+            executed = None
+        if executed is None:
+            error = f"the sandbox returned no notebook (exit code {code}; memory limit {limits.memory}?)"
+    merged = merge_outputs(nb, executed, error)
+    return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}), requests)
+
+
+def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:
+    """Copy outputs from the executed notebook onto the trusted one, cell by cell.
+
+    Sources and metadata always come from ``nb``: if the cells do not line up (the sandbox
+    changed them) nothing is taken. Code cells without an execution count get an error output.
+    """
+    import copy
+
+    import nbformat
+
+    out = copy.deepcopy(nb)
+    if executed is not None and (
+        len(executed.cells) != len(out.cells)
+        or any(a.source != b.source or a.cell_type != b.cell_type for a, b in zip(out.cells, executed.cells))
+    ):
+        executed, error = None, error or "the notebook came back with different cells"
+    for i, cell in enumerate(out.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue  # nbclient does not run empty cells
+        done = executed.cells[i] if executed is not None else None
+        if done is not None and done.get("execution_count") is not None:
+            cell.outputs, cell.execution_count = done.outputs, done.execution_count
+        else:
+            reason = error or "this cell did not run"
+            cell.execution_count = None
+            cell.outputs = [
+                {
+                    "output_type": "error",
+                    "ename": "SandboxError",
+                    "evalue": reason,
+                    "traceback": [f"SandboxError: {reason}"],
+                }
+            ]
+    return nbformat.from_dict(out)

@@ -1,0 +1,144 @@
+"""Lab 3 support: a build context of the sample app with given pins, and a health check run.
+
+The lab builds the same app twice (old pins on an unpatched base; new pins with security
+updates), scans both, and proves the remediated image still works.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helpers.engine.client import get_client, kit_labels
+from helpers.errors import HealthTimeout
+from helpers.paths import course_root
+
+__all__ = [
+    "app_context",
+    "app_requirements",
+    "HealthReport",
+    "check_health",
+    "requirements_sbom",
+    "build_lab3_old",
+    "LAB3_OLD_TAG",
+]
+
+#: The tag of Lab 3's inherited image (the lab builds it under the same name).
+LAB3_OLD_TAG = "course-lab3/sample-api:old"
+
+
+def app_context(files: Mapping[str, str], directory: str | os.PathLike[str] | None = None) -> Path:
+    """A build context with the sample app's ``app/`` package plus ``files`` (name -> text).
+
+    Args:
+        files: Extra files, e.g. ``{"requirements.txt": "...", "Dockerfile": "..."}``.
+        directory: Where to make it (a new temporary directory when None; never an existing one's files).
+    """
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="course-lab3-"))
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "app").exists():
+        shutil.copytree(
+            course_root() / "sample_python_app" / "app", root / "app", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+@dataclass
+class HealthReport:
+    """Outcome of running an image until its HEALTHCHECK decides."""
+
+    image: str
+    status: str
+    seconds: float
+    log_tail: str
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "healthy"
+
+
+def check_health(image: str, timeout: float = 60, client: Any = None, sandbox: bool = False) -> HealthReport:
+    """Run ``image`` (no published ports), wait for its HEALTHCHECK verdict, remove the container.
+
+    ``sandbox=True`` applies :data:`helpers.images.run.SANDBOX_LIMITS` (for an image built from a submission).
+
+    Raises:
+        HealthTimeout: No verdict within ``timeout`` seconds, or the image has no HEALTHCHECK.
+    """
+    engine = get_client(client)
+    from helpers.images.run import SANDBOX_LIMITS
+
+    c = engine.containers.run(image, detach=True, labels=kit_labels("lab"), **(SANDBOX_LIMITS if sandbox else {}))
+    start = time.monotonic()
+    status = ""
+    try:
+        while time.monotonic() - start < timeout:
+            c.reload()
+            state = c.attrs["State"]
+            status = (state.get("Health") or {}).get("Status", "none")
+            if status in ("healthy", "unhealthy") or not state.get("Running"):
+                break
+            if status == "none":
+                raise HealthTimeout(
+                    f"{image} has no HEALTHCHECK.",
+                    container=c.short_id,
+                    hint="Add a HEALTHCHECK instruction to the Dockerfile.",
+                )
+            time.sleep(0.5)
+        tail = c.logs(tail=8).decode(errors="replace")
+        if status not in ("healthy", "unhealthy"):
+            if c.attrs["State"].get("Running"):
+                raise HealthTimeout(
+                    f"{image} gave no health verdict within {timeout:.0f} s.", container=c.short_id, log_tail=tail
+                )
+            status = "exited"
+        return HealthReport(image, status, time.monotonic() - start, tail)
+    finally:
+        c.remove(force=True)
+
+
+def requirements_sbom(text: str, name: str = "requirements.txt") -> Any:
+    """A bill of materials made from pinned ``name==version`` lines (no image needed)."""
+    from helpers.supplychain.sbom import Package, Sbom
+
+    pkgs = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            n, v = (s.strip() for s in line.split("==", 1))
+            pkgs.append(Package(n.split("[")[0], v.split(";")[0].strip(), "pypi", location=name))
+    return Sbom(name, {}, pkgs)
+
+
+def app_requirements(exclude: tuple[str, ...] = ("psycopg2",)) -> str:
+    """The sample app's pinned requirements.txt, without ``exclude`` (psycopg2 needs a compiler)."""
+    text = (course_root() / "sample_python_app" / "requirements.txt").read_text()
+    keep = [ln for ln in text.splitlines() if not any(ln.strip().lower().startswith(x + "==") for x in exclude)]
+    return "\n".join(keep) + "\n"
+
+
+def build_lab3_old(client: Any = None, tag: str = LAB3_OLD_TAG) -> str:
+    """Build Lab 3's inherited image (``source/lab3-security-scan/Dockerfile.old``, old pins); its tag.
+
+    The prebuilt catalog entry ``lab3-old``: students without an engine scan its archive.
+
+    Raises:
+        BuildError: The build failed.
+    """
+    from helpers.images.build import build
+
+    lab = course_root() / "source" / "lab3-security-scan"
+    ctx = app_context({"requirements-old.txt": (lab / "requirements-old.txt").read_text()})
+    try:
+        build(ctx, dockerfile=lab / "Dockerfile.old", tags=[tag], client=client)
+    finally:
+        shutil.rmtree(ctx, ignore_errors=True)
+    return tag
