@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.archive.reader import ImageArchive, read_archive, read_engine_image_fast
+from helpers.lessons.caching import _instruction
 
 __all__ = [
     "archive_layers",
@@ -64,8 +65,6 @@ def archive_layers(source: str | os.PathLike[str], client: Any = None) -> Any:
     instructions included with size 0.
     """
     import pandas as pd
-
-    from helpers.lessons.caching import _instruction
 
     archive = _read(source, client)
     sizes = iter(layer_sizes(archive))
@@ -121,7 +120,6 @@ def shared_layers(sources: dict[str, str | os.PathLike[str]], client: Any = None
     ``images`` (which use it), ``shared_by`` (how many), ``instruction`` (the first image's)."""
     import pandas as pd
 
-    from helpers.lessons.caching import _instruction
 
     rows: dict[str, dict[str, Any]] = {}
     for name, source in sources.items():

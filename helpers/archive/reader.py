@@ -31,6 +31,7 @@ from helpers.archive.tarstream import (
     iter_tar,
     valid_header,
 )
+from helpers.engine.client import get_client
 from helpers.errors import ImageNotFound, NotAnImageArchive
 
 __all__ = [
@@ -192,7 +193,6 @@ def read_engine_image(image: str, client: Any = None) -> ImageArchive:
         ImageNotFound: The engine has no such image.
         EngineUnavailable: No engine answers.
     """
-    from helpers.engine.client import get_client
 
     c = get_client(client)
     import docker.errors
@@ -215,7 +215,6 @@ def save_image(image: str, path: str | os.PathLike[str], client: Any = None) -> 
     Raises:
         ImageNotFound: The engine has no such image.
     """
-    from helpers.engine.client import get_client
 
     c = get_client(client)
     import docker.errors
@@ -233,7 +232,6 @@ def save_image(image: str, path: str | os.PathLike[str], client: Any = None) -> 
 def read_engine_image_fast(image: str, client: Any = None) -> ImageArchive:
     """Like :func:`read_engine_image`, but from the engine's overlay2 directories when they are readable."""
     from helpers.archive.overlay import read_overlay_image
-    from helpers.engine.client import get_client
 
     c = get_client(client)
     return read_overlay_image(image, c) or read_engine_image(image, c)

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from helpers.engine.client import get_client
+from helpers.engine.registry import local_registry
 from helpers.errors import CourseError, RegistryError
+from helpers.images.build import build
+from helpers.supplychain.tags import delete_manifest
 
 __all__ = [
     "stage_graph",
@@ -115,7 +118,6 @@ def timed_build(context: str | Path, on_line: Callable[[str], None] | None = Non
         on_line: Also called with every log line.
         **kwargs: Passed to :func:`helpers.images.build.build` (dockerfile, tags, no_cache ...).
     """
-    from helpers.images.build import build
 
     t0 = time.monotonic()
     starts: dict[int, tuple[str, str, float]] = {}
@@ -238,7 +240,6 @@ def cache_roundtrip(
     Raises:
         RegistryError: The push or the login failed.
     """
-    from helpers.engine.registry import local_registry
 
     c = get_client(client)
     reg = registry or local_registry()
@@ -295,8 +296,6 @@ def cache_roundtrip(
                 pass
             prune_run_cache(run_id, c)
             if digest:
-                from helpers.supplychain.tags import delete_manifest
-
                 delete_manifest(ref.rsplit(":", 1)[0], digest, reg)
     if not imported.steps or not any(s.cached for s in imported.steps):
         raise CourseError(

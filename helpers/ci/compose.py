@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import get_client, session_id
+from helpers.engine.baseimages import base_image
+from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, get_client, session_id
+from helpers.engine.tools import compose_command
 from helpers.errors import ConfigFileError, ContainerError, HealthTimeout, PortInUse, ToolMissing
-from helpers.paths import DATA_DIR
+from helpers.images.build import build
+from helpers.paths import DATA_DIR, course_root
 
 __all__ = [
     "SAMPLE_COMPOSE",
@@ -58,7 +61,6 @@ def compose_cli() -> list[str]:
     Raises:
         ToolMissing: Neither exists.
     """
-    from helpers.engine.tools import compose_command
 
     cmd = compose_command()
     if cmd:
@@ -357,10 +359,6 @@ def prepare_sample_images(client: Any = None) -> dict[str, str]:
     Returns:
         The variables to pass to :class:`ComposeStack` (APP_IMAGE, DB_IMAGE).
     """
-    from helpers.engine.baseimages import base_image
-    from helpers.engine.client import ROLE_LABEL, SESSION_LABEL
-    from helpers.images.build import build
-    from helpers.paths import course_root
 
     c = get_client(client)
     data = DATA_DIR

@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.ci.workflow import _BUILD, load_workflow, workflow_steps
 from helpers.engine.client import get_client, kit_labels
-from helpers.errors import CourseError
+from helpers.engine.registry import local_registry
+from helpers.errors import CourseError, HealthTimeout
+from helpers.images.build import build
 from helpers.paths import DATA_DIR, course_root
 
 __all__ = ["Stage", "PipelineReport", "run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
@@ -85,7 +88,6 @@ def build_from_workflow(workflow: str | Path, root: str | Path | None = None) ->
     Raises:
         CourseError: No step runs ``docker build`` with a context the kit can find.
     """
-    from helpers.ci.workflow import _BUILD, load_workflow, workflow_steps
 
     root = Path(root or course_root())
     for step in workflow_steps(load_workflow(workflow)):
@@ -125,7 +127,6 @@ def wait_healthy(container: Any, timeout: float = 60) -> str:
     Raises:
         HealthTimeout: It exited, became unhealthy for good, or the time ran out.
     """
-    from helpers.errors import HealthTimeout
 
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -196,7 +197,6 @@ def run_pipeline(
     Raises:
         EngineUnavailable: No engine answers.
     """
-    from helpers.images.build import build
 
     c = get_client(client)
     context = Path(context or course_root() / "sample_python_app")
@@ -269,7 +269,6 @@ def run_pipeline(
         return "integration tests passed (from a separate container on the same network)"
 
     def push() -> str:
-        from helpers.engine.registry import local_registry
 
         reg = local_registry()
         ref = f"{reg.address}/sample-app:{version or run_id}"

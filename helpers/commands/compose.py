@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images, smoke_test
+from helpers.ci.k8s import compose_to_k8s, manifests_yaml
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -22,12 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images
 
     path = args.file or SAMPLE_COMPOSE
     if args.action == "k8s":
-        from helpers.ci.k8s import compose_to_k8s, manifests_yaml
-
         doc, lines = load_compose(path)
         print(manifests_yaml(compose_to_k8s(doc, str(path), lines).manifests, redact=not args.show_secrets))
         return 0
@@ -37,8 +37,6 @@ def run(args: argparse.Namespace) -> int:
         print(stack.up())
     if args.action == "check":
         try:
-            from helpers.ci.compose import smoke_test
-
             results = smoke_test(f"http://127.0.0.1:{args.port}")
             print(stack.logs(tail=5))
             for name, ok, detail in results:

@@ -6,6 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from helpers.grading import course
+from helpers.grading.plots import plot_score_distribution
+from helpers.kit.prebuilt import export_images
+
 HELP = {
     "release": "generate every lab from source/ and release it to the exchange",
     "collect": "collect submissions (resubmissions replace older ones) and check each",
@@ -54,11 +58,7 @@ def _show(df: Any) -> bool:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from helpers.grading import course
-
     if args.step == "prebuilt":
-        from helpers.kit.prebuilt import export_images
-
         manifest = export_images(
             args.images or None, dest=args.dest, on_image=lambda n: print("exporting", n, flush=True)
         )
@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from helpers.grading.plots import plot_score_distribution
 
         df = course.grades(args.csv, dirs)
         csv = Path(args.csv or dirs.root / "grades.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from helpers.engine import env
+from helpers.engine.registry import local_registry
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,8 +41,6 @@ def _status(args: argparse.Namespace) -> int:
     rows = env.status()
     print(env.format_status(rows))
     if args.show_credentials:
-        from helpers.engine.registry import local_registry
-
         info = local_registry()
         print(f"\nregistry login: docker login {info.address} -u {info.username} -p {info.password}")
     return 0 if all(r.ok or not r.required for r in rows) else 1

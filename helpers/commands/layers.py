@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from helpers.layers.analysis import analyze_layers
+from helpers.layers.ci_rules import evaluate_ci
+
 __all__ = ["register", "run"]
 
 
@@ -37,8 +40,6 @@ def _human(n: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.layers.analysis import analyze_layers
-    from helpers.layers.ci_rules import evaluate_ci
 
     analysis = analyze_layers(args.source)
     ci = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from helpers.ci.pipeline import build_from_workflow, run_pipeline
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -18,7 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.ci.pipeline import build_from_workflow, run_pipeline
 
     dockerfile, context = args.dockerfile, args.context
     if args.workflow:

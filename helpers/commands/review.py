@@ -6,6 +6,8 @@ import argparse
 import json
 from dataclasses import asdict
 
+from helpers.review.rules import review_dockerfile
+
 __all__ = ["register", "run"]
 
 
@@ -28,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.review.rules import review_dockerfile
 
     findings = review_dockerfile(args.dockerfile, hadolint=not args.no_hadolint)
     if args.json:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from helpers.supplychain.sbom import sbom
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -18,7 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.supplychain.sbom import sbom
 
     bom = sbom(args.source)
     if args.table:

@@ -7,6 +7,8 @@ import json
 import sys
 from dataclasses import asdict
 
+from helpers.supplychain.scan import scan
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -29,7 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.supplychain.scan import scan
 
     result = scan(args.source, source=args.adv_source)
     print(result.describe(), file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from helpers.ci.workflow import check_workflow
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,7 +18,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helpers.ci.workflow import check_workflow
 
     report = check_workflow(args.file)
     print(report.text())

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.engine.client import get_client
+from helpers.engine.daemon import apt_install
 from helpers.errors import ImageNotFound, SetupError
 from helpers.paths import DATA_DIR
 
@@ -152,8 +153,6 @@ def _debootstrap_image(client: Any, log: Log) -> str:
     if _exists(client, ref):
         return ref
     if not shutil.which("debootstrap"):
-        from helpers.engine.daemon import apt_install
-
         apt_install(["debootstrap"], log)
     if os.geteuid() != 0:
         raise SetupError("Building a base image with debootstrap needs root.", "Run `sudo make lab` once.")

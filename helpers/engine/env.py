@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from helpers.engine.baseimages import base_image, base_image_source, ensure_base_images, remove_local_base_images
+from helpers.engine.client import cleanup, engine_available, engine_info
+from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
+from helpers.engine.daemon import stop_engine as _stop_engine
+from helpers.engine.registry import ensure_registry, registry_status, stop_registry
+from helpers.engine.tools import find_tool
 from helpers.errors import CourseError, EngineUnavailable
+from helpers.grading.engine import grading_engine_status, stop_grading_engine
+from helpers.images.build import find_builder
+from helpers.vm.tools import ensure_vm_tools
 
 __all__ = ["StatusRow", "up", "status", "status_frame", "down", "format_status"]
 
@@ -39,19 +48,12 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
     Raises:
         CourseError: A required part cannot be provided (the message says what to do).
     """
-    from helpers.engine.baseimages import ensure_base_images
-    from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
-    from helpers.engine.registry import ensure_registry
-    from helpers.engine.tools import find_tool
-    from helpers.images.build import find_builder
 
     how = ensure_engine(log)
     log(f"Docker Engine: {'already running' if how == 'existing' else 'started'}.")
     if is_root() and is_debian_like() and find_tool("compose") is None:
         apt_install(["docker-compose"], log)
     if vm_tools and is_root() and is_debian_like():
-        from helpers.vm.tools import ensure_vm_tools
-
         ensure_vm_tools(log)
     builder = find_builder()
     if not builder.buildkit:
@@ -65,11 +67,7 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
 
 def status() -> list[StatusRow]:
     """Check every part of the environment without changing anything."""
-    from helpers.engine.baseimages import base_image, base_image_source
-    from helpers.engine.client import engine_info
-    from helpers.engine.registry import registry_status
     from helpers.engine.tools import TOOLS, find_tool
-    from helpers.images.build import find_builder
 
     rows: list[StatusRow] = []
     try:
@@ -113,7 +111,6 @@ def status() -> list[StatusRow]:
 
 def _grading_row() -> StatusRow:
     """The grading engine (optional: `make autograde` starts it)."""
-    from helpers.grading.engine import grading_engine_status
 
     running, detail = grading_engine_status()
     return StatusRow("grading", running, f"{detail} (instructors' autograding only)", required=False)
@@ -147,17 +144,11 @@ def down(log: Log = print, purge: bool = False, stop_engine: bool = True) -> Non
         purge: Also remove every kit-labelled resource and the local base images.
         stop_engine: Stop a dockerd the kit started (an engine it found running is left alone).
     """
-    from helpers.engine.client import cleanup, engine_available
-    from helpers.engine.daemon import stop_engine as _stop_engine
-    from helpers.engine.registry import stop_registry
-    from helpers.grading.engine import stop_grading_engine
 
     stop_registry(log)
     if stop_engine:
         stop_grading_engine(log)
     if purge and engine_available():
-        from helpers.engine.baseimages import remove_local_base_images
-
         report = cleanup(include_base=True)
         log(f"Removed {report.total} kit resources.")
         removed = remove_local_base_images()

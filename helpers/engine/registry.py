@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.client import get_client, kit_labels
+from helpers.engine.daemon import apt_install, is_debian_like, is_root
 from helpers.errors import PortInUse, RegistryAuthError, RegistryError, SetupError
 from helpers.paths import state_dir
 
@@ -160,7 +162,6 @@ def ensure_registry(log: Log = print, client: Any = None) -> RegistryInfo:
 
 
 def _can_install() -> bool:
-    from helpers.engine.daemon import is_debian_like, is_root
 
     return is_root() and is_debian_like()
 
@@ -183,8 +184,6 @@ def _write_config(info: RegistryInfo) -> None:
 
 def _start_process(log: Log) -> None:
     if not shutil.which("docker-registry"):
-        from helpers.engine.daemon import apt_install
-
         apt_install(["docker-registry"], log)
     d = _dir()
     log(f"Starting the local registry on 127.0.0.1:{registry_port()} (log: {d / 'registry.log'})...")
@@ -201,8 +200,6 @@ def _start_process(log: Log) -> None:
 
 def _start_container(info: RegistryInfo, log: Log, client: Any) -> None:
     from docker.errors import APIError
-
-    from helpers.engine.client import get_client, kit_labels
 
     c = get_client(client)
     d = _dir()

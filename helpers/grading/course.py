@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
-from helpers.paths import PACKAGE_DIR
+from helpers.grading.engine import ensure_grading_engine, grading_engine_env
+from helpers.grading.facts import load_spec
+from helpers.grading.sandbox import IMAGE_ENV, grader_image
+from helpers.paths import PACKAGE_DIR, course_root, state_dir
 
 __all__ = [
     "CourseError",
@@ -85,7 +88,6 @@ def course_dirs(
 ) -> CourseDirs:
     """Resolve the course root (default: the kit's checkout) and the exchange (``COURSE_EXCHANGE``
     or ``<root>/.course/exchange``, as in ``nbgrader_config.py``)."""
-    from helpers.paths import course_root
 
     r = Path(root or course_root()).resolve()
     x = Path(exchange or os.environ.get("COURSE_EXCHANGE") or r / ".course" / "exchange").resolve()
@@ -109,7 +111,6 @@ def nbgrader(
     args: list[str], dirs: CourseDirs, timeout: int = 3600, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one nbgrader app at the course root with this course's exchange (output captured)."""
-    from helpers.paths import state_dir
 
     cmd = [
         sys.executable,
@@ -303,10 +304,6 @@ def autograde(
     students = list(students or _submitted(assignment, dirs))
     env = {}
     if sandbox:
-        from helpers.grading.engine import ensure_grading_engine, grading_engine_env
-        from helpers.grading.facts import load_spec
-        from helpers.grading.sandbox import IMAGE_ENV, grader_image
-
         env[IMAGE_ENV] = grader_image()  # build once, before the workers start
         spec = load_spec(assignment, root=dirs.root)
         if spec.engine or spec.queries:  # the lab's engine work goes to an engine that holds nothing of yours

@@ -27,6 +27,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.baseimages import LOCAL, OFFICIAL, base_image
+from helpers.engine.client import get_client
+from helpers.engine.daemon import DOCKERD, _pid_alive, apt_install, is_root, terminate
+from helpers.engine.registry import ensure_registry, stop_registry
 from helpers.errors import EngineUnavailable, SetupError
 from helpers.paths import state_dir
 
@@ -103,7 +107,6 @@ def _socket() -> Path:
 
 def unavailable_reason() -> str:
     """Why no separate grading engine can run here ("" when it can)."""
-    from helpers.engine.daemon import DOCKERD, is_root
 
     if os.environ.get("DOCKER_HOST"):
         return f"the lab engine is DOCKER_HOST={os.environ['DOCKER_HOST']}, not one this kit runs"
@@ -128,13 +131,9 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
         log(f"Grading engine: none separate ({reason}); grading uses the lab engine.")
         return None
     lab_bridge = _link_exists(LAB_BRIDGE)
-    from helpers.engine.baseimages import base_image
-    from helpers.engine.client import get_client
 
     missing = [pkg for tool, pkg in (("iptables", "iptables"), ("ip", "iproute2")) if not shutil.which(tool)]
     if missing:
-        from helpers.engine.daemon import apt_install
-
         apt_install(missing, log)
     _refuse_another_checkouts_engine()
     d = _dir()
@@ -157,8 +156,6 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
         ref = base_image(kind, lab)
         _copy_image(lab, grader, ref, log)
     with using_grading_engine(engine):
-        from helpers.engine.registry import ensure_registry, stop_registry
-
         stop_registry(log=lambda m: None, client=grader)
         shutil.rmtree(Path(engine.state) / "registry" / "data", ignore_errors=True)  # the last run's repositories
         ensure_registry(log=lambda m: log(m.replace("local registry", "grading registry")), client=grader)
@@ -211,7 +208,6 @@ def using_grading_engine(engine: GradingEngine | None = None) -> Iterator[Gradin
 
 def stop_grading_engine(log: Log = print) -> bool:
     """Stop the grading registry and engine, and remove the bridge and firewall rules they used."""
-    from helpers.engine.daemon import _pid_alive, terminate
 
     stopped = False
     d = _dir()
@@ -265,7 +261,6 @@ def _link_exists(name: str) -> bool:
 
 def _refuse_another_checkouts_engine() -> None:
     """One grading engine per machine: its bridge and registry port are the machine's."""
-    from helpers.engine.daemon import _pid_alive
 
     for other in RUN_BASE.glob("course-grading-*"):
         owner = other / "owner"
@@ -326,7 +321,6 @@ def _start_dockerd(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
 
 def _empty(client: Any, log: Log) -> None:
     """Remove every container, network and image but the base images (all made by grading, in its own engine)."""
-    from helpers.engine.baseimages import LOCAL, OFFICIAL
 
     keep = set(LOCAL.values()) | set(OFFICIAL.values())
     removed = 0

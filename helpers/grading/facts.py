@@ -40,8 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.client import get_client, kit_labels
 from helpers.errors import CourseError
+from helpers.grading.queries import registered
 from helpers.grading.sandbox import SandboxLimits
+from helpers.images.build import build
+from helpers.paths import course_root
 
 __all__ = ["GradingSpec", "EngineStep", "load_spec", "engine_facts", "read_facts", "FACTS_ENV"]
 
@@ -85,8 +89,6 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
     """
     import yaml
 
-    from helpers.paths import course_root
-
     path = Path(root or course_root()) / "source" / assignment / "grading.yml"
     if not path.exists():
         return GradingSpec(assignment)
@@ -102,7 +104,6 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
         if unknown:
             raise TypeError(f"unknown keys {sorted(unknown)}")
         queries = tuple(str(q) for q in data.get("queries") or ())
-        from helpers.grading.queries import registered
 
         prefetch = tuple(str(q) for q in data.get("prefetch") or ())
         missing = (set(queries) | set(prefetch)) - set(registered())
@@ -137,8 +138,6 @@ def engine_facts(spec: GradingSpec, submission: str | os.PathLike[str], client: 
 
     Never raises for the student's faults: a failed build or run is a fact (``ok: false``).
     """
-    from helpers.engine.client import get_client
-    from helpers.paths import course_root
 
     c = get_client(client)
     facts: dict[str, Any] = {"version": 1, "assignment": spec.assignment, "steps": {}}
@@ -148,7 +147,6 @@ def engine_facts(spec: GradingSpec, submission: str | os.PathLike[str], client: 
 
 
 def _one_step(step: EngineStep, submission: Path, root: Path, client: Any) -> dict[str, Any]:
-    from helpers.images.build import build
 
     out: dict[str, Any] = {"build": {"ok": False}, "run": None}
     dockerfile = submission / step.dockerfile
@@ -200,8 +198,6 @@ def _one_step(step: EngineStep, submission: Path, root: Path, client: Any) -> di
 
 def _run(step: EngineStep, tag: str, client: Any) -> dict[str, Any]:
     import requests
-
-    from helpers.engine.client import kit_labels
 
     ctr = client.containers.run(
         tag,

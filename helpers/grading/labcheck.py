@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import engine_available, get_client, kit_labels
+from helpers.engine.client import LABEL, engine_available, get_client, kit_labels
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.queries import replaying, trusted_query
 from helpers.grading.session import current_session
 from helpers.images.build import build
 from helpers.images.inspect import ImageFacts, inspect_image
 from helpers.images.run import run_container
-from helpers.kit.sampleapp import app_dir, copy_app, touch_source
+from helpers.kit.sampleapp import app_dir, copy_app, reference_dockerfile, touch_source
 
 __all__ = [
     "ImageReport",
@@ -271,8 +271,6 @@ def remove_report_images(*tags: str, client: Any = None) -> None:
     """Remove images the checks built (by tag; only kit-labelled ones) and forget the cache."""
     from docker.errors import APIError, NotFound
 
-    from helpers.engine.client import LABEL
-
     c = get_client(client)
     for tag in tags:
         try:
@@ -335,7 +333,6 @@ def run_in_image(tag: str, argv: list[str], timeout: float = LAB_TIMEOUT, client
 @trusted_query("reference_size", arity=0)
 def reference_size(client: Any = None) -> int:
     """Size in bytes of the Lab 1 reference image (built from the reference Dockerfile, cached)."""
-    from helpers.kit.sampleapp import reference_dockerfile
 
     rep = check_dockerfile(reference_dockerfile("naive"), REFERENCE_TAG, client=client)
     if not rep.built or rep.facts is None:

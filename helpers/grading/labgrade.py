@@ -15,13 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.ci.pipeline import PipelineReport
+from helpers.ci.pipeline import REFERENCE, PipelineReport, build_from_workflow, run_pipeline
+from helpers.engine.client import get_client
+from helpers.engine.registry import RegistryInfo, local_registry
 from helpers.errors import CourseError
 from helpers.grading.queries import GradingRefused, trusted_query
 from helpers.grading.session import current_session
+from helpers.images.build import build
+from helpers.kit.sampleapp import app_dir
 from helpers.paths import PACKAGE_DIR
-from helpers.supplychain.remediation import HealthReport
-from helpers.supplychain.scan import ScanResult
+from helpers.supplychain.publish import PushResult, RegistryClient, pull_by_digest, push
+from helpers.supplychain.remediation import HealthReport, app_context, check_health
+from helpers.supplychain.sbom import sbom
+from helpers.supplychain.scan import SOURCES, ScanResult, scan
 
 __all__ = [
     "Lab3Report",
@@ -69,10 +75,6 @@ def lab3_report(dockerfile_text: str, requirements_text: str, source: str = "aut
     Returns:
         A :class:`Lab3Report` (build, scan and health problems are recorded in it).
     """
-    from helpers.images.build import build
-    from helpers.supplychain.remediation import app_context, check_health
-    from helpers.supplychain.sbom import sbom
-    from helpers.supplychain.scan import SOURCES, scan
 
     if source not in SOURCES:
         raise CourseError(f"Unknown scan source {source!r}.", f"Use one of {', '.join(SOURCES)}.")
@@ -127,9 +129,6 @@ def lab5_pipeline(workflow_text: str, branch: str, client: Any = None) -> Graded
         GradingRefused: Another branch, or a Dockerfile/context outside the sample app.
         CourseError: The workflow has no ``docker build`` step the kit can run.
     """
-    from helpers.ci.pipeline import REFERENCE, build_from_workflow, run_pipeline
-    from helpers.engine.client import get_client
-    from helpers.kit.sampleapp import app_dir
 
     if branch not in LAB5_BRANCHES:
         raise GradingRefused(f"Branch {branch!r} is not one the lab grades.", f"Use one of {LAB5_BRANCHES}.")
@@ -158,7 +157,6 @@ def lab5_pipeline(workflow_text: str, branch: str, client: Any = None) -> Graded
 @trusted_query("lab5_failing_pipeline", arity=0)
 def lab5_failing_pipeline(client: Any = None) -> PipelineReport:
     """The kit's reference pipeline with an app that never turns healthy (a database it cannot reach)."""
-    from helpers.ci.pipeline import run_pipeline
 
     if "lab5-bad" not in _CACHE:
         _CACHE["lab5-bad"] = run_pipeline(
@@ -194,14 +192,12 @@ _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 def lab4_registry_info() -> Any:
     """The ``REG`` a graded Lab 4 notebook uses (no password: the grader logs in with its own)."""
-    from helpers.engine.registry import RegistryInfo
 
     return RegistryInfo(LAB4_ADDRESS, "student", "(kept by the grader)")
 
 
 def _lab4_repo() -> tuple[Any, str]:
     """The grader's registry and the repository standing for :data:`LAB4_REPOSITORY` in this session."""
-    from helpers.engine.registry import local_registry
 
     session = current_session()
     suffix = session.id if session else "direct"
@@ -211,7 +207,6 @@ def _lab4_repo() -> tuple[Any, str]:
 @trusted_query("lab4_image", arity=0)
 def lab4_image(client: Any = None) -> dict[str, str]:
     """Build the Lab 4 image (v1) for this submission: its logical reference and image id."""
-    from helpers.images.build import build
     from helpers.supplychain.remediation import app_context, app_requirements
 
     if "lab4-image" in _CACHE:
@@ -234,7 +229,6 @@ def lab4_image(client: Any = None) -> dict[str, str]:
 
 @trusted_query("lab4_push", arity=4)
 def _lab4_push(image: str, address: str, repository: str, tag: str) -> Any:
-    from helpers.supplychain.publish import PushResult, push
 
     session = current_session()
     if session is None:
@@ -271,7 +265,6 @@ def lab4_push(
 def lab4_registry(repository: str) -> dict[str, Any]:
     """What the grader's registry serves for the submission's repository: tags, tag -> digest,
     digest -> id of the image a pull by that digest gives."""
-    from helpers.supplychain.publish import RegistryClient, pull_by_digest
 
     session = current_session()
     if session is None or repository != LAB4_REPOSITORY:
@@ -295,7 +288,6 @@ def lab4_published(publish_version: Any) -> Any:
 def _untag(ref: str) -> None:
     from docker.errors import APIError, NotFound
 
-    from helpers.engine.client import get_client
 
     try:
         get_client().images.remove(ref, noprune=True)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helpers import errors
 from helpers.errors import CourseError
 
 __all__ = [
@@ -160,7 +161,6 @@ def _replay(name: str, args: list[Any]) -> Any:
 
 def _error(name: str, message: str, hint: str) -> CourseError:
     """The kit error the grader saw, rebuilt by name (only kit error classes; else CourseError)."""
-    from helpers import errors
 
     cls = {"GradingRefused": GradingRefused, "GradingPending": GradingPending}.get(name)
     if cls is None and name in errors.__all__:

@@ -27,6 +27,7 @@ from typing import Any
 
 from helpers.engine.client import SESSION_LABEL, get_client, kit_labels
 from helpers.errors import CourseError
+from helpers.images.build import build
 from helpers.paths import DATA_DIR, PACKAGE_DIR
 
 __all__ = [
@@ -145,8 +146,6 @@ def grader_image(rebuild: bool = False, on_line: Callable[[str], None] | None = 
     import shutil
 
     from docker.errors import ImageNotFound
-
-    from helpers.images.build import build
 
     c = get_client(client)
     req = _requirements(PACKAGE_DIR.parent)

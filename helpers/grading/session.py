@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.engine.client import get_client
 from helpers.errors import CourseError
+from helpers.grading.engine import using_grading_engine
 from helpers.grading.queries import GradingRefused, check_args, check_arity, encode, query_key, registered
 
 __all__ = ["TrustedSession", "current_session", "MAX_SESSION_QUERIES", "SESSION_BUDGET_SECONDS"]
@@ -90,7 +92,6 @@ class TrustedSession:
     def run(self, requests: list[tuple[str, list[Any]]]) -> int:
         """Answer the requests not answered yet, in order; returns how many ran."""
         global _SESSION
-        from helpers.grading.engine import using_grading_engine
 
         known = registered()
         ran = 0
@@ -154,7 +155,6 @@ class TrustedSession:
 
     def close(self) -> None:
         """Run the cleanups (each once; failures ignored: the next grading run cleans again)."""
-        from helpers.grading.engine import using_grading_engine
 
         with using_grading_engine():
             while self._cleanups:
@@ -166,8 +166,6 @@ class TrustedSession:
 
 def _remove_image(tag: str) -> None:
     from docker.errors import APIError, NotFound
-
-    from helpers.engine.client import get_client
 
     try:
         get_client().images.remove(tag, force=True)

@@ -14,8 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.archive.images import is_archive, layer_sizes
+from helpers.archive.reader import read_archive
+from helpers.engine.baseimages import LOCAL, OFFICIAL
 from helpers.engine.client import get_client
 from helpers.errors import ImageNotFound
+from helpers.supplychain.sbom import sbom
 
 __all__ = [
     "Layer",
@@ -148,8 +152,6 @@ def facts_from_archive(path: str | os.PathLike[str], ref: str = "") -> ImageFact
     Raises:
         NotAnImageArchive: The file is not an image archive.
     """
-    from helpers.archive.images import layer_sizes
-    from helpers.archive.reader import read_archive
 
     archive = read_archive(path)
     sizes = iter(layer_sizes(archive))
@@ -185,7 +187,6 @@ def _config_digest(path: str | os.PathLike[str]) -> str:
 
 def image_facts(source: str | os.PathLike[str], client: Any = None) -> ImageFacts:
     """:func:`facts_from_archive` for an archive path, else :func:`inspect_image` for a reference."""
-    from helpers.archive.images import is_archive
 
     return facts_from_archive(source) if is_archive(source) else inspect_image(str(source), client)
 
@@ -193,8 +194,6 @@ def image_facts(source: str | os.PathLike[str], client: Any = None) -> ImageFact
 def _base_of(client: Any, attrs: Mapping[str, Any]) -> str:
     """The known base image whose layers start this image's layers (longest match wins)."""
     from docker.errors import ImageNotFound as _NF
-
-    from helpers.engine.baseimages import LOCAL, OFFICIAL
 
     mine = (attrs.get("RootFS") or {}).get("Layers") or []
     best, best_len = "", 0
@@ -240,8 +239,6 @@ def compare_images(images: Mapping[str, str] | Sequence[str], client: Any = None
             }
         )
         if packages:
-            from helpers.supplychain.sbom import sbom
-
             rows[-1]["packages"] = len(sbom(ref, client).packages)
     df = pd.DataFrame(rows).set_index("image")
     if len(df):

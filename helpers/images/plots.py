@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.images.inspect import layers_frame
+
 __all__ = ["plot_image_sizes", "plot_build_times", "plot_layer_sizes", "plot_build_steps"]
 
 
@@ -66,7 +68,6 @@ def plot_build_times(df: Any, ax: Any = None) -> Any:
 
 def plot_layer_sizes(facts: Any, ax: Any = None, min_mb: float = 0.01) -> Any:
     """Bars of an image's layer sizes (oldest at the top), from :class:`helpers.images.inspect.ImageFacts`."""
-    from helpers.images.inspect import layers_frame
 
     df = layers_frame(facts)
     df = df[df["size_mb"] >= min_mb]

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.client import engine_available
+from helpers.errors import CourseError
+from helpers.kit.prebuilt import catalog_image, find_archive, prebuilt_dir, read_manifest
+
 __all__ = ["CourseMode", "course_mode", "MODE_LOG_ENV"]
 
 MODE_LOG_ENV = "COURSE_MODE_LOG"
@@ -63,8 +67,6 @@ class CourseMode:
             name: Archive name, e.g. ``"sample-naive"``.
             what: What the notebook reads it for (shown when the archive is missing).
         """
-        from helpers.errors import CourseError
-        from helpers.kit.prebuilt import find_archive
 
         label = f"{what} (archive {name})" if what else f"archive {name}"
         if self.prebuilt is None:
@@ -92,8 +94,6 @@ class CourseMode:
         without: its prebuilt archive path as :meth:`archive` finds it; else None (with a note).
         """
         if self.engine:
-            from helpers.kit.prebuilt import catalog_image
-
             return catalog_image(name)
         path = self.archive(name, what)
         return str(path) if path else None
@@ -123,9 +123,6 @@ class CourseMode:
 
 def course_mode(announce: bool = True, client: Any = None) -> CourseMode:
     """Look for an engine, then for prebuilt archives; print one line about it (``announce``)."""
-    from helpers.engine.client import engine_available
-    from helpers.errors import CourseError
-    from helpers.kit.prebuilt import prebuilt_dir, read_manifest
 
     engine = engine_available(client)
     folder, names = None, ()

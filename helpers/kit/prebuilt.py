@@ -22,7 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.baseimages import base_image
+from helpers.engine.client import get_client
 from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
+from helpers.kit.sampleapp import build_sample_image
+from helpers.paths import course_root
 
 __all__ = [
     "PREBUILT_LABEL",
@@ -66,13 +70,11 @@ CATALOG: dict[str, tuple[str, str]] = {
 
 
 def _base_slim(client: Any = None) -> str:
-    from helpers.engine.baseimages import base_image
 
     return base_image("slim", client=client)
 
 
 def _base_full(client: Any = None) -> str:
-    from helpers.engine.baseimages import base_image
 
     return base_image("full", client=client)
 
@@ -90,13 +92,11 @@ def _layers_lean(client: Any = None) -> str:
 
 
 def _sample_naive(client: Any = None) -> str:
-    from helpers.kit.sampleapp import build_sample_image
 
     return build_sample_image("naive", client=client).tags[0]
 
 
 def _sample_optimized(client: Any = None) -> str:
-    from helpers.kit.sampleapp import build_sample_image
 
     return build_sample_image("optimized", client=client).tags[0]
 
@@ -139,7 +139,6 @@ class PrebuiltManifest:
 
 def prebuilt_dir(directory: str | os.PathLike[str] | None = None) -> Path:
     """``directory``, else ``COURSE_PREBUILT``, else ``<course root>/prebuilt``."""
-    from helpers.paths import course_root
 
     return Path(directory or os.environ.get("COURSE_PREBUILT") or course_root() / "prebuilt")
 
@@ -152,7 +151,6 @@ def short_name(ref: str) -> str:
 
 def course_images(client: Any = None) -> list[str]:
     """What ``make prebuilt`` exports: the :data:`CATALOG` names, then labelled images' references."""
-    from helpers.engine.client import get_client
 
     c = get_client(client)
     refs = list(CATALOG)
@@ -179,7 +177,6 @@ def export_images(
     """
     from docker.errors import ImageNotFound as _NF
 
-    from helpers.engine.client import get_client
 
     c = get_client(client)
     out = prebuilt_dir(dest)

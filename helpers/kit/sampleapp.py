@@ -17,6 +17,7 @@ from typing import Any
 
 from helpers.errors import SetupError
 from helpers.images.build import BuildResult, build
+from helpers.images.inspect import inspect_image
 from helpers.paths import DATA_DIR, course_root
 
 __all__ = [
@@ -140,8 +141,6 @@ def measure_builds(
         dependency_change_s, source_change_vs_cold (ratio), deps_cached_on_source_change.
     """
     import pandas as pd
-
-    from helpers.images.inspect import inspect_image
 
     rows = []
     for i, (label, (dockerfile, ignore)) in enumerate(variants.items()):

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from typing import Any
 
+from helpers.engine.tools import require_tool
 from helpers.errors import CourseError, ImageNotFound
 
 __all__ = ["find_dive", "dive_json"]
@@ -19,7 +20,6 @@ def find_dive() -> str:
     Raises:
         ToolMissing: dive is not installed.
     """
-    from helpers.engine.tools import require_tool
 
     return require_tool("dive").path
 

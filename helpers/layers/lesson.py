@@ -12,6 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.client import engine_available
+from helpers.errors import CourseError
+from helpers.images.build import build
 from helpers.paths import course_root
 
 __all__ = ["LESSON_DOCKERFILES", "lesson_sources", "build_lesson_image", "demo_archive_path"]
@@ -52,7 +55,6 @@ def build_lesson_image(
     name: str, dockerfile_text: str | None = None, tag: str | None = None, client: Any = None
 ) -> str:
     """Build one of :data:`LESSON_DOCKERFILES` (or the given text) and return its tag."""
-    from helpers.images.build import build
 
     tag = tag or f"course-lab/layers-{name}:lesson"
     with tempfile.TemporaryDirectory(prefix="course-layers-") as ctx:
@@ -75,7 +77,6 @@ def lesson_sources(
         (name -> image reference or archive path, how) where how is "engine", "prebuilt"
         or "demo" (only the demo archive, standing in for "wasteful").
     """
-    from helpers.engine.client import engine_available
 
     if mode.engine if mode is not None else engine_available(client):
         return {n: build_lesson_image(n, client=client) for n in names}, "engine"
@@ -84,7 +85,6 @@ def lesson_sources(
         if all(found.values()) and found:
             return {n: str(p) for n, p in found.items()}, "prebuilt"
         return {"wasteful": str(demo_archive_path())}, "demo"
-    from helpers.errors import CourseError
     from helpers.kit.prebuilt import find_archive
 
     try:

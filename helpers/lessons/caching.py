@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import get_client
+from helpers.engine.client import LABEL, get_client
 from helpers.images.build import BuildResult, build
 from helpers.lessons.common import lesson_tag
 
@@ -131,8 +131,6 @@ def _instruction(created_by: str) -> str:
 def remove_images(tags: list[str], client: Any = None) -> list[str]:
     """Remove the given images (only ones carrying the kit label). Returns what was removed."""
     from docker.errors import APIError, NotFound
-
-    from helpers.engine.client import LABEL
 
     c = get_client(client)
     removed = []

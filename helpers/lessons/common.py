@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.engine.client import engine_available, get_client, kit_labels
+from helpers.engine.baseimages import base_image
+from helpers.engine.client import engine_available, get_client, kit_labels, session_id
 from helpers.errors import ContainerError
 
 __all__ = ["RunOutput", "run_once", "engine_status_line", "lesson_image", "lesson_tag"]
@@ -41,7 +42,6 @@ class RunOutput:
 
 def lesson_image(kind: str = "slim", client: Any = None) -> str:
     """The image the lessons run: the course's Python base ("slim" or "full")."""
-    from helpers.engine.baseimages import base_image
 
     return base_image(kind, client)
 
@@ -52,7 +52,6 @@ def lesson_tag(repository: str, variant: str) -> str:
     Example: ``lesson_tag("course-lesson/caching", "deps-first")`` ->
     ``course-lesson/caching:deps-first-default``.
     """
-    from helpers.engine.client import session_id
 
     tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{variant}-{session_id()}").strip(".-")[:128]
     return f"{repository}:{tag}"

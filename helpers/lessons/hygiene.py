@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpers.engine.client import LABEL, ROLE_LABEL, SESSION_LABEL, cleanup, get_client, kit_labels
+from helpers.lessons.common import ROLE, lesson_image
 
 __all__ = ["system_df", "prune_preview", "prune_summary", "DemoLeftovers", "make_leftovers"]
 
@@ -191,7 +192,6 @@ class DemoLeftovers:
 
 def make_leftovers(image: str | None = None, client: Any = None) -> DemoLeftovers:
     """Create a stopped container, an unused volume and an empty network, labelled with a fresh session."""
-    from helpers.lessons.common import ROLE, lesson_image
 
     c = get_client(client)
     sid = f"lesson-hygiene-{uuid.uuid4().hex[:8]}"

@@ -16,6 +16,8 @@ from typing import Any
 
 from helpers.engine.client import get_client, session_id
 from helpers.errors import RegistryAuthError, RegistryError
+from helpers.images.build import build
+from helpers.lessons.common import lesson_image, run_once
 
 __all__ = ["ApiCall", "trace_api", "calls_frame", "traced_container_run", "PushPullReport", "push_pull_demo"]
 
@@ -101,7 +103,6 @@ def traced_container_run(
     Returns:
         The container's output and the calls the SDK made.
     """
-    from helpers.lessons.common import lesson_image, run_once
 
     c = get_client(client)
     image = image or lesson_image(client=c)
@@ -193,8 +194,6 @@ def push_pull_demo(address: str, username: str, password: str, client: Any = Non
         RegistryError: The registry refused or could not be reached.
     """
     from docker.errors import APIError
-
-    from helpers.images.build import build
 
     c = get_client(client)
     repo = f"{address}/course-lesson/hello"

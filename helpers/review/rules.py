@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.tools import require_tool
 from helpers.review.dockerfile import Dockerfile, parse_dockerfile, read_dockerfile
 
 __all__ = ["Finding", "COURSE_RULES", "review_dockerfile", "course_findings", "hadolint_findings", "findings_frame"]
@@ -206,7 +207,6 @@ def _pairs(args: str, keyword: str) -> list[tuple[str, str]]:
 
 
 def _hadolint() -> str:
-    from helpers.engine.tools import require_tool
 
     return require_tool("hadolint").path
 

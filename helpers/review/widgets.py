@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from helpers.review.rules import review_dockerfile
+
 __all__ = ["critique_widget", "numbered"]
 
 
@@ -38,8 +40,6 @@ def critique_widget(paths: Sequence[str | Path], hadolint: bool = True) -> Any:
         An ``ipywidgets.VBox``; ``widget.notes`` maps file name -> the critique typed so far.
     """
     import ipywidgets as w
-
-    from helpers.review.rules import review_dockerfile
 
     paths = [Path(p) for p in paths]
     picker = w.Dropdown(

@@ -17,7 +17,10 @@ from typing import Any
 
 from helpers.engine.client import get_client, kit_labels
 from helpers.errors import HealthTimeout
+from helpers.images.build import build
+from helpers.images.run import SANDBOX_LIMITS
 from helpers.paths import course_root
+from helpers.supplychain.sbom import Package, Sbom
 
 __all__ = [
     "app_context",
@@ -74,7 +77,6 @@ def check_health(image: str, timeout: float = 60, client: Any = None, sandbox: b
         HealthTimeout: No verdict within ``timeout`` seconds, or the image has no HEALTHCHECK.
     """
     engine = get_client(client)
-    from helpers.images.run import SANDBOX_LIMITS
 
     c = engine.containers.run(image, detach=True, labels=kit_labels("lab"), **(SANDBOX_LIMITS if sandbox else {}))
     start = time.monotonic()
@@ -107,7 +109,6 @@ def check_health(image: str, timeout: float = 60, client: Any = None, sandbox: b
 
 def requirements_sbom(text: str, name: str = "requirements.txt") -> Any:
     """A bill of materials made from pinned ``name==version`` lines (no image needed)."""
-    from helpers.supplychain.sbom import Package, Sbom
 
     pkgs = []
     for line in text.splitlines():
@@ -133,7 +134,6 @@ def build_lab3_old(client: Any = None, tag: str = LAB3_OLD_TAG) -> str:
     Raises:
         BuildError: The build failed.
     """
-    from helpers.images.build import build
 
     lab = course_root() / "source" / "lab3-security-scan"
     ctx = app_context({"requirements-old.txt": (lab / "requirements-old.txt").read_text()})

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.tools import find_tool, require_tool
 from helpers.errors import CourseError, ScanToolError
 from helpers.supplychain.advisories import SEVERITIES, AdvisoryDB, load_snapshot, osv_api_query, osv_api_reachable
 from helpers.supplychain.sbom import Sbom, sbom
@@ -124,7 +125,6 @@ def pick_source(requested: str = "auto") -> str:
         raise CourseError(f"Unknown scan source {requested!r}.", f"Use one of: {', '.join(SOURCES)}.")
     if requested != "auto":
         return requested
-    from helpers.engine.tools import find_tool
 
     for tool in ("trivy", "grype"):
         if find_tool(tool):
@@ -196,7 +196,6 @@ scan_image = scan
 
 
 def _run_tool(tool: str, image: str) -> ScanResult:
-    from helpers.engine.tools import require_tool
 
     exe = require_tool(tool).path
     archive = Path(image).is_file()

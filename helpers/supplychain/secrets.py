@@ -26,6 +26,7 @@ from typing import Any
 
 from helpers.engine.client import get_client
 from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
+from helpers.images.build import build
 
 __all__ = [
     "make_private_wheel",
@@ -295,7 +296,6 @@ def build_secret_demo(kind: str, token: str = DEMO_TOKEN, tag: str = "", client:
     Raises:
         BuildError: The build failed.
     """
-    from helpers.images.build import build
 
     tag = tag or f"course-secrets/private-dep:prebuilt-{kind}"
     with tempfile.TemporaryDirectory(prefix="course-secrets-") as tmp:

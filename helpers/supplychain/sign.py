@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.tools import find_tool
 from helpers.errors import ImageNotFound, SignatureError
 from helpers.supplychain.publish import RegistryClient
 
@@ -165,7 +166,6 @@ def sign_image(
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     if _is_cosign_key(private_key):
-        from helpers.engine.tools import find_tool
 
         tool = find_tool("cosign")
         if tool is None:
@@ -299,7 +299,6 @@ def verify_image(
 
 def cosign_verify(image_ref: str, public_key_path: str | os.PathLike[str]) -> bool | None:
     """Cross-check with ``cosign verify --key`` when cosign is installed (None when it is not)."""
-    from helpers.engine.tools import find_tool
 
     tool = find_tool("cosign")
     if tool is None:

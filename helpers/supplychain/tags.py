@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpers.engine.client import get_client
+from helpers.engine.registry import local_registry
 from helpers.errors import RegistryError
 
 __all__ = ["push_tag", "delete_manifest", "TagState", "tag_table"]
@@ -28,7 +29,6 @@ def push_tag(image: str, repo: str, tag: str, registry: Any = None, client: Any 
     Raises:
         RegistryError: The push failed or reported no digest.
     """
-    from helpers.engine.registry import local_registry
 
     c = get_client(client)
     reg = registry or local_registry()
@@ -54,7 +54,6 @@ def delete_manifest(repo: str, digest: str, registry: Any = None) -> bool:
     """
     import requests
 
-    from helpers.engine.registry import local_registry
 
     reg = registry or local_registry()
     name = repo.split("/", 1)[1] if repo.startswith(reg.address + "/") else repo

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import get_client, kit_labels
-from helpers.errors import ContainerError, HealthTimeout
+from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, engine_info, get_client, kit_labels, session_id
+from helpers.errors import ContainerError, EngineUnavailable, HealthTimeout, ImageNotFound
+from helpers.images.build import build
+from helpers.paths import course_root
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
 from helpers.vm.usage import container_usage
 
@@ -97,8 +99,6 @@ def measure_app_image(
         BuildError: The build failed.
         EngineUnavailable: No engine answers.
     """
-    from helpers.images.build import build
-    from helpers.paths import course_root
 
     app = Path(app_dir) if app_dir else course_root() / "sample_python_app"
     if (app / "requirements.txt").is_file() and (app / "app").is_dir():
@@ -144,8 +144,6 @@ def _run(c: Any, app: AppImage, host_port: int, mem_limit: str | None = None) ->
             mem_limit=mem_limit,
         )
     except _NF as e:
-        from helpers.errors import ImageNotFound
-
         raise ImageNotFound(app.ref, hint="Build it first (helpers.measure_app_image()).") from e
     except APIError as e:
         raise ContainerError(f"Could not start {app.ref}: {e.explanation}") from e
@@ -313,7 +311,6 @@ def replicas_in_budget(
 
 def measure_leftovers(client: Any = None) -> list[str]:
     """Names of measurement containers this session left behind (there should be none)."""
-    from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, session_id
 
     labels = [f"{ROLE_LABEL}={ROLE}", f"{SESSION_LABEL}={session_id()}"]
     return [c.name for c in get_client(client).containers.list(all=True, filters={"label": labels})]
@@ -344,9 +341,6 @@ def describe_environment(client: Any = None, vm_accel: str = "", qemu_version: s
     import platform
 
     import pandas as pd
-
-    from helpers.engine.client import engine_info
-    from helpers.errors import EngineUnavailable
 
     try:
         info = engine_info(client)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.engine.client import get_client, kit_labels
-from helpers.errors import HealthTimeout, SetupError, ToolMissing
+from helpers.errors import HealthTimeout, ImageNotFound, SetupError, ToolMissing
 from helpers.vm.initramfs import ImageConfig, guest_memory, module_load_order, tar_to_initramfs
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
 from helpers.vm.measure import COLUMNS, MIB, AppImage, measurement_row
@@ -83,8 +83,6 @@ def build_vm_image(
         ToolMissing: No qemu, kernel or busybox.
     """
     from docker.errors import ImageNotFound as _NF
-
-    from helpers.errors import ImageNotFound
 
     tools = tools or find_vm_tools()
     c = get_client(client)

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from helpers.engine.daemon import apt_install
 from helpers.errors import SetupError, ToolMissing
+from helpers.paths import state_dir
+from helpers.vm.initramfs import CpioWriter
 
 __all__ = ["VM_PACKAGES", "VmTools", "find_vm_tools", "vm_tools_available", "ensure_vm_tools", "probe_kvm"]
 
@@ -86,7 +89,6 @@ def ensure_vm_tools(log: Log = print) -> VmTools:
     """
     if vm_tools_available():
         return find_vm_tools()
-    from helpers.engine.daemon import apt_install
 
     apt_install(VM_PACKAGES, log)
     try:
@@ -137,8 +139,6 @@ def probe_kvm(timeout: float = 8.0) -> bool:
     """
     import json
 
-    from helpers.paths import state_dir
-
     if not (os.path.exists("/dev/kvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)):
         return False
     try:
@@ -161,7 +161,6 @@ def probe_kvm(timeout: float = 8.0) -> bool:
 
 
 def _boot_probe(tools: VmTools, timeout: float) -> bool:
-    from helpers.vm.initramfs import CpioWriter
 
     with tempfile.TemporaryDirectory(prefix="course-kvm-probe-") as tmp:
         initrd, serial = Path(tmp) / "probe.cpio", Path(tmp) / "serial.log"

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from helpers.vm.cost import CostParams, InstanceType, monthly_cost
+from helpers.vm.plots import plot_cost
 
 __all__ = ["cost_explorer"]
 
@@ -24,8 +25,6 @@ def cost_explorer(container_mib: float, vm_mib: float, max_replicas: int = 50, p
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-
-    from helpers.vm.plots import plot_cost
 
     base = params or CostParams()
     names = [i.name for i in base.vm_sizes]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-import helpers.engine.client
+import helpers.kit.mode
 from helpers.archive.demo import write_image_archive
 from helpers.archive.images import archive_layers, files_present, files_table, shared_layers, sharing_summary
 from helpers.images.inspect import compare_images, facts_from_archive
@@ -52,7 +52,7 @@ def _prebuilt(folder, names=("python-slim",)):
 
 @pytest.fixture
 def no_engine(monkeypatch, tmp_path):
-    monkeypatch.setattr(helpers.engine.client, "engine_available", lambda client=None: False)
+    monkeypatch.setattr(helpers.kit.mode, "engine_available", lambda client=None: False)
     monkeypatch.setenv(MODE_LOG_ENV, str(tmp_path / "log.jsonl"))
     return tmp_path / "log.jsonl"
 
@@ -63,7 +63,7 @@ def _events(log):
 
 def test_engine_mode_skips_nothing(monkeypatch, capsys):
     """With an engine, does every cell run (needs_engine True) and the report say so?"""
-    monkeypatch.setattr(helpers.engine.client, "engine_available", lambda client=None: True)
+    monkeypatch.setattr(helpers.kit.mode, "engine_available", lambda client=None: True)
     mode = course_mode()
     assert mode.name == "engine" and mode.needs_engine("build something")
     mode.report()
