@@ -17,7 +17,9 @@ def test_sbom_and_scan_on_an_archive(tmp_path, capsys):
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("_sbom_fixtures", Path(__file__).with_name("test_sbom.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_sbom_fixtures", Path(__file__).parent / "supplychain" / "test_sbom.py"
+    )
     fixtures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fixtures)  # the archive builder of test_sbom.py, whatever pytest's import mode
     STATUS_1, make_archive = fixtures.STATUS_1, fixtures.make_archive

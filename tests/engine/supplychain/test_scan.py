@@ -1,17 +1,15 @@
 """Lab 3 for real: the old image has findings, the remediated one has none at HIGH and is healthy."""
 
-from pathlib import Path
-
 import pytest
+from kitroot import ROOT, TESTS
 
 from helpers.images.build import build
 from helpers.supplychain.remediation import app_context, check_health
 from helpers.supplychain.scan import compare_scans, scan
 
 pytestmark = pytest.mark.engine
-ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "source" / "lab3-security-scan"
-SOLUTION = Path(__file__).resolve().parent / "data" / "lab3"
+SOLUTION = TESTS / "engine" / "data" / "lab3"
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import matplotlib
 import nbformat
 import pandas as pd
 import pytest
+from kitroot import TESTS
 from nbformat.v4 import new_code_cell, new_notebook
 
 from helpers.cli import build_parser
@@ -20,7 +21,7 @@ from helpers.grading.sandbox import SandboxLimits, merge_outputs, sandbox_comman
 from helpers.kit import prebuilt
 
 matplotlib.use("Agg")
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "course"
+FIXTURE = TESTS / "fixtures" / "course"
 
 
 def test_sandbox_command_has_every_limit():

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from kitroot import ROOT
 
 from helpers.review.dockerfile import parse_dockerfile
 from helpers.review.rules import COURSE_RULES, course_findings, review_dockerfile
 
-GALLERY = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "dockerfiles"
+GALLERY = ROOT / "notebooks" / "data" / "dockerfiles"
 GOOD = """# syntax=docker/dockerfile:1
 FROM python:3.12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*

@@ -9,17 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from ci_rules import unavailable
+from course_fixture import make_course
+from students import Student
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ci_rules import unavailable  # noqa: E402
-from course_fixture import make_course  # noqa: E402
-from students import Student  # noqa: E402
-
-from helpers.grading import course  # noqa: E402
+from helpers.grading import course
 
 pytestmark = pytest.mark.slow
 

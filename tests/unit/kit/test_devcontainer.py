@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
+from kitroot import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 SCHEMA = ROOT / "tests" / "fixtures" / "devcontainer" / "devContainer.base.schema.json"
 CONFIG = ROOT / ".devcontainer" / "devcontainer.json"
 

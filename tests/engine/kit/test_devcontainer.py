@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from kitroot import ROOT
 
 from helpers.engine.baseimages import base_image
 from helpers.images.build import build
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.mark.engine

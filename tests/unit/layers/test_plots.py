@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from kitroot import ROOT
 
 from helpers.archive.demo import write_demo_archive  # noqa: E402
 from helpers.layers.analysis import analyze_layers  # noqa: E402
@@ -16,7 +15,7 @@ from helpers.layers.plots import plot_dive_vs_true, plot_layer_stack, plot_top_d
 from helpers.layers.widgets import layer_explorer  # noqa: E402
 from helpers.review.widgets import critique_widget  # noqa: E402
 
-GALLERY = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "dockerfiles"
+GALLERY = ROOT / "notebooks" / "data" / "dockerfiles"
 
 
 def test_plots_return_their_axes(tmp_path):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from kitroot import ROOT
 
 
 def test_bootstrap_without_pypi_says_what_to_do(tmp_path):
