@@ -21,11 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m helpers",
         description="Docker for CI/CD practitioners: the course kit's command line.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    where = []
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)
+        where.append(f"  {info.name:<9} {module.LIBRARY}")
+    parser.epilog = "where the work is done (each command is a thin layer over these modules):\n" + "\n".join(where)
     return parser
 
 

@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "Entry",
     "iter_tar",
+    "iter_members",
     "FileSource",
     "MemorySource",
     "ChunkSource",
@@ -187,6 +188,96 @@ def _pax(data: bytes) -> dict[str, str]:
     return out
 
 
+def _long_value(data: bytes) -> str:
+    return data.rstrip(b"\0").decode("utf-8", "surrogateescape")
+
+
+def _padded(size: int) -> int:
+    return (size + BLOCK - 1) // BLOCK * BLOCK
+
+
+def _entry(hdr: bytes, pax: dict[str, str], long_name: str | None, long_link: str | None) -> Entry:
+    """The entry one ustar/GNU header describes, with PAX and GNU long names applied."""
+    size = _num(hdr[124:136])
+    typ = chr(hdr[156]) if hdr[156] else "0"
+    name_b = hdr[0:100].split(b"\0", 1)[0]
+    if hdr[257:263] == b"ustar\x00":
+        prefix = hdr[345:500].split(b"\0", 1)[0]
+        if prefix:
+            name_b = prefix + b"/" + name_b
+    name = long_name or pax.get("path") or name_b.decode("utf-8", "surrogateescape")
+    link = long_link or pax.get("linkpath") or hdr[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    if "size" in pax:
+        size = int(pax["size"])
+    if typ == "7":
+        typ = "0"
+    if typ == "0" and name.endswith("/"):
+        typ = "5"
+    return (name, size, typ, link)
+
+
+def iter_members(src: Any, bodies: bool = True) -> Iterator[tuple[Entry, Any, int]]:
+    """Yield each entry of a tar stream with a reader over its data and the data's offset in the stream.
+
+    The reader (None for members without data) is valid until the next entry is asked for; what
+    is left of it is then skipped. Offsets count from where ``src`` stood when iteration began.
+
+    Args:
+        src: An object with ``read(n)`` and ``skip(n)``.
+        bodies: False to skip every member's data unread (the reader is then always None).
+
+    Raises:
+        ValueError: The stream is not a tar archive.
+    """
+    pax: dict[str, str] = {}
+    long_name = long_link = None
+    pos = 0
+    while True:
+        hdr = src.read(BLOCK)
+        pos += BLOCK
+        if len(hdr) < BLOCK or hdr == ZERO:
+            return
+        if pos == BLOCK and not valid_header(hdr):  # later headers: a bad one shows up as a bad size or name
+            raise ValueError("not a tar archive")
+        typ = chr(hdr[156]) if hdr[156] else "0"
+        if typ in ("x", "g", "L", "K"):
+            size = _num(hdr[124:136])
+            data = src.read(_padded(size))[:size]
+            pos += _padded(size)
+            if typ == "x":
+                pax = _pax(data)
+            elif typ == "L":
+                long_name = _long_value(data)
+            elif typ == "K":
+                long_link = _long_value(data)
+            continue
+        entry = _entry(hdr, pax, long_name, long_link)
+        pax, long_name, long_link = {}, None, None
+        padded = 0 if entry[2] in _HEADER_ONLY else _padded(entry[1])
+        if bodies:
+            yield from _member(src, entry, pos, padded)
+        else:
+            yield entry, None, pos
+            src.skip(padded)
+        pos += padded
+
+
+def _member(src: Any, entry: Entry, pos: int, padded: int) -> Iterator[tuple[Entry, Any, int]]:
+    """Yield one entry with a reader over its data, then move ``src`` past the data."""
+    size = entry[1]
+    if padded == 0 or size == 0:
+        yield entry, None, pos
+        src.skip(padded)
+    elif isinstance(src, MemorySource):
+        yield entry, MemorySource(src.buf[src.pos : src.pos + size]), pos  # zero-copy window
+        src.skip(padded)
+    else:
+        member = Bounded(src, size)
+        yield entry, member, pos
+        member.drain()
+        src.skip(padded - size)
+
+
 def iter_tar(src: Any, on_member: Callable[[Entry, Any], None] | None = None) -> Iterator[Entry]:
     """Yield the entries of a tar stream (PAX and GNU long names resolved).
 
@@ -197,54 +288,7 @@ def iter_tar(src: Any, on_member: Callable[[Entry, Any], None] | None = None) ->
     Raises:
         ValueError: The stream is not a tar archive.
     """
-    pax: dict[str, str] = {}
-    long_name = long_link = None
-    first = True
-    while True:
-        hdr = src.read(BLOCK)
-        if len(hdr) < BLOCK or hdr == ZERO:
-            return
-        if first and not valid_header(hdr):  # later headers: a bad one shows up as a bad size or name
-            raise ValueError("not a tar archive")
-        first = False
-        size = _num(hdr[124:136])
-        typ = chr(hdr[156]) if hdr[156] else "0"
-        padded = (size + BLOCK - 1) // BLOCK * BLOCK
-        if typ in ("x", "g", "L", "K"):
-            data = src.read(padded)[:size]
-            if typ == "x":
-                pax = _pax(data)
-            elif typ == "L":
-                long_name = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
-            elif typ == "K":
-                long_link = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
-            continue
-        name_b = hdr[0:100].split(b"\0", 1)[0]
-        if hdr[257:263] == b"ustar\x00":
-            prefix = hdr[345:500].split(b"\0", 1)[0]
-            if prefix:
-                name_b = prefix + b"/" + name_b
-        name = long_name or pax.get("path") or name_b.decode("utf-8", "surrogateescape")
-        link = long_link or pax.get("linkpath") or hdr[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-        if "size" in pax:
-            size = int(pax["size"])
-            padded = (size + BLOCK - 1) // BLOCK * BLOCK
-        if typ == "7":
-            typ = "0"
-        if typ == "0" and name.endswith("/"):
-            typ = "5"
-        pax, long_name, long_link = {}, None, None
-        entry = (name, size, typ, link)
+    for entry, body, _pos in iter_members(src, bodies=on_member is not None):
         yield entry
-        if typ in _HEADER_ONLY:
-            continue
-        if on_member is not None and size > 0 and isinstance(src, MemorySource):
-            on_member(entry, MemorySource(src.buf[src.pos : src.pos + size]))  # zero-copy window
-            src.skip(padded)
-        elif on_member is not None and size > 0:
-            member = Bounded(src, size)
-            on_member(entry, member)
-            member.drain()
-            src.skip(padded - size)
-        else:
-            src.skip(padded)
+        if on_member is not None and body is not None:
+            on_member(entry, body)

@@ -1,15 +1,14 @@
 """Run a multi-service stack with the Compose CLI that exists here.
 
 ``docker compose`` (the v2 plugin: Docker Desktop, Codespaces) when present, else Debian's
-``docker-compose`` 1.29. The kit reads and checks the compose file itself first (so an
-unknown key is reported with its line, and the Kubernetes mapping works without an
-engine), names each project ``kit-...`` so it can be torn down by project, and labels
-every container, volume and network through the file's ``labels:``.
+``docker-compose`` 1.29. The kit reads and checks the compose file itself first
+(:mod:`helpers.ci.composefile`), names each project ``kit-...`` so it can be torn down by project,
+and labels every container, volume and network through the file's ``labels:``. The sample app's
+images and smoke test live in :mod:`helpers.ci.sampleapp`.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import socket
@@ -19,41 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.baseimages import base_image
-from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, get_client, session_id
+from helpers.ci.composefile import SAMPLE_COMPOSE, load_compose, merge_compose
+from helpers.ci.composefile import SERVICE_KEYS as SERVICE_KEYS  # re-exported: callers of the earlier layout
+from helpers.ci.sampleapp import prepare_sample_images as prepare_sample_images  # re-exported, as above
+from helpers.ci.sampleapp import smoke_test as smoke_test  # re-exported, as above
+from helpers.engine.client import get_client, session_id
 from helpers.engine.tools import compose_command
-from helpers.errors import ConfigFileError, ContainerError, HealthTimeout, PortInUse, ToolMissing
-from helpers.images.build import build
-from helpers.paths import DATA_DIR, course_root
+from helpers.errors import ContainerError, HealthTimeout, PortInUse, ToolMissing
 
-__all__ = [
-    "SAMPLE_COMPOSE",
-    "SERVICE_KEYS",
-    "compose_cli",
-    "load_compose",
-    "ComposeStack",
-    "prepare_sample_images",
-    "smoke_test",
-]
-
-#: The compose file for sample_python_app + PostgreSQL.
-SAMPLE_COMPOSE = DATA_DIR / "sample_app" / "compose.yaml"
-#: Service keys of the Compose specification (anything else is a typo or a newer feature).
-SERVICE_KEYS = frozenset(
-    """
-annotations blkio_config build cap_add cap_drop cgroup cgroup_parent command configs container_name cpu_count
-cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpus cpuset depends_on deploy develop
-device_cgroup_rules devices dns dns_opt dns_search domainname entrypoint env_file environment expose extends
-external_links extra_hosts group_add healthcheck hostname image init ipc isolation labels links logging mac_address
-mem_limit mem_reservation mem_swappiness memswap_limit network_mode networks oom_kill_disable oom_score_adj pid
-pids_limit platform ports privileged profiles pull_policy read_only restart runtime scale secrets security_opt
-shm_size stdin_open stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits user userns_mode volumes
-volumes_from working_dir
-""".split()
-)
-_TOP_KEYS = {"version", "name", "services", "volumes", "networks", "configs", "secrets"}
-_VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
-
+__all__ = ["compose_cli", "ComposeStack"]
 
 def compose_cli() -> list[str]:
     """The Compose command to run: ``docker compose`` or ``docker-compose`` (see :mod:`helpers.engine.tools`).
@@ -69,85 +42,6 @@ def compose_cli() -> list[str]:
         "docker compose",
         hint="Install the compose plugin, or `apt-get install docker-compose` (Debian), or run `make lab`.",
     )
-
-
-def _substitute(value: Any, env: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return _VAR.sub(
-            lambda m: env.get(m.group(1) or m.group(3)) or (m.group(2) or ""), value.replace("$$", "\0")
-        ).replace("\0", "$")
-    if isinstance(value, list):
-        return [_substitute(v, env) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute(v, env) for k, v in value.items()}
-    return value
-
-
-def load_compose(
-    path: str | Path = SAMPLE_COMPOSE, env: dict[str, str] | None = None
-) -> tuple[dict[str, Any], dict[str, int]]:
-    """Read a compose file, substitute ``${VAR:-default}`` and check its keys.
-
-    Args:
-        path: The compose file.
-        env: Variables for substitution (default: the process environment).
-
-    Returns:
-        The parsed file and a map "service.key" -> line number.
-
-    Raises:
-        ConfigFileError: Invalid YAML, or an unknown key (the message names it, its line and
-            the closest known key).
-    """
-    import yaml
-
-    path = Path(path)
-    try:
-        text = path.read_text()
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
-    except OSError as e:
-        raise ConfigFileError(str(path), f"cannot be read ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ConfigFileError(
-            path.name,
-            f"is not valid YAML: {getattr(e, 'problem', e)}",
-            line=mark.line + 1 if mark else 0,
-            hint="Check the indentation on that line.",
-        ) from e
-    if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict):
-        raise ConfigFileError(
-            path.name, "has no `services:` mapping", hint="A compose file lists its services under `services:`."
-        )
-    lines: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        lines[key_node.value] = key_node.start_mark.line + 1
-        if key_node.value == "services":
-            for svc_key, svc_node in value_node.value:
-                lines[svc_key.value] = svc_key.start_mark.line + 1
-                for k, _ in getattr(svc_node, "value", []):
-                    lines[f"{svc_key.value}.{k.value}"] = k.start_mark.line + 1
-    for key in doc:
-        if key not in _TOP_KEYS:
-            raise ConfigFileError(
-                path.name,
-                f"unknown top-level key {key!r}",
-                lines.get(key, 0),
-                hint=f"Top-level keys are {', '.join(sorted(_TOP_KEYS))}.",
-            )
-    for name, svc in doc["services"].items():
-        for key in svc or {}:
-            if key not in SERVICE_KEYS:
-                close = difflib.get_close_matches(key, SERVICE_KEYS, n=1)
-                raise ConfigFileError(
-                    path.name,
-                    f"services.{name}: unknown key {key!r}",
-                    lines.get(f"{name}.{key}", 0),
-                    hint=(f"Did you mean {close[0]!r}? " if close else "")
-                    + "See https://docs.docker.com/reference/compose-file/services/",
-                )
-    return _substitute(doc, {**os.environ, **(env or {})}), lines
 
 
 def _port_free(port: int) -> bool:
@@ -206,7 +100,7 @@ class ComposeStack:
         """The merged, substituted configuration (checked by the kit first)."""
         doc: dict[str, Any] = {}
         for f in self.files:
-            doc = _merge(doc, load_compose(f, self.env)[0])
+            doc = merge_compose(doc, load_compose(f, self.env)[0])
         return doc
 
     def published_ports(self) -> list[int]:
@@ -341,77 +235,6 @@ def _health_tail(container: Any) -> str:
     return (log + "\n" if log else "") + check
 
 
-def _merge(base: Any, over: Any) -> Any:
-    """Compose's override rule, simplified: mappings merge key by key, anything else is replaced."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        return {**base, **{k: _merge(base.get(k), v) for k, v in over.items()}}
-    return over
-
-
 def _last_error(stderr: str) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(("Creating", "Starting"))]
     return lines[-1] if lines else "(no message)"
-
-
-def prepare_sample_images(client: Any = None) -> dict[str, str]:
-    """Build the app image; use the official PostgreSQL image, or build one from Debian packages.
-
-    Returns:
-        The variables to pass to :class:`ComposeStack` (APP_IMAGE, DB_IMAGE).
-    """
-
-    c = get_client(client)
-    data = DATA_DIR
-    shared = {SESSION_LABEL: "shared", ROLE_LABEL: "compose"}  # reused across sessions; `cleanup()` removes them
-    app, db = "course-kit/sample-app:compose", "course-kit/postgres:15-bookworm"
-    build(
-        course_root() / "sample_python_app",
-        dockerfile=data / "sample_app" / "optimized.Dockerfile",
-        tags=[app],
-        labels=shared,
-        client=c,
-    )
-    official = _official_postgres(c)
-    if official:
-        return {"APP_IMAGE": app, "DB_IMAGE": official}
-    build(data / "postgres", tags=[db], build_args={"BASE_IMAGE": base_image("debian", c)}, labels=shared, client=c)
-    return {"APP_IMAGE": app, "DB_IMAGE": db}
-
-
-def _official_postgres(client: Any, ref: str = "postgres:15") -> str:
-    """The official image when the engine has it or a registry serves it, else ""."""
-    from docker.errors import APIError, ImageNotFound
-
-    try:
-        client.images.get(ref)
-        return ref
-    except ImageNotFound:
-        pass
-    try:
-        client.images.pull(ref)
-        return ref
-    except APIError:
-        return ""
-
-
-def smoke_test(base_url: str, item_name: str = "compose-check") -> list[tuple[str, bool, str]]:
-    """Check the running sample app: healthy on PostgreSQL, can write and read an item.
-
-    Returns:
-        (check, passed, detail) for each check.
-    """
-    import requests
-
-    out: list[tuple[str, bool, str]] = []
-    try:
-        health = requests.get(f"{base_url}/health", timeout=5)
-        body = health.json()
-        out.append(("health", health.status_code == 200, f"HTTP {health.status_code}, backend {body.get('backend')}"))
-        out.append(("postgresql backend", body.get("backend") == "postgresql", f"backend {body.get('backend')!r}"))
-        created = requests.post(f"{base_url}/items", json={"name": item_name, "price": 1.0, "quantity": 1}, timeout=5)
-        out.append(("write an item", created.status_code == 201, f"HTTP {created.status_code}"))
-        names = [i["name"] for i in requests.get(f"{base_url}/items", timeout=5).json()]
-        out.append(("read it back", item_name in names, f"{len(names)} item(s) stored"))
-    except (requests.RequestException, ValueError) as e:
-        out.append(("reach the app", False, f"{type(e).__name__}: {e}"[:120]))
-    return out

@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.figures import axes
+
 __all__ = ["plot_build_timeline", "plot_cache_roundtrip", "plot_pipeline"]
-
-
-def _ax(ax: Any, size: tuple[float, float] = (8, 3)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_build_timeline(build: Any, ax: Any = None, title: str = "") -> Any:
     """A Gantt chart of a :class:`helpers.ci.buildcache.TimedBuild`: one row per step, coloured by stage."""
-    ax = _ax(ax, (9, 0.35 * max(4, len(build.steps)) + 1))
+    ax = axes(ax, (9, 0.35 * max(4, len(build.steps)) + 1))
     stages = sorted({s.stage for s in build.steps})
     colours = {st: f"C{i}" for i, st in enumerate(stages)}
     steps = sorted(build.steps, key=lambda s: (s.start, s.number))
@@ -45,11 +39,11 @@ def plot_build_timeline(build: Any, ax: Any = None, title: str = "") -> Any:
 
 def plot_cache_roundtrip(rt: Any, ax: Any = None) -> Any:
     """Bars: cold build versus the rebuild that imported its cache (a :class:`CacheRoundTrip`)."""
-    ax = _ax(ax, (6, 2.5))
+    ax = axes(ax, (6, 2.5))
     labels = ["cold build", "push (inline cache)", "rebuild, cache\nimported"]
     values = [rt.cold.seconds, rt.push_seconds, rt.imported.seconds]
     bars = ax.barh(labels, values, color=["C3", "C7", "C2"])
-    for bar, v in zip(bars, values):
+    for bar, v in zip(bars, values, strict=True):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.1f} s", va="center")
     ax.invert_yaxis()
     ax.set_xlabel("seconds (measured just now)")
@@ -59,7 +53,7 @@ def plot_cache_roundtrip(rt: Any, ax: Any = None) -> Any:
 
 def plot_pipeline(report: Any, ax: Any = None) -> Any:
     """Horizontal bars of a :class:`helpers.ci.pipeline.PipelineReport`'s stage durations (red = failed)."""
-    ax = _ax(ax, (7, 0.4 * len(report.stages) + 1))
+    ax = axes(ax, (7, 0.4 * len(report.stages) + 1))
     names = [s.name for s in report.stages]
     ax.barh(names, [s.seconds for s in report.stages], color=["C2" if s.ok else "C3" for s in report.stages])
     ax.invert_yaxis()

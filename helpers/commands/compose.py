@@ -7,6 +7,9 @@ import argparse
 from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images, smoke_test
 from helpers.ci.k8s import compose_to_k8s, manifests_yaml
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.ci.compose (Compose stacks), helpers.ci.k8s (Kubernetes manifests)"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

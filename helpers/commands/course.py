@@ -19,6 +19,9 @@ HELP = {
     "prebuilt": "export the course images as archives into prebuilt/ (students without Docker)",
 }
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.grading: course.py runs nbgrader's steps; labs/labN.py hold each lab's checks"
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(

@@ -7,6 +7,9 @@ import argparse
 from helpers.engine import env
 from helpers.engine.registry import local_registry
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.engine.env: up() starts the lab engine through helpers.engine.daemon"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

@@ -6,6 +6,9 @@ import argparse
 
 from helpers.kit.index import index_is_current, write_index
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.kit.index"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

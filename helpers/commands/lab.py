@@ -8,6 +8,9 @@ import os
 from helpers.kit import labserver
 from helpers.paths import course_root
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.kit.labserver"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

@@ -6,6 +6,9 @@ import argparse
 
 from helpers.ci.pipeline import build_from_workflow, run_pipeline
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.ci.pipeline"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

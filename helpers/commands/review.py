@@ -10,6 +10,9 @@ from helpers.review.rules import review_dockerfile
 
 __all__ = ["register", "run"]
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.review.rules (the parser: helpers.review.dockerfile)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(

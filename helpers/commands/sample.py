@@ -7,6 +7,9 @@ import sys
 
 from helpers.kit.sampleapp import VARIANTS, build_sample_image, reference_dockerfile
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.kit.sampleapp"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

@@ -7,6 +7,9 @@ import sys
 
 from helpers.supplychain.sbom import sbom
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.supplychain.sbom"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

@@ -9,6 +9,9 @@ from dataclasses import asdict
 
 from helpers.supplychain.scan import scan
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.supplychain.scan"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

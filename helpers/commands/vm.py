@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from helpers.vm import (
+    AppImage,
+    describe_environment,
+    ensure_vm_tools,
+    find_vm_tools,
+    measure_app_image,
+    measure_container,
+    measure_vm,
+    probe_kvm,
+)
+
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.vm.qemu and helpers.vm.measure"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -25,26 +39,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import helpers
-
     if args.vm_command == "setup":
-        tools = helpers.ensure_vm_tools()
+        tools = ensure_vm_tools()
         print(f"qemu {tools.qemu_version} at {tools.qemu}; kernel {tools.kernel}; busybox {tools.busybox}")
         return 0
     if args.vm_command == "probe":
-        tools = helpers.find_vm_tools()
+        tools = find_vm_tools()
         print(f"qemu {tools.qemu_version} at {tools.qemu}; kernel {tools.kernel}; busybox {tools.busybox}")
-        print("KVM works" if helpers.probe_kvm() else "KVM does not work here: VMs run under TCG (software emulation)")
+        print("KVM works" if probe_kvm() else "KVM does not work here: VMs run under TCG (software emulation)")
         return 0
     import pandas as pd
 
-    app = helpers.AppImage(args.image, args.port, args.path) if args.image else helpers.measure_app_image()
-    frames = [helpers.measure_container(app)]
+    app = AppImage(args.image, args.port, args.path) if args.image else measure_app_image()
+    frames = [measure_container(app)]
     accel = qemu = ""
     if not args.no_vm:
-        vm = helpers.measure_vm(app)
-        accel, qemu = vm.attrs["accel"], helpers.find_vm_tools().qemu_version
+        vm = measure_vm(app)
+        accel, qemu = vm.attrs["accel"], find_vm_tools().qemu_version
         frames.append(vm)
-    print(helpers.describe_environment(vm_accel=accel, qemu_version=qemu).to_string(index=False))
+    print(describe_environment(vm_accel=accel, qemu_version=qemu).to_string(index=False))
     print(pd.concat(frames)[["platform", "metric", "value", "unit", "note"]].to_string(index=False))
     return 0

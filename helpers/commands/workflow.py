@@ -6,6 +6,9 @@ import argparse
 
 from helpers.ci.workflow import check_workflow
 
+#: where the work is done (shown by ``python -m helpers --help``)
+LIBRARY = "helpers.ci.workflow"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(

@@ -16,7 +16,7 @@ from helpers.engine.client import cleanup, engine_available, engine_info
 from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
 from helpers.engine.daemon import stop_engine as _stop_engine
 from helpers.engine.registry import ensure_registry, registry_status, stop_registry
-from helpers.engine.tools import find_tool
+from helpers.engine.tools import TOOLS, find_tool
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.engine import grading_engine_status, stop_grading_engine
 from helpers.images.build import find_builder
@@ -67,8 +67,6 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
 
 def status() -> list[StatusRow]:
     """Check every part of the environment without changing anything."""
-    from helpers.engine.tools import TOOLS, find_tool
-
     rows: list[StatusRow] = []
     try:
         info = engine_info()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import get_client, kit_labels
+from helpers.engine.client import engine_available, get_client, kit_labels
 from helpers.engine.daemon import apt_install, is_debian_like, is_root
 from helpers.errors import PortInUse, RegistryAuthError, RegistryError, SetupError
 from helpers.paths import state_dir
@@ -258,8 +258,6 @@ def stop_registry(log: Log = print, client: Any = None) -> bool:
         except (OSError, ValueError):
             pass
         pidfile.unlink(missing_ok=True)
-    from helpers.engine.client import engine_available, get_client
-
     if engine_available(client):
         from docker.errors import NotFound
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.figures import axes
+
 __all__ = ["plot_score_distribution"]
 
 
@@ -18,10 +20,7 @@ def plot_score_distribution(grades: Any, ax: Any = None) -> Any:
     Returns:
         The Axes.
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.5))
+    ax = axes(ax, (7, 3.5))
     df = grades[grades["max_score"] > 0].copy()
     df["percent"] = 100 * df["score"] / df["max_score"]
     labs = sorted(df["assignment"].unique())
@@ -31,7 +30,7 @@ def plot_score_distribution(grades: Any, ax: Any = None) -> Any:
         for i, values in enumerate(data, start=1):
             jitter = [i + 0.08 * ((k % 5) - 2) for k in range(len(values))]
             ax.scatter(jitter, values, s=14, alpha=0.7)
-        ax.set_xticks(range(1, len(labs) + 1), [f"{a}\n(n={len(v)})" for a, v in zip(labs, data)])
+        ax.set_xticks(range(1, len(labs) + 1), [f"{a}\n(n={len(v)})" for a, v in zip(labs, data, strict=True)])
     ax.set_ylim(-5, 105)
     ax.set_ylabel("score (% of max)")
     ax.set_title("Score distribution per lab (from the gradebook)")

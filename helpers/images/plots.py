@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.figures import axes as _axes
 from helpers.images.inspect import layers_frame
 
 __all__ = ["plot_image_sizes", "plot_build_times", "plot_layer_sizes", "plot_build_steps"]
-
-
-def _axes(ax: Any, size: tuple[float, float] = (7, 3)) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 # --- image sizes and build times (Labs 1-2) -------------------------------------------------

@@ -50,8 +50,8 @@ MANIFEST = "manifest.json"
 CATALOG: dict[str, tuple[str, str]] = {
     "python-slim": ("the slim Python base image", "kit.prebuilt:_base_slim"),
     "python-full": ("the full Python base image (compilers, headers)", "kit.prebuilt:_base_full"),
-    "layers-wasteful": ("notebook 10's wasteful image", "kit.prebuilt:_layers_wasteful"),
-    "layers-lean": ("notebook 10's lean image", "kit.prebuilt:_layers_lean"),
+    "layers-wasteful": ("notebook 10's wasteful image", "layers.lesson:prebuilt_wasteful"),
+    "layers-lean": ("notebook 10's lean image", "layers.lesson:prebuilt_lean"),
     "sample-naive": ("the sample app, Lab 1's reference Dockerfile", "kit.prebuilt:_sample_naive"),
     "sample-optimized": ("the sample app, Lab 2's reference Dockerfile", "kit.prebuilt:_sample_optimized"),
     "lab3-old": (
@@ -77,18 +77,6 @@ def _base_slim(client: Any = None) -> str:
 def _base_full(client: Any = None) -> str:
 
     return base_image("full", client=client)
-
-
-def _layers_wasteful(client: Any = None) -> str:
-    from helpers.layers.lesson import build_lesson_image
-
-    return build_lesson_image("wasteful", client=client)
-
-
-def _layers_lean(client: Any = None) -> str:
-    from helpers.layers.lesson import build_lesson_image
-
-    return build_lesson_image("lean", client=client)
 
 
 def _sample_naive(client: Any = None) -> str:

@@ -15,9 +15,17 @@ from typing import Any
 from helpers.engine.client import engine_available
 from helpers.errors import CourseError
 from helpers.images.build import build
+from helpers.kit.prebuilt import find_archive
 from helpers.paths import course_root
 
-__all__ = ["LESSON_DOCKERFILES", "lesson_sources", "build_lesson_image", "demo_archive_path"]
+__all__ = [
+    "LESSON_DOCKERFILES",
+    "lesson_sources",
+    "build_lesson_image",
+    "demo_archive_path",
+    "prebuilt_wasteful",
+    "prebuilt_lean",
+]
 
 _HEAD = "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nWORKDIR /app\n"
 
@@ -85,10 +93,18 @@ def lesson_sources(
         if all(found.values()) and found:
             return {n: str(p) for n, p in found.items()}, "prebuilt"
         return {"wasteful": str(demo_archive_path())}, "demo"
-    from helpers.kit.prebuilt import find_archive
-
     try:
         return {n: str(find_archive(f"layers-{n}")) for n in names}, "prebuilt"
     except CourseError:
         pass
     return {"wasteful": str(demo_archive_path())}, "demo"
+
+
+def prebuilt_wasteful(client: Any = None) -> str:
+    """The lesson's wasteful image, as ``make prebuilt`` exports it (:data:`helpers.kit.prebuilt.CATALOG`)."""
+    return build_lesson_image("wasteful", client=client)
+
+
+def prebuilt_lean(client: Any = None) -> str:
+    """The lesson's lean image, as ``make prebuilt`` exports it (:data:`helpers.kit.prebuilt.CATALOG`)."""
+    return build_lesson_image("lean", client=client)

@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from helpers.figures import axes
+
 __all__ = ["plot_layer_stack", "plot_wasted_paths", "plot_top_dirs", "plot_dive_vs_true"]
 
 _MB = 1e6
-
-
-def _ax(ax: Any, size: tuple[float, float] = (8, 4)) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=size)
-    return ax
+#: Size of a new figure (inches).
+_SIZE = (8.0, 4.0)
 
 
 def plot_layer_stack(analyses: Mapping[str, Any], ax: Any = None) -> Any:
@@ -26,9 +22,9 @@ def plot_layer_stack(analyses: Mapping[str, Any], ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    ax = _ax(ax)
+    ax = axes(ax, _SIZE)
     cmap = plt.get_cmap("tab20")
-    for x, (label, a) in enumerate(analyses.items()):
+    for x, (_label, a) in enumerate(analyses.items()):
         bottom = 0.0
         for layer in a.layers:
             h = layer.size_bytes / _MB
@@ -48,7 +44,7 @@ def plot_wasted_paths(analysis: Any, n: int = 10, ax: Any = None) -> Any:
 
     Bars are coloured by why the bytes are invisible; a dot marks paths dive counts too.
     """
-    ax = _ax(ax)
+    ax = axes(ax, _SIZE)
     df = analysis.wasted_frame()
     if df.empty:
         ax.text(0.5, 0.5, "no wasted bytes", ha="center", va="center", transform=ax.transAxes)
@@ -59,8 +55,8 @@ def plot_wasted_paths(analysis: Any, n: int = 10, ax: Any = None) -> Any:
     dive_paths = {p for p, _c, _s in analysis.inefficient_files}
     y = range(len(df))
     ax.barh(list(y), df["size_bytes"] / 1e3, color=[colors.get(r, "gray") for r in df["reason"]])
-    ax.set_yticks(list(y), [f"{p}  (layer {lay})" for p, lay in zip(df["path"], df["layer"])], fontsize=8)
-    for yy, (p, s) in enumerate(zip(df["path"], df["size_bytes"])):
+    ax.set_yticks(list(y), [f"{p}  (layer {lay})" for p, lay in zip(df["path"], df["layer"], strict=True)], fontsize=8)
+    for yy, (p, s) in enumerate(zip(df["path"], df["size_bytes"], strict=True)):
         if p in dive_paths:
             ax.plot(s / 1e3, yy, "k.", markersize=6)
     ax.set_xlabel("kB shipped but invisible in the final image")
@@ -74,7 +70,7 @@ def plot_top_dirs(analysis: Any, ax: Any = None) -> Any:
     """Stacked horizontal bars: visible bytes by top-level directory, one colour per layer."""
     import matplotlib.pyplot as plt
 
-    ax = _ax(ax)
+    ax = axes(ax, _SIZE)
     df = analysis.top_dirs_frame()
     pivot = df.pivot_table(index="top", columns="layer", values="size_bytes", aggfunc="sum", fill_value=0)
     pivot = pivot.loc[pivot.sum(axis=1).sort_values().index]
@@ -83,7 +79,7 @@ def plot_top_dirs(analysis: Any, ax: Any = None) -> Any:
     for layer in pivot.columns:
         vals = (pivot[layer] / _MB).tolist()
         ax.barh(range(len(pivot)), vals, left=left, color=cmap(int(layer) % 20), label=f"layer {layer}")
-        left = [a + b for a, b in zip(left, vals)]
+        left = [a + b for a, b in zip(left, vals, strict=True)]
     ax.set_yticks(range(len(pivot)), list(pivot.index))
     ax.set_xlabel("visible size (MB)")
     ax.legend(fontsize=7, loc="lower right")
@@ -93,7 +89,7 @@ def plot_top_dirs(analysis: Any, ax: Any = None) -> Any:
 
 def plot_dive_vs_true(analyses: Mapping[str, Any], ax: Any = None) -> Any:
     """Grouped bars per image: dive's wasted bytes vs the true wasted bytes (MB)."""
-    ax = _ax(ax)
+    ax = axes(ax, _SIZE)
     labels = list(analyses)
     xs = range(len(labels))
     dive = [a.wasted_bytes / _MB for a in analyses.values()]

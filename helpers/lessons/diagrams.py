@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from helpers.figures import axes
+
 __all__ = [
     "PALETTE",
     "NEUTRAL",
@@ -36,14 +38,6 @@ PALETTE = {
 #: Text, lines and arrows outside boxes: readable on white and on near-black.
 NEUTRAL = "#8a8a8a"
 _INSIDE = "white"
-
-
-def _axes(ax: Any, size: tuple[float, float]) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def neutralize(ax: Any) -> Any:
@@ -104,7 +98,7 @@ def client_daemon_registry(ax: Any = None, calls: Sequence[str] | None = None) -
     Returns:
         The Axes.
     """
-    ax = _axes(ax, (10, 4.2))
+    ax = axes(ax, (10, 4.2))
     _blank(ax, (0, 10), (0, 4.2))
     _box(ax, 0.2, 1.6, 2.2, 1.2, "client\n`docker` CLI\nor docker-py", PALETTE["blue"])
     _box(ax, 3.9, 1.6, 2.2, 1.2, "daemon\n(dockerd)", PALETTE["green"])
@@ -151,7 +145,7 @@ def layer_stack(layers: Sequence[tuple[str, int]] | None = None, ax: Any = None,
         else [(i, s) for i, s in layers]  # type: ignore[union-attr]
     )
     n = len(rows)
-    ax = _axes(ax, (9, 0.55 * (n + 2) + 0.8))
+    ax = axes(ax, (9, 0.55 * (n + 2) + 0.8))
     _blank(ax, (0, 10), (0, n + 1.6))
     colors = [PALETTE["grey"], PALETTE["blue"], PALETTE["teal"], PALETTE["green"], PALETTE["purple"], PALETTE["orange"]]
     for k, (instr, size) in enumerate(rows):
@@ -194,7 +188,7 @@ def container_vs_vm(ax: Any = None, kernel: str = "") -> Any:
     Returns:
         The Axes.
     """
-    ax = _axes(ax, (11, 4.6))
+    ax = axes(ax, (11, 4.6))
     _blank(ax, (0, 11), (0, 5.2))
     # containers
     ax.text(2.6, 4.9, "containers", ha="center", color=NEUTRAL, fontsize=11, weight="bold")
@@ -226,7 +220,7 @@ def container_vs_vm(ax: Any = None, kernel: str = "") -> Any:
 
 def runtime_map(ax: Any = None) -> Any:
     """What is decided when a container starts: environment, mounts, health check, limits."""
-    ax = _axes(ax, (10, 4.4))
+    ax = axes(ax, (10, 4.4))
     _blank(ax, (0, 10), (0, 4.6))
     _box(ax, 3.6, 1.5, 2.8, 1.6, "container\n(image layers + a\nwritable layer)", PALETTE["blue"])
     _box(ax, 0.1, 3.3, 2.6, 0.9, "-e APP_GREETING=...\nenvironment", PALETTE["teal"], fontsize=9)
@@ -262,7 +256,7 @@ def runtime_map(ax: Any = None) -> Any:
 def pipeline_map(ax: Any = None, highlight: Sequence[str] = ("build", "scan", "push")) -> Any:
     """The CD pipeline stages of Module 3, with the stages this module adds Docker to highlighted."""
     stages = ["commit", "build", "test", "scan", "push", "deploy"]
-    ax = _axes(ax, (10, 2.2))
+    ax = axes(ax, (10, 2.2))
     _blank(ax, (0, 10), (0, 2.2))
     w = 1.4
     for k, name in enumerate(stages):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from helpers.lessons.diagrams import _INSIDE, NEUTRAL, PALETTE, _axes, neutralize
+from helpers.figures import axes
+from helpers.lessons.diagrams import _INSIDE, NEUTRAL, PALETTE, neutralize
 
 __all__ = ["build_steps_chart", "measured_bars", "status_timeline"]
 
@@ -30,14 +31,14 @@ def build_steps_chart(frames: dict[str, Any], ax: Any = None) -> Any:
     for name, df in frames.items():
         for r in df.itertuples():
             rows.append((name, str(r.instruction), bool(r.cached), float(r.seconds)))
-    ax = _axes(ax, (10, 0.35 * max(len(rows), 3) + 1.2))
+    ax = axes(ax, (10, 0.35 * max(len(rows), 3) + 1.2))
     labels = [f"{name}: {instr[:50]}" for name, instr, _, _ in rows]
     ys = list(range(len(rows)))[::-1]
     colors = [PALETTE["green"] if cached else PALETTE["orange"] for _, _, cached, _ in rows]
     floor = max([s for *_, s in rows] + [0.1]) * 0.015  # cached steps stay visible as a thin green bar
     ax.barh(ys, [max(s, floor) for *_, s in rows], color=colors)
     ax.set_yticks(ys, labels, fontsize=8)
-    for y, (_, _, cached, s) in zip(ys, rows):
+    for y, (_, _, cached, s) in zip(ys, rows, strict=True):
         ax.text(max(s, floor), y, f" {'cached' if cached else f'{s:.1f} s'}", va="center", color=NEUTRAL, fontsize=8)
     ax.set_xlabel("seconds (green = from cache, orange = ran)")
     neutralize(ax)
@@ -59,7 +60,7 @@ def measured_bars(
     Returns:
         The Axes.
     """
-    ax = _axes(ax, (9, 0.5 * len(labels) * max(len(series), 1) + 1.2))
+    ax = axes(ax, (9, 0.5 * len(labels) * max(len(series), 1) + 1.2))
     colors = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"]]
     k = max(len(series), 1)
     height = 0.8 / k
@@ -68,7 +69,7 @@ def measured_bars(
     for j, (name, values) in enumerate(series.items()):
         pos = [y + 0.4 - height * (j + 0.5) for y in ys]
         ax.barh(pos, values, height=height * 0.9, color=colors[j % len(colors)], label=name)
-        for y, v in zip(pos, values):
+        for y, v in zip(pos, values, strict=True):
             ax.text(float(v) + top * 0.01, y, _number(float(v)), va="center", color=NEUTRAL, fontsize=8)
     ax.set_yticks(ys, list(labels), fontsize=9)
     ax.set_xlim(0, top * 1.15)
@@ -86,7 +87,7 @@ def measured_bars(
 def status_timeline(timeline: Any, end: float | None = None, ax: Any = None) -> Any:
     """A container's health status over time, from a DataFrame of (seconds, status) changes."""
     colors = {"starting": PALETTE["grey"], "healthy": PALETTE["green"], "unhealthy": PALETTE["red"]}
-    ax = _axes(ax, (9, 1.6))
+    ax = axes(ax, (9, 1.6))
     rows = list(timeline.itertuples())
     stop = end if end is not None else (float(rows[-1].seconds) + 1.0 if rows else 1.0)
     for k, r in enumerate(rows):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.figures import axes
 from helpers.supplychain.advisories import SEVERITIES
 
 __all__ = ["plot_severity", "plot_scan_comparison"]
@@ -22,10 +23,7 @@ def plot_severity(result: Any, ax: Any = None, title: str = "") -> Any:
     Returns:
         The Axes.
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3))
+    ax = axes(ax, (6, 3))
     counts = result.counts()
     bars = ax.bar(SEVERITIES, [counts[s] for s in SEVERITIES], color=[_COLORS[s] for s in SEVERITIES])
     ax.bar_label(bars)
@@ -36,11 +34,9 @@ def plot_severity(result: Any, ax: Any = None, title: str = "") -> Any:
 
 def plot_scan_comparison(before: Any, after: Any, ax: Any = None, labels: tuple[str, str] = ("before", "after")) -> Any:
     """Grouped bars: findings per severity in two scans (e.g. before and after remediation)."""
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.2))
+    ax = axes(ax, (7, 3.2))
     x = np.arange(len(SEVERITIES))
     cb, ca = before.counts(), after.counts()
     b1 = ax.bar(x - 0.2, [cb[s] for s in SEVERITIES], 0.4, label=labels[0], color="#90a4ae")

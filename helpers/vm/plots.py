@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.figures import axes
+
 __all__ = ["plot_startup", "plot_memory", "plot_density", "plot_cost"]
 
+#: Size of a new figure (inches).
+_SIZE = (6.0, 3.5)
 COLORS = {"container": "#2a9d8f", "containers": "#2a9d8f", "vm": "#e76f51", "VMs": "#e76f51"}
-
-
-def _axes(ax: Any) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    return ax
 
 
 def _measured(df: Any, ax: Any) -> Any:
@@ -59,7 +55,7 @@ def _bars(df: Any, metrics: list[str], ax: Any, unit: str) -> Any:
 
 def plot_startup(measurements: Any, ax: Any = None) -> Any:
     """Bars: seconds from start to the first HTTP 200, per platform (measured only)."""
-    ax = _axes(ax)
+    ax = axes(ax, _SIZE)
     _bars(measurements, ["start-up"], ax, "s")
     ax.set_title("Start to first HTTP 200")
     return ax
@@ -67,7 +63,7 @@ def plot_startup(measurements: Any, ax: Any = None) -> Any:
 
 def plot_memory(measurements: Any, ax: Any = None) -> Any:
     """Grouped bars: memory at idle, under load and (VM) as the guest sees it, per platform (measured only)."""
-    ax = _axes(ax)
+    ax = axes(ax, _SIZE)
     _bars(measurements, ["memory idle", "memory under load", "guest memory in use"], ax, "MiB")
     ax.set_yscale("log")
     ax.set_ylabel("MiB (log scale)")
@@ -85,7 +81,7 @@ def plot_density(replicas: Any, vm_mib: float | None = None, ax: Any = None) -> 
         vm_mib: Memory of one measured VM; draws n x that value, labelled as derived.
         ax: Axes to draw on.
     """
-    ax = _axes(ax)
+    ax = axes(ax, _SIZE)
     if len(replicas):
         ax.plot(
             replicas["replicas"], replicas["total_mib"], "o-", color=COLORS["container"], label="containers (measured)"
@@ -117,7 +113,7 @@ def plot_density(replicas: Any, vm_mib: float | None = None, ax: Any = None) -> 
 
 def plot_cost(costs: Any, ax: Any = None) -> Any:
     """Monthly cost against the number of replicas (from :func:`helpers.monthly_cost`)."""
-    ax = _axes(ax)
+    ax = axes(ax, _SIZE)
     for plat, rows in costs.groupby("platform", sort=False):
         ax.step(
             rows["replicas"],

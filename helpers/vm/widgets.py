@@ -18,7 +18,7 @@ def cost_explorer(container_mib: float, vm_mib: float, max_replicas: int = 50, p
         container_mib: Measured memory of one container replica.
         vm_mib: Measured memory of one VM replica.
         max_replicas: Largest replica count on the slider.
-        params: Starting assumptions (default :class:`helpers.CostParams`).
+        params: Starting assumptions (default :class:`helpers.vm.CostParams`).
 
     Returns:
         An ipywidgets VBox (display it as the last expression of a cell).
@@ -55,8 +55,7 @@ def cost_explorer(container_mib: float, vm_mib: float, max_replicas: int = 50, p
             except ValueError as e:
                 print(f"{e}: choose a bigger machine or less headroom.")
                 return
-            fig, ax = plt.subplots(figsize=(6, 3.5))
-            plot_cost(df, ax=ax)
+            plot_cost(df)
             plt.show()
             last = df[df["replicas"] == replicas.value].set_index("platform")["monthly_usd"]
             print(

@@ -1,7 +1,7 @@
 """Engine tests for helpers.vm.qemu: a real VM booted from a real image, measured and removed.
 
 In CI (``CI`` or ``COURSE_REQUIRE_ENGINE`` set) missing VM tools are installed when root
-(:func:`helpers.ensure_vm_tools`) and a failure to find them fails the test, never skips it.
+(:func:`helpers.vm.ensure_vm_tools`) and a failure to find them fails the test, never skips it.
 """
 
 from __future__ import annotations
