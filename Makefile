@@ -8,11 +8,12 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHON VENV
 
-.PHONY: lab test setup env index release-sync help
+.PHONY: lab test lint setup env index release-sync help
 
 help:
 	@echo "make lab    - set up (Python env, Docker Engine, base images, registry) and start JupyterLab"
-	@echo "make test   - set up, then run unit tests, engine tests and every notebook"
+	@echo "make test   - set up, lint, then run unit tests, engine tests and every notebook"
+	@echo "make lint   - ruff check and ruff format --check (package, tests, bench, scripts, notebooks)"
 	@echo "make index  - regenerate notebooks/00-index.ipynb"
 	@echo "make release-sync - regenerate release/ from source/ with nbgrader (never edit release/ by hand)"
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
@@ -27,8 +28,12 @@ env: setup
 lab: env
 	@$(PY) -m helpers lab
 
-test: env
+test: lint env
 	COURSE_REQUIRE_ENGINE=1 $(PY) -m pytest tests
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 index: setup
 	@$(PY) -m helpers index

@@ -28,10 +28,12 @@ def main() -> int:
     size_ratio = opt["size_mb"] / naive["size_mb"]
     rebuild_ratio = opt["source_change_s"] / opt["cold_s"]
     print(
-        f"\nsize optimized/naive:              {size_ratio:6.1%}  (target <= 40%)  {'OK' if size_ratio <= 0.40 else 'MISSED'}"
+        f"\nsize optimized/naive:              {size_ratio:6.1%}  (target <= 40%)  "
+        f"{'OK' if size_ratio <= 0.40 else 'MISSED'}"
     )
     print(
-        f"rebuild after source change / cold: {rebuild_ratio:6.1%}  (target <= 15%)  {'OK' if rebuild_ratio <= 0.15 else 'MISSED'}"
+        f"rebuild after source change / cold: {rebuild_ratio:6.1%}  (target <= 15%)  "
+        f"{'OK' if rebuild_ratio <= 0.15 else 'MISSED'}"
     )
     print(f"(naive: rebuild after source change / cold = {naive['source_change_s'] / naive['cold_s']:.1%})")
     return 0 if size_ratio <= 0.40 and rebuild_ratio <= 0.15 else 1

@@ -57,8 +57,12 @@ def main() -> int:
             archive = Path(tmp) / "image.tar"
             subprocess.run(["docker", "save", image, "-o", str(archive)], check=True)
             for label, ours_fn, dive_fn in (
-                ("engine", lambda: analyze_layers(image), lambda: dive_json(image)),
-                ("archive", lambda: analyze_layers(str(archive)), lambda: dive_json(str(archive), archive=True)),
+                ("engine", lambda i=image: analyze_layers(i), lambda i=image: dive_json(i)),
+                (
+                    "archive",
+                    lambda a=archive: analyze_layers(str(a)),
+                    lambda a=archive: dive_json(str(a), archive=True),
+                ),
             ):
                 t_ours, c_ours, ours = timed(ours_fn, args.repeat)
                 t_dive, c_dive, dive = timed(dive_fn, args.repeat)

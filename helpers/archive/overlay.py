@@ -17,7 +17,8 @@ import os
 import stat
 from typing import Any
 
-from helpers.archive.reader import ArchiveLayer, Entry, ImageArchive
+from helpers.archive.model import ArchiveLayer, ImageArchive
+from helpers.archive.tarstream import Entry
 
 __all__ = ["read_overlay_image", "overlay_entries"]
 
@@ -89,10 +90,11 @@ def read_overlay_image(image: str, client: Any) -> ImageArchive | None:
     config_path = os.path.join(root, "image", "overlay2", "imagedb", "content", *info["Id"].split(":", 1))
     try:
         with open(config_path, "rb") as f:
-            config = json.load(f)
+            raw_config = f.read()
+        config = json.loads(raw_config)
         if (config.get("rootfs") or {}).get("diff_ids") != diff_ids:
             return None
-        layers = [ArchiveLayer(d, overlay_entries(d)) for d in dirs]
+        layers = [ArchiveLayer(d, overlay_entries(d), diff_id) for d, diff_id in zip(dirs, diff_ids)]
     except (OSError, ValueError):
         return None
-    return ImageArchive(layers, config, list(info.get("RepoTags") or []), f"docker://{image}")
+    return ImageArchive(layers, config, list(info.get("RepoTags") or []), f"docker://{image}", raw_config)

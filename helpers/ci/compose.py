@@ -28,6 +28,7 @@ from helpers.errors import ContainerError, HealthTimeout, PortInUse, ToolMissing
 
 __all__ = ["compose_cli", "ComposeStack"]
 
+
 def compose_cli() -> list[str]:
     """The Compose command to run: ``docker compose`` or ``docker-compose`` (see :mod:`helpers.engine.tools`).
 

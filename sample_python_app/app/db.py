@@ -30,12 +30,18 @@ class Store:
             self._conn: Any = psycopg2.connect(settings.database_url)
             self._conn.autocommit = True
             self._param = "%s"
-            ddl = "CREATE TABLE IF NOT EXISTS items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, price DOUBLE PRECISION NOT NULL, quantity INTEGER NOT NULL)"
+            ddl = (
+                "CREATE TABLE IF NOT EXISTS items (id SERIAL PRIMARY KEY, name TEXT NOT NULL,"
+                " price DOUBLE PRECISION NOT NULL, quantity INTEGER NOT NULL)"
+            )
         else:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(settings.data_dir / "items.db", check_same_thread=False, isolation_level=None)
             self._param = "?"
-            ddl = "CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, price REAL NOT NULL, quantity INTEGER NOT NULL)"
+            ddl = (
+                "CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+                " price REAL NOT NULL, quantity INTEGER NOT NULL)"
+            )
         self._execute(ddl)
 
     def _execute(self, sql: str, params: tuple = ()) -> Any:

@@ -37,7 +37,9 @@ def test_export_and_find_a_labelled_image(engine, tmp_path):
 
 @pytest.mark.engine
 def test_cli_exports_named_catalog_images(engine, tmp_path):
-    """Does `python -m helpers course prebuilt NAME --dest DIR` write archives that find_archive verifies by checksum?"""
+    """Does `python -m helpers course prebuilt NAME --dest DIR` write archives that find_archive verifies by
+    checksum?
+    """
     import subprocess
     import sys
 

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.engine
 
 
 def test_base_image_sbom_from_engine_and_archive(engine, tmp_path):
-    """Does the slim base list Debian packages (with source names) and pip, the same from the engine and from `docker save`?"""
+    """Does the slim base list Debian packages (with source names) and pip, the same from the engine and from `docker
+    save`?
+    """
     ref = base_image("slim")
     live = sbom(ref, client=engine)
     assert live.os_ecosystem == "Debian:12"

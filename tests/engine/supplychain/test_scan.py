@@ -38,7 +38,9 @@ def test_old_image_has_real_findings(lab3_images):
 
 
 def test_remediated_image_is_clean_and_healthy(engine, lab3_images):
-    """Has the remediated image no finding at or above HIGH, no fixable Debian finding, and does it pass its health check?"""
+    """Has the remediated image no finding at or above HIGH, no fixable Debian finding, and does it pass its health
+    check?
+    """
     before, after = scan(lab3_images[0], source="snapshot"), scan(lab3_images[1], source="snapshot")
     assert after.at_or_above("HIGH") == []
     assert [f for f in after.findings if f.ecosystem.startswith("Debian") and f.fixed_version] == []

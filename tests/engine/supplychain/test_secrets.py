@@ -22,7 +22,9 @@ def _remove(engine, tags):
 
 
 def test_secret_mount_clean_arg_env_leaks(engine, tmp_path):
-    """Does the secret-mount build reach the token-protected index and keep the token out of every layer, while ARG/ENV leaks it?"""
+    """Does the secret-mount build reach the token-protected index and keep the token out of every layer, while
+    ARG/ENV leaks it?
+    """
     token = secrets.token_hex(16)
     tfile = tmp_path / "token"
     tfile.write_text(token)

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from helpers.ci.compose import load_compose
+from helpers.ci.composefile import load_compose
 from helpers.ci.k8s import compose_to_k8s, manifests_yaml, validate_manifest
 from helpers.errors import ConfigFileError
 

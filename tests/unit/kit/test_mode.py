@@ -72,7 +72,9 @@ def test_engine_mode_skips_nothing(monkeypatch, capsys):
 
 
 def test_prebuilt_mode_reads_archives_and_logs_them(no_engine, tmp_path, monkeypatch, capsys):
-    """Without an engine but with prebuilt archives, are archives found, skips recorded, and both logged and reported?"""
+    """Without an engine but with prebuilt archives, are archives found, skips recorded, and both logged and
+    reported?
+    """
     monkeypatch.setenv("COURSE_PREBUILT", str(_prebuilt(tmp_path / "prebuilt", ("python-slim", "sample-naive"))))
     mode = course_mode()
     assert mode.name == "prebuilt" and mode.archives == ("python-slim", "sample-naive")
