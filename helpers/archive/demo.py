@@ -19,8 +19,8 @@ from pathlib import Path
 
 __all__ = ["FileSpec", "write_image_archive", "write_demo_archive", "DEMO_LAYERS"]
 
-#: (path, kind, value): kind is "file" (value: size in bytes), "dir", "symlink"/"hardlink"
-#: (value: target), "whiteout" (deletes path), "opaque" (path is the directory made opaque).
+#: (path, kind, value): kind is "file" (value: size in bytes, or the content as str/bytes), "dir",
+#: "symlink"/"hardlink" (value: target), "whiteout" (deletes path), "opaque" (path is the directory made opaque).
 FileSpec = tuple[str, str, object]
 
 _MTIME = 1_700_000_000
@@ -31,30 +31,37 @@ def _content(path: str, size: int) -> bytes:
     return (seed * (size // len(seed) + 1))[:size]
 
 
+def _tar_info(path: str, kind: str, value: object) -> tuple[tarfile.TarInfo, bytes | None]:
+    """The tar header (and data) of one :data:`FileSpec`."""
+    name = path.strip("/")
+    if kind == "whiteout":
+        head, _, base = name.rpartition("/")
+        name, kind, value = (head + "/" if head else "") + ".wh." + base, "file", 0
+    elif kind == "opaque":
+        name, kind, value = name + "/.wh..wh..opq", "file", 0
+    info = tarfile.TarInfo(name)
+    info.mtime, info.mode = _MTIME, 0o644
+    data = None
+    if kind == "file":
+        data = value.encode() if isinstance(value, str) else value if isinstance(value, bytes) else None
+        data = _content(name, int(value)) if data is None else data  # type: ignore[call-overload]
+        info.size = len(data)
+    elif kind == "dir":
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+    elif kind == "symlink":
+        info.type, info.linkname = tarfile.SYMTYPE, str(value)
+    elif kind == "hardlink":
+        info.type, info.linkname = tarfile.LNKTYPE, str(value).strip("/")
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    return info, data
+
+
 def _layer_tar(specs: Sequence[FileSpec]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path, kind, value in specs:
-            name = path.strip("/")
-            if kind == "whiteout":
-                head, _, base = name.rpartition("/")
-                name, kind, value = (head + "/" if head else "") + ".wh." + base, "file", 0
-            elif kind == "opaque":
-                name, kind, value = name + "/.wh..wh..opq", "file", 0
-            info = tarfile.TarInfo(name)
-            info.mtime, info.mode = _MTIME, 0o644
-            data = None
-            if kind == "file":
-                data = _content(name, int(value))  # type: ignore[arg-type]
-                info.size = len(data)
-            elif kind == "dir":
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-            elif kind == "symlink":
-                info.type, info.linkname = tarfile.SYMTYPE, str(value)
-            elif kind == "hardlink":
-                info.type, info.linkname = tarfile.LNKTYPE, str(value).strip("/")
-            else:
-                raise ValueError(f"unknown kind {kind!r}")
+            info, data = _tar_info(path, kind, value)
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     return buf.getvalue()
 
@@ -63,6 +70,59 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mtime, info.mode = len(data), _MTIME, 0o644
     tar.addfile(info, io.BytesIO(data))
+
+
+def _json_bytes(doc: object) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def _config(diff_ids: list[str], commands: list[str]) -> bytes:
+    """The image config JSON: a ``python`` command, the layers' digests and one history entry per layer."""
+    return _json_bytes(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Cmd": ["python"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": [{"created": "2024-01-01T00:00:00Z", "created_by": c} for c in commands],
+        }
+    )
+
+
+def _write_docker(tar: tarfile.TarFile, cfg: bytes, blobs: list[bytes], diff_ids: list[str], tag: str) -> None:
+    """The legacy ``docker save`` layout: ``<id>/layer.tar``, ``<config digest>.json``, manifest.json."""
+    names = []
+    for digest, blob in zip(diff_ids, blobs):
+        names.append(f"{digest.split(':')[1]}/layer.tar")
+        _add(tar, names[-1], blob)
+    cfg_name = hashlib.sha256(cfg).hexdigest() + ".json"
+    _add(tar, cfg_name, cfg)
+    _add(tar, "manifest.json", _json_bytes([{"Config": cfg_name, "RepoTags": [tag], "Layers": names}]))
+
+
+def _add_blob(tar: tarfile.TarFile, data: bytes, media: str) -> dict[str, object]:
+    """Store ``data`` under ``blobs/sha256/`` and return its OCI descriptor."""
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    _add(tar, "blobs/" + digest.replace(":", "/"), data)
+    return {"mediaType": media, "digest": digest, "size": len(data)}
+
+
+def _write_oci(tar: tarfile.TarFile, cfg: bytes, blobs: list[bytes], tag: str, gz: bool, with_manifest: bool) -> None:
+    """An OCI image layout (blobs, oci-layout, index.json), plus manifest.json as ``docker save`` 25+ writes."""
+    media = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gz else "")
+    descs = [_add_blob(tar, blob, media) for blob in blobs]
+    config = _add_blob(tar, cfg, "application/vnd.oci.image.config.v1+json")
+    manifest_type = "application/vnd.oci.image.manifest.v1+json"
+    manifest = _json_bytes({"schemaVersion": 2, "mediaType": manifest_type, "config": config, "layers": descs})
+    desc = _add_blob(tar, manifest, manifest_type)
+    _add(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+    if with_manifest:
+        blob_names = ["blobs/" + str(d["digest"]).replace(":", "/") for d in [config, *descs]]
+        _add(
+            tar, "manifest.json", _json_bytes([{"Config": blob_names[0], "RepoTags": [tag], "Layers": blob_names[1:]}])
+        )
+    desc["annotations"] = {"io.containerd.image.name": tag}
+    _add(tar, "index.json", _json_bytes({"schemaVersion": 2, "manifests": [desc]}))
 
 
 def write_image_archive(
@@ -87,90 +147,23 @@ def write_image_archive(
 
     Returns:
         The path written.
+
+    Raises:
+        ValueError: An unknown layout or file kind.
     """
+    if layout not in ("docker", "oci", "oci-only"):
+        raise ValueError("layout must be 'docker', 'oci' or 'oci-only'")
     blobs = [_layer_tar(specs) for specs in layers]
     diff_ids = ["sha256:" + hashlib.sha256(b).hexdigest() for b in blobs]
-    stored = [gzip.compress(b, mtime=0) if gzip_layers and layout != "docker" else b for b in blobs]
-    cmds = list(commands) + [f"RUN step {i}" for i in range(len(commands), len(layers))]
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Cmd": ["python"]},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created": "2024-01-01T00:00:00Z", "created_by": c} for c in cmds],
-    }
-    cfg = json.dumps(config).encode()
-    cfg_hex = hashlib.sha256(cfg).hexdigest()
+    gz = gzip_layers and layout != "docker"
+    stored = [gzip.compress(b, mtime=0) for b in blobs] if gz else blobs
+    cfg = _config(diff_ids, list(commands) + [f"RUN step {i}" for i in range(len(commands), len(layers))])
     out = Path(path)
     with tarfile.open(out, "w") as tar:
         if layout == "docker":
-            names = []
-            for digest, blob in zip(diff_ids, stored):
-                d = digest.split(":")[1]
-                _add(tar, f"{d}/layer.tar", blob)
-                names.append(f"{d}/layer.tar")
-            _add(tar, f"{cfg_hex}.json", cfg)
-            _add(
-                tar,
-                "manifest.json",
-                json.dumps([{"Config": f"{cfg_hex}.json", "RepoTags": [tag], "Layers": names}]).encode(),
-            )
-        elif layout in ("oci", "oci-only"):
-            media = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if gzip_layers else "")
-            descs = []
-            for blob in stored:
-                h = hashlib.sha256(blob).hexdigest()
-                _add(tar, f"blobs/sha256/{h}", blob)
-                descs.append({"mediaType": media, "digest": f"sha256:{h}", "size": len(blob)})
-            _add(tar, f"blobs/sha256/{cfg_hex}", cfg)
-            manifest = json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": {
-                        "mediaType": "application/vnd.oci.image.config.v1+json",
-                        "digest": f"sha256:{cfg_hex}",
-                        "size": len(cfg),
-                    },
-                    "layers": descs,
-                }
-            ).encode()
-            m_hex = hashlib.sha256(manifest).hexdigest()
-            _add(tar, f"blobs/sha256/{m_hex}", manifest)
-            _add(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
-            if layout == "oci":  # docker save (25+) writes both index.json and manifest.json
-                _add(
-                    tar,
-                    "manifest.json",
-                    json.dumps(
-                        [
-                            {
-                                "Config": f"blobs/sha256/{cfg_hex}",
-                                "RepoTags": [tag],
-                                "Layers": [f"blobs/{d['digest'].replace(':', '/')}" for d in descs],
-                            }
-                        ]
-                    ).encode(),
-                )
-            _add(
-                tar,
-                "index.json",
-                json.dumps(
-                    {
-                        "schemaVersion": 2,
-                        "manifests": [
-                            {
-                                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                "digest": f"sha256:{m_hex}",
-                                "size": len(manifest),
-                                "annotations": {"io.containerd.image.name": tag},
-                            }
-                        ],
-                    }
-                ).encode(),
-            )
+            _write_docker(tar, cfg, stored, diff_ids, tag)
         else:
-            raise ValueError("layout must be 'docker', 'oci' or 'oci-only'")
+            _write_oci(tar, cfg, stored, tag, gz, with_manifest=layout == "oci")
     return out
 
 

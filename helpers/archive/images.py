@@ -120,7 +120,6 @@ def shared_layers(sources: dict[str, str | os.PathLike[str]], client: Any = None
     ``images`` (which use it), ``shared_by`` (how many), ``instruction`` (the first image's)."""
     import pandas as pd
 
-
     rows: dict[str, dict[str, Any]] = {}
     for name, source in sources.items():
         archive = _read(source, client)

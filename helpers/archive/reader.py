@@ -1,8 +1,15 @@
-"""Read image archives (``docker save``, legacy or OCI layout) without an engine.
+"""Read image archives without an engine: the one parser of ``docker save`` archives and OCI layouts.
+
+Accepted: ``docker save`` archives (``manifest.json``, legacy ``<id>/layer.tar`` or the OCI
+blobs Docker 25+ writes), OCI image layouts with only ``index.json`` (skopeo, other engines),
+plain or gzip-compressed layers, and a whole archive piped through gzip. The result is an
+:class:`helpers.archive.model.ImageArchive` (config, tags, ordered layers with their diff ids);
+the bill of materials, the secret search, the digests, the image facts and the layer analysis
+all read images through it.
 
 The archive is read in one pass, as a stream: the engine's ``docker save`` output can be
 analysed while it arrives, and a file on disk is read with seeks past the file contents
-(only tar headers are read). Layers may be plain or gzip-compressed tars.
+(only tar headers are read; file contents are read again later, on demand).
 
 The reading rules follow dive's (``dive/image/docker/image_archive.go``) so that the figures
 computed from the entries equal ``dive --json``: every tar header of a layer is one entry,

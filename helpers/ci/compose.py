@@ -4,7 +4,7 @@
 ``docker-compose`` 1.29. The kit reads and checks the compose file itself first
 (:mod:`helpers.ci.composefile`), names each project ``kit-...`` so it can be torn down by project,
 and labels every container, volume and network through the file's ``labels:``. The sample app's
-images and smoke test live in :mod:`helpers.ci.sampleapp`.
+images and smoke test live in :mod:`helpers.ci.samplestack`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ import os
 import re
 import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from helpers.ci.composefile import SAMPLE_COMPOSE, load_compose, merge_compose
 from helpers.ci.composefile import SERVICE_KEYS as SERVICE_KEYS  # re-exported: callers of the earlier layout
-from helpers.ci.sampleapp import prepare_sample_images as prepare_sample_images  # re-exported, as above
-from helpers.ci.sampleapp import smoke_test as smoke_test  # re-exported, as above
+from helpers.ci.samplestack import prepare_sample_images as prepare_sample_images  # re-exported, as above
+from helpers.ci.samplestack import smoke_test as smoke_test  # re-exported, as above
 from helpers.engine.client import get_client, session_id
 from helpers.engine.tools import compose_command
 from helpers.errors import ContainerError, HealthTimeout, PortInUse, ToolMissing
+from helpers.images.health import container_health, wait_group_health
 
 __all__ = ["compose_cli", "ComposeStack"]
 
@@ -133,7 +133,7 @@ class ComposeStack:
             sick = [
                 (ctr.labels.get("com.docker.compose.service", ctr.name), ctr)
                 for ctr in self.containers(client)
-                if (ctr.attrs["State"].get("Health") or {}).get("Status") == "unhealthy"
+                if container_health(ctr, reload=False).health == "unhealthy"
             ]
             tail = _health_tail(sick[0][1]) if sick else ""
             self.down()
@@ -161,31 +161,24 @@ class ComposeStack:
 
     def wait_healthy(self, timeout: float = 120, client: Any = None) -> dict[str, str]:
         """Wait until every container of the project is healthy (or running, without a health check)."""
-        start = time.monotonic()
-        while True:
-            state: dict[str, str] = {}
-            for ctr in self.containers(client):
-                s = ctr.attrs["State"]
-                service = ctr.labels.get("com.docker.compose.service", ctr.name)
-                state[service] = (s.get("Health") or {}).get("Status") or s["Status"]
-                if s["Status"] == "exited" or state[service] == "unhealthy":
-                    raise HealthTimeout(
-                        f"Service {service!r} is {state[service]}.",
-                        ctr.name,
-                        s.get("ExitCode") if s["Status"] == "exited" else None,
-                        _health_tail(ctr),
-                        hint="Read its log and its healthcheck; the stack was torn down.",
-                    )
-            if state and all(v in ("healthy", "running") for v in state.values()):
-                return state
-            if time.monotonic() - start > timeout:
-                bad = [k for k, v in state.items() if v not in ("healthy", "running")]
-                raise HealthTimeout(
-                    f"Service(s) {bad} not healthy after {timeout:.0f} s.",
-                    self.project,
-                    hint="Read `stack.logs()`; the stack was torn down.",
-                )
-            time.sleep(1)
+        service = lambda ctr: ctr.labels.get("com.docker.compose.service", ctr.name)
+        wait = wait_group_health(lambda: self.containers(client), timeout, key=service, poll=1.0)
+        if wait.failed:
+            ctr, s = wait.containers[wait.failed], wait.states[wait.failed]
+            raise HealthTimeout(
+                f"Service {wait.failed!r} is {s.verdict}.",
+                ctr.name,
+                s.exit_code if s.status == "exited" else None,
+                _health_tail(ctr),
+                hint="Read its log and its healthcheck; the stack was torn down.",
+            )
+        if wait.timed_out:
+            raise HealthTimeout(
+                f"Service(s) {wait.not_ready} not healthy after {timeout:.0f} s.",
+                self.project,
+                hint="Read `stack.logs()`; the stack was torn down.",
+            )
+        return {k: s.verdict for k, s in wait.states.items()}
 
     def ps(self, client: Any = None) -> Any:
         """The project's containers as a DataFrame (service, container, status, health, ports)."""
@@ -230,10 +223,8 @@ class ComposeStack:
 def _health_tail(container: Any) -> str:
     """The container's last log lines and its last health-check result."""
     log = container.logs(tail=8).decode(errors="replace").rstrip()
-    probes = (container.attrs["State"].get("Health") or {}).get("Log") or []
-    last = probes[-1] if probes else {}
-    check = f"last health check: exit code {last.get('ExitCode')}, output {last.get('Output', '').strip()[:200]!r}"
-    return (log + "\n" if log else "") + check
+    probe = container_health(container, reload=False).probe_tail() or "exit code None, output ''"
+    return (log + "\n" if log else "") + f"last health check: {probe}"
 
 
 def _last_error(stderr: str) -> str:

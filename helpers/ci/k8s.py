@@ -7,20 +7,20 @@ PersistentVolumeClaim), ``command``/``entrypoint``, ``deploy.replicas``. Keys wi
 Kubernetes meaning are listed in :data:`IGNORED` with the reason; any other key raises
 :class:`~helpers.errors.ConfigFileError` naming the service, the key and its line.
 
-Every object is checked against the Kubernetes API schema through the models of the
-pinned ``kubernetes`` Python client (field names, types, required fields).
+Every object is checked against the Kubernetes API schema by :mod:`helpers.ci.k8sschema`.
 """
 
 from __future__ import annotations
 
 import re
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.ci.k8sschema import DNS1123, KINDS, validate_manifest
+from helpers.ci.k8svalues import env_dict, port_pair, probe
 from helpers.errors import ConfigFileError
 
-__all__ = ["IGNORED", "Mapping", "K8sResult", "compose_to_k8s", "validate_manifest", "manifests_yaml"]
+__all__ = ["IGNORED", "Mapping", "K8sResult", "compose_to_k8s", "manifests_yaml"]
 
 #: Compose keys that have no Kubernetes counterpart, with what happens instead.
 IGNORED = {
@@ -42,15 +42,6 @@ _MAPPED = {
     "deploy",
 } | set(IGNORED)
 _SECRETISH = re.compile(r"PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL", re.I)
-_DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-#: Kind -> kubernetes client model, in the order `kubectl apply` should see them.
-_KINDS = {
-    "ConfigMap": "V1ConfigMap",
-    "Secret": "V1Secret",
-    "PersistentVolumeClaim": "V1PersistentVolumeClaim",
-    "Service": "V1Service",
-    "Deployment": "V1Deployment",
-}
 
 
 @dataclass
@@ -84,47 +75,6 @@ class K8sResult:
         return [f"{m['kind']}/{m['metadata']['name']}" for m in self.manifests]
 
 
-def _seconds(value: Any, default: int) -> int:
-    """'2s', '1m30s', '500ms' -> whole seconds (at least 1)."""
-    if value is None:
-        return default
-    total = 0.0
-    for num, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)?", str(value)):
-        total += float(num) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6, "": 1}[unit]
-    return max(1, round(total))
-
-
-def _probe(hc: dict[str, Any]) -> dict[str, Any]:
-    test = hc.get("test")
-    if isinstance(test, str):
-        cmd = ["sh", "-c", test]
-    elif test and test[0] == "CMD-SHELL":
-        cmd = ["sh", "-c", " ".join(test[1:])]
-    else:
-        cmd = list(test[1:] if test and test[0] == "CMD" else test or [])
-    return {
-        "exec": {"command": cmd},
-        "periodSeconds": _seconds(hc.get("interval"), 30),
-        "timeoutSeconds": _seconds(hc.get("timeout"), 30),
-        "failureThreshold": int(hc.get("retries", 3)),
-    }
-
-
-def _env(value: Any) -> dict[str, str]:
-    if isinstance(value, list):
-        return dict((item.split("=", 1) + [""])[:2] for item in value)
-    return {k: "" if v is None else str(v) for k, v in (value or {}).items()}
-
-
-def _port(spec: Any) -> tuple[int, int]:
-    """A compose port -> (published or target, target)."""
-    if isinstance(spec, dict):
-        return int(spec.get("published", spec["target"])), int(spec["target"])
-    parts = str(spec).split("/")[0].split(":")
-    target = int(parts[-1])
-    return (int(parts[-2]) if len(parts) >= 2 and parts[-2] else target), target
-
-
 def _fail(path: str, service: str, key: str, why: str, lines: dict[str, int]) -> ConfigFileError:
     return ConfigFileError(
         path,
@@ -143,7 +93,7 @@ def compose_to_k8s(
     Args:
         compose: The parsed compose file (variables already substituted).
         path: Its name, for error messages.
-        lines: "service.key" -> line number, for error messages (see :func:`helpers.ci.compose.load_compose`).
+        lines: "service.key" -> line number, for error messages (see :func:`helpers.ci.composefile.load_compose`).
         validate: Check every object against the Kubernetes schema.
 
     Returns:
@@ -156,152 +106,175 @@ def compose_to_k8s(
     out = K8sResult()
     claims: set[str] = set()
     for name, svc in (compose.get("services") or {}).items():
-        for key in svc:
-            if key not in _MAPPED:
-                raise _fail(path, name, key, "no Kubernetes equivalent in the supported subset", lines)
-        if not _DNS1123.match(name):
-            raise ConfigFileError(
-                path,
-                f"service name {name!r} is not a valid Kubernetes name",
-                lines.get(name, 0),
-                hint="Use lower-case letters, digits and '-' only.",
-            )
-        if "image" not in svc:
-            raise _fail(path, name, "build", "Kubernetes runs images, it does not build them: set `image:`", lines)
-        labels = {"app.kubernetes.io/name": name}
-        container: dict[str, Any] = {"name": name, "image": svc["image"]}
-        mp = out.mappings.append
-        mp(Mapping(name, "image", svc["image"], "Deployment", "spec.template.spec.containers[0].image"))
-        env = _env(svc.get("environment"))
-        plain = {k: v for k, v in env.items() if not _SECRETISH.search(k)}
-        secret = {k: v for k, v in env.items() if _SECRETISH.search(k)}
-        env_from = []
-        if plain:
-            out.manifests.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": f"{name}-config", "labels": labels},
-                    "data": plain,
-                }
-            )
-            env_from.append({"configMapRef": {"name": f"{name}-config"}})
-            for k, v in plain.items():
-                mp(Mapping(name, f"environment.{k}", v, "ConfigMap", f"{name}-config data.{k}"))
-        if secret:
-            out.manifests.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Secret",
-                    "metadata": {"name": f"{name}-secret", "labels": labels},
-                    "type": "Opaque",
-                    "stringData": secret,
-                }
-            )
-            env_from.append({"secretRef": {"name": f"{name}-secret"}})
-            for k in secret:
-                mp(Mapping(name, f"environment.{k}", "(hidden)", "Secret", f"{name}-secret stringData.{k}"))
-        if env_from:
-            container["envFrom"] = env_from
-        if "entrypoint" in svc:
-            ep = svc["entrypoint"]
-            container["command"] = ep.split() if isinstance(ep, str) else list(ep)
-            mp(Mapping(name, "entrypoint", str(ep), "Deployment", "containers[0].command"))
-        if "command" in svc:
-            cmd = svc["command"]
-            container["args"] = cmd.split() if isinstance(cmd, str) else list(cmd)
-            mp(Mapping(name, "command", str(cmd), "Deployment", "containers[0].args"))
-        ports = [_port(p) for p in svc.get("ports") or []] + [(int(p), int(p)) for p in svc.get("expose") or []]
-        if ports:
-            container["ports"] = [{"containerPort": t} for t in sorted({t for _, t in ports})]
-            out.manifests.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Service",
-                    "metadata": {"name": name, "labels": labels},
-                    "spec": {
-                        "selector": labels,
-                        "ports": [{"name": f"p{p}", "port": p, "targetPort": t} for p, t in ports],
-                    },
-                }
-            )
-            for spec in (svc.get("ports") or []) + (svc.get("expose") or []):
-                mp(
-                    Mapping(
-                        name,
-                        "ports" if spec in (svc.get("ports") or []) else "expose",
-                        str(spec),
-                        "Service",
-                        f"{name} spec.ports (+ containers[0].ports)",
-                    )
-                )
-        if "healthcheck" in svc and not svc["healthcheck"].get("disable"):
-            probe = _probe(svc["healthcheck"])
-            container["readinessProbe"] = probe
-            container["livenessProbe"] = {**probe, "failureThreshold": probe["failureThreshold"] * 2}
-            mp(
-                Mapping(
-                    name,
-                    "healthcheck",
-                    " ".join(probe["exec"]["command"])[:50],
-                    "Deployment",
-                    "containers[0].readinessProbe / livenessProbe",
-                )
-            )
-        volumes, mounts = [], []
-        for spec in svc.get("volumes") or []:
-            source, _, target = (
-                (spec.get("source", ""), None, spec.get("target", ""))
-                if isinstance(spec, dict)
-                else (str(spec).split(":")[0], None, str(spec).split(":")[1])
-            )
-            if not source or "/" in source or source.startswith("."):
-                raise _fail(path, name, "volumes", f"{spec!r} is a bind mount; only named volumes map to a PVC", lines)
-            claim = re.sub(r"[^a-z0-9-]", "-", source.lower())
-            volumes.append({"name": claim, "persistentVolumeClaim": {"claimName": claim}})
-            mounts.append({"name": claim, "mountPath": target})
-            if claim not in claims:
-                claims.add(claim)
-                out.manifests.append(
-                    {
-                        "apiVersion": "v1",
-                        "kind": "PersistentVolumeClaim",
-                        "metadata": {"name": claim, "labels": labels},
-                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-                    }
-                )
-            mp(Mapping(name, "volumes", str(spec), "PersistentVolumeClaim", f"{claim} (+ volumeMounts {target})"))
-        if mounts:
-            container["volumeMounts"] = mounts
-        replicas = int(((svc.get("deploy") or {}).get("replicas")) or 1)
-        pod: dict[str, Any] = {"containers": [container]}
-        if volumes:
-            pod["volumes"] = volumes
-        meta: dict[str, Any] = {"name": name, "labels": labels}
-        if svc.get("labels"):
-            meta["annotations"] = {str(k): str(v) for k, v in _env(svc["labels"]).items()}
-        out.manifests.append(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": meta,
-                "spec": {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": labels},
-                    "strategy": {"type": "Recreate" if volumes else "RollingUpdate"},
-                    "template": {"metadata": {"labels": labels}, "spec": pod},
-                },
-            }
-        )
-        for key in svc:
-            if key in IGNORED:
-                mp(Mapping(name, key, str(svc[key])[:50], "-", IGNORED[key]))
+        _check_service(name, svc, path, lines)
+        _map_service(_Service(name, svc, path, lines, out), claims)
     if validate:
         for m in out.manifests:
             validate_manifest(m)
-    order = list(_KINDS)
+    order = list(KINDS)
     out.manifests.sort(key=lambda m: order.index(m["kind"]) if m["kind"] in order else 99)
     return out
+
+
+@dataclass
+class _Service:
+    """One compose service being mapped: its settings, and the container and result being filled in."""
+
+    name: str
+    svc: dict[str, Any]
+    path: str
+    lines: dict[str, int]
+    out: K8sResult
+    container: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"app.kubernetes.io/name": self.name}
+
+    def map(self, key: str, value: str, kind: str, k8s_field: str) -> None:
+        """Record where one compose setting went."""
+        self.out.mappings.append(Mapping(self.name, key, value, kind, k8s_field))
+
+    def add(self, kind: str, name: str, **body: Any) -> None:
+        """Add a manifest of ``kind`` named ``name`` (labelled with the service) to the result."""
+        api = "apps/v1" if kind == "Deployment" else "v1"
+        meta = body.pop("metadata", None) or {"name": name, "labels": self.labels}
+        self.out.manifests.append({"apiVersion": api, "kind": kind, "metadata": meta, **body})
+
+
+def _check_service(name: str, svc: dict[str, Any], path: str, lines: dict[str, int]) -> None:
+    """Raise on a key outside the supported subset, an invalid name, or a service without an image."""
+    for key in svc:
+        if key not in _MAPPED:
+            raise _fail(path, name, key, "no Kubernetes equivalent in the supported subset", lines)
+    if not DNS1123.match(name):
+        raise ConfigFileError(
+            path,
+            f"service name {name!r} is not a valid Kubernetes name",
+            lines.get(name, 0),
+            hint="Use lower-case letters, digits and '-' only.",
+        )
+    if "image" not in svc:
+        raise _fail(path, name, "build", "Kubernetes runs images, it does not build them: set `image:`", lines)
+
+
+def _map_service(s: _Service, claims: set[str]) -> None:
+    """Map one service, step by step, in the order the mapping table shows them."""
+    s.container.update({"name": s.name, "image": s.svc["image"]})
+    s.map("image", s.svc["image"], "Deployment", "spec.template.spec.containers[0].image")
+    _map_environment(s)
+    _map_command(s)
+    _map_ports(s)
+    _map_healthcheck(s)
+    volumes = _map_volumes(s, claims)
+    _add_deployment(s, volumes)
+    for key in s.svc:
+        if key in IGNORED:
+            s.map(key, str(s.svc[key])[:50], "-", IGNORED[key])
+
+
+def _map_environment(s: _Service) -> None:
+    """``environment`` -> a ConfigMap, and a Secret for what looks like a credential; both as ``envFrom``."""
+    env = env_dict(s.svc.get("environment"))
+    plain = {k: v for k, v in env.items() if not _SECRETISH.search(k)}
+    secret = {k: v for k, v in env.items() if _SECRETISH.search(k)}
+    env_from = []
+    if plain:
+        s.add("ConfigMap", f"{s.name}-config", data=plain)
+        env_from.append({"configMapRef": {"name": f"{s.name}-config"}})
+        for k, v in plain.items():
+            s.map(f"environment.{k}", v, "ConfigMap", f"{s.name}-config data.{k}")
+    if secret:
+        s.add("Secret", f"{s.name}-secret", type="Opaque", stringData=secret)
+        env_from.append({"secretRef": {"name": f"{s.name}-secret"}})
+        for k in secret:
+            s.map(f"environment.{k}", "(hidden)", "Secret", f"{s.name}-secret stringData.{k}")
+    if env_from:
+        s.container["envFrom"] = env_from
+
+
+def _map_command(s: _Service) -> None:
+    """``entrypoint`` -> the container's ``command``; ``command`` -> its ``args``."""
+    for key, k8s in (("entrypoint", "command"), ("command", "args")):
+        if key in s.svc:
+            value = s.svc[key]
+            s.container[k8s] = value.split() if isinstance(value, str) else list(value)
+            s.map(key, str(value), "Deployment", f"containers[0].{k8s}")
+
+
+def _map_ports(s: _Service) -> None:
+    """``ports`` and ``expose`` -> a Service (and the container's ports)."""
+    published, exposed = s.svc.get("ports") or [], s.svc.get("expose") or []
+    ports = [port_pair(p) for p in published] + [(int(p), int(p)) for p in exposed]
+    if not ports:
+        return
+    s.container["ports"] = [{"containerPort": t} for t in sorted({t for _, t in ports})]
+    s.add(
+        "Service",
+        s.name,
+        spec={"selector": s.labels, "ports": [{"name": f"p{p}", "port": p, "targetPort": t} for p, t in ports]},
+    )
+    for spec in published + exposed:
+        key = "ports" if spec in published else "expose"
+        s.map(key, str(spec), "Service", f"{s.name} spec.ports (+ containers[0].ports)")
+
+
+def _map_healthcheck(s: _Service) -> None:
+    """``healthcheck`` -> a readiness probe, and a liveness probe that tolerates twice the failures."""
+    hc = s.svc.get("healthcheck")
+    if not hc or hc.get("disable"):
+        return
+    check = probe(hc)
+    s.container["readinessProbe"] = check
+    s.container["livenessProbe"] = {**check, "failureThreshold": check["failureThreshold"] * 2}
+    command = " ".join(check["exec"]["command"])[:50]
+    s.map("healthcheck", command, "Deployment", "containers[0].readinessProbe / livenessProbe")
+
+
+def _map_volumes(s: _Service, claims: set[str]) -> list[dict[str, Any]]:
+    """Named ``volumes`` -> PersistentVolumeClaims (one per volume) and mounts; bind mounts raise.
+
+    Returns:
+        The pod's volumes.
+    """
+    volumes, mounts = [], []
+    for spec in s.svc.get("volumes") or []:
+        if isinstance(spec, dict):
+            source, target = spec.get("source", ""), spec.get("target", "")
+        else:
+            source, target = str(spec).split(":")[0], str(spec).split(":")[1]
+        if not source or "/" in source or source.startswith("."):
+            why = f"{spec!r} is a bind mount; only named volumes map to a PVC"
+            raise _fail(s.path, s.name, "volumes", why, s.lines)
+        claim = re.sub(r"[^a-z0-9-]", "-", source.lower())
+        volumes.append({"name": claim, "persistentVolumeClaim": {"claimName": claim}})
+        mounts.append({"name": claim, "mountPath": target})
+        if claim not in claims:
+            claims.add(claim)
+            storage = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+            s.add("PersistentVolumeClaim", claim, spec=storage)
+        s.map("volumes", str(spec), "PersistentVolumeClaim", f"{claim} (+ volumeMounts {target})")
+    if mounts:
+        s.container["volumeMounts"] = mounts
+    return volumes
+
+
+def _add_deployment(s: _Service, volumes: list[dict[str, Any]]) -> None:
+    """The Deployment: ``deploy.replicas``, the container, its volumes; compose labels become annotations."""
+    replicas = int(((s.svc.get("deploy") or {}).get("replicas")) or 1)
+    pod: dict[str, Any] = {"containers": [s.container]}
+    if volumes:
+        pod["volumes"] = volumes
+    meta: dict[str, Any] = {"name": s.name, "labels": s.labels}
+    if s.svc.get("labels"):
+        meta["annotations"] = {str(k): str(v) for k, v in env_dict(s.svc["labels"]).items()}
+    spec = {
+        "replicas": replicas,
+        "selector": {"matchLabels": s.labels},
+        "strategy": {"type": "Recreate" if volumes else "RollingUpdate"},
+        "template": {"metadata": {"labels": s.labels}, "spec": pod},
+    }
+    s.add("Deployment", s.name, metadata=meta, spec=spec)
 
 
 def manifests_yaml(manifests: list[dict[str, Any]], redact: bool = True) -> str:

@@ -13,15 +13,16 @@ import shlex
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.ci.pipelinereport import PipelineReport, Stage
 from helpers.ci.workflow import _BUILD, load_workflow, workflow_steps
 from helpers.engine.client import get_client, kit_labels
 from helpers.engine.registry import local_registry
 from helpers.errors import CourseError, HealthTimeout
 from helpers.images.build import build
+from helpers.images.health import HealthState, log_tail, wait_health
 from helpers.paths import DATA_DIR, course_root
 
 __all__ = ["Stage", "PipelineReport", "run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
@@ -29,54 +30,6 @@ __all__ = ["Stage", "PipelineReport", "run_pipeline", "build_from_workflow", "wa
 #: The kit's reference Dockerfiles for sample_python_app.
 REFERENCE = DATA_DIR / "sample_app"
 Log = Callable[[str], None]
-
-
-@dataclass
-class Stage:
-    """One stage of the pipeline."""
-
-    name: str
-    ok: bool
-    seconds: float
-    detail: str = ""
-
-
-@dataclass
-class PipelineReport:
-    """What :func:`run_pipeline` did."""
-
-    stages: list[Stage] = field(default_factory=list)
-    app_log: str = ""
-    test_log: str = ""
-    image: str = ""
-    pushed: str = ""
-    run_id: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.stages) and all(s.ok for s in self.stages)
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every stage passed, 1 otherwise (what a CI runner reports)."""
-        return 0 if self.ok else 1
-
-    def stage(self, name: str) -> Stage | None:
-        return next((s for s in self.stages if s.name == name), None)
-
-    def frame(self) -> Any:
-        import pandas as pd
-
-        return pd.DataFrame([s.__dict__ for s in self.stages], columns=["name", "ok", "seconds", "detail"])
-
-    def text(self) -> str:
-        """A readable report: one line per stage, the test summary, the exit status."""
-        lines = [f"{'ok  ' if s.ok else 'FAIL'}  {s.name:<18} {s.seconds:6.1f} s  {s.detail}" for s in self.stages]
-        summary = [ln for ln in self.test_log.splitlines() if " passed" in ln or " failed" in ln or "error" in ln]
-        if summary:
-            lines.append("tests: " + summary[-1].strip("= "))
-        lines.append(f"exit status {self.exit_code}: " + ("pipeline passed" if self.ok else "pipeline FAILED"))
-        return "\n".join(lines)
 
 
 def build_from_workflow(workflow: str | Path, root: str | Path | None = None) -> tuple[Path, Path]:
@@ -128,41 +81,33 @@ def wait_healthy(container: Any, timeout: float = 60) -> str:
         HealthTimeout: It exited, became unhealthy for good, or the time ran out.
     """
 
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        container.reload()
-        state = container.attrs["State"]
-        health = (state.get("Health") or {}).get("Status")
-        if state["Status"] == "exited":
-            raise HealthTimeout(
-                "The app container exited before it became healthy.",
-                container.name,
-                state.get("ExitCode"),
-                _tail(container),
-            )
-        if health == "unhealthy":
-            raise HealthTimeout(
-                "The app container reports `unhealthy`.",
-                container.name,
-                log_tail=_tail(container),
-                hint="Its HEALTHCHECK keeps failing: read the log above (is the database reachable?).",
-            )
-        if health == "healthy" or (health is None and time.monotonic() - start > 2):
-            return health or "running"
-        time.sleep(0.5)
-    raise HealthTimeout(
-        f"The app container was not healthy after {timeout:.0f} s.",
-        container.name,
-        log_tail=_tail(container),
-        hint="Check /health and the HEALTHCHECK; read the log above.",
-    )
+    def decided(s: HealthState, waited: float) -> bool:
+        return s.status == "exited" or s.health in ("healthy", "unhealthy") or (s.health == "none" and waited > 2)
 
-
-def _tail(container: Any, n: int = 20) -> str:
-    try:
-        return container.logs(tail=n).decode(errors="replace")
-    except Exception:  # noqa: BLE001 - best effort while reporting another error
-        return ""
+    wait = wait_health(container, timeout, until=decided, poll=0.5)
+    state = wait.state
+    if state.status == "exited":
+        raise HealthTimeout(
+            "The app container exited before it became healthy.",
+            container.name,
+            state.exit_code,
+            log_tail(container),
+        )
+    if state.health == "unhealthy":
+        raise HealthTimeout(
+            "The app container reports `unhealthy`.",
+            container.name,
+            log_tail=log_tail(container),
+            hint="Its HEALTHCHECK keeps failing: read the log above (is the database reachable?).",
+        )
+    if wait.timed_out:
+        raise HealthTimeout(
+            f"The app container was not healthy after {timeout:.0f} s.",
+            container.name,
+            log_tail=log_tail(container),
+            hint="Check /health and the HEALTHCHECK; read the log above.",
+        )
+    return "healthy" if state.health == "healthy" else "running"
 
 
 def run_pipeline(
@@ -197,107 +142,134 @@ def run_pipeline(
     Raises:
         EngineUnavailable: No engine answers.
     """
+    run = _PipelineRun(
+        get_client(client),
+        Path(context or course_root() / "sample_python_app"),
+        Path(dockerfile or REFERENCE / "optimized.Dockerfile"),
+        Path(test_dockerfile or REFERENCE / "test.Dockerfile"),
+        log,
+    )
+    run.version, run.health_timeout, run.test_timeout, run.app_env = version, health_timeout, test_timeout, app_env
+    return run.run(branch)
 
-    c = get_client(client)
-    context = Path(context or course_root() / "sample_python_app")
-    dockerfile = Path(dockerfile or REFERENCE / "optimized.Dockerfile")
-    test_dockerfile = Path(test_dockerfile or REFERENCE / "test.Dockerfile")
-    run_id = uuid.uuid4().hex[:8]
-    report = PipelineReport(image=f"course-kit/pipeline-app:{run_id}", run_id=run_id)
-    labels = kit_labels("pipeline", **{"org.dockercourse.pipeline": run_id})
-    created: list[Any] = []
-    app_box: list[Any] = []
 
-    def stage(name: str, fn: Callable[[], str]) -> bool:
+class _PipelineRun:
+    """One run of :func:`run_pipeline`: each stage is a method; all share the engine, labels and what was created."""
+
+    def __init__(self, c: Any, context: Path, dockerfile: Path, test_dockerfile: Path, log: Log | None) -> None:
+        self.c, self.context, self.dockerfile, self.test_dockerfile, self.log = (
+            c,
+            context,
+            dockerfile,
+            test_dockerfile,
+            log,
+        )
+        self.run_id = uuid.uuid4().hex[:8]
+        self.report = PipelineReport(image=f"course-kit/pipeline-app:{self.run_id}", run_id=self.run_id)
+        self.test_image = f"course-kit/pipeline-tests:{self.run_id}"
+        self.net_name = f"ci-{self.run_id}"
+        self.labels = kit_labels("pipeline", **{"org.dockercourse.pipeline": self.run_id})
+        self.created: list[Any] = []
+        self.app: Any = None
+        self.version: str | None = None
+        self.health_timeout, self.test_timeout = 90.0, 120.0
+        self.app_env: dict[str, str] | None = None
+
+    def run(self, branch: str) -> PipelineReport:
+        """Run the stages in order (each only after the previous passed), then always tear down."""
+        report = self.report
+        try:
+            ok = self.stage("build app image", self.build_app) and self.stage("build test image", self.build_tests)
+            ok = ok and self.stage("start app", self.start) and self.stage("wait healthy", self.healthy)
+            ok = ok and self.stage("integration tests", self.tests)
+            if self.app is not None:
+                report.app_log = log_tail(self.app, 200) or report.app_log
+            if ok and branch == "main":
+                self.stage("push (main only)", self.push)
+            elif ok:
+                report.stages.append(Stage("push (main only)", True, 0.0, f"skipped: branch {branch!r} is not main"))
+        finally:
+            t0 = time.monotonic()
+            removed = _teardown(self.c, self.created, [report.image, self.test_image])
+            report.stages.append(Stage("tear down", True, time.monotonic() - t0, f"removed {removed}"))
+        return report
+
+    def stage(self, name: str, fn: Callable[[], str]) -> bool:
+        """Run one stage; record it (a CourseError fails the stage instead of propagating)."""
         t0 = time.monotonic()
         try:
             detail, ok = fn(), True
         except CourseError as e:
             detail, ok = e.message.splitlines()[0], False
             if getattr(e, "log_tail", ""):
-                report.app_log = report.app_log or e.log_tail  # type: ignore[attr-defined]
-        report.stages.append(Stage(name, ok, time.monotonic() - t0, detail))
-        if log:
-            log(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+                self.report.app_log = self.report.app_log or e.log_tail  # type: ignore[attr-defined]
+        self.report.stages.append(Stage(name, ok, time.monotonic() - t0, detail))
+        if self.log:
+            self.log(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
         return ok
 
-    def build_app() -> str:
-        r = build(context, dockerfile=dockerfile, tags=[report.image], labels=labels, client=c)
-        return f"{report.image} ({r.cache_hits}/{len(r.steps)} steps cached)"
+    def build_app(self) -> str:
+        image = self.report.image
+        r = build(self.context, dockerfile=self.dockerfile, tags=[image], labels=self.labels, client=self.c)
+        return f"{image} ({r.cache_hits}/{len(r.steps)} steps cached)"
 
-    def build_tests() -> str:
-        r = build(
-            context, dockerfile=test_dockerfile, tags=[f"course-kit/pipeline-tests:{run_id}"], labels=labels, client=c
+    def build_tests(self) -> str:
+        tags = [self.test_image]
+        r = build(self.context, dockerfile=self.test_dockerfile, tags=tags, labels=self.labels, client=self.c)
+        return f"{self.test_image} ({r.cache_hits}/{len(r.steps)} steps cached)"
+
+    def start(self) -> str:
+        net = self.c.networks.create(self.net_name, labels=self.labels)
+        self.created.append(net)
+        app = self.c.containers.create(
+            self.report.image,
+            name=f"ci-app-{self.run_id}",
+            labels=self.labels,
+            environment=self.app_env or {},
+            network=self.net_name,
         )
-        return f"course-kit/pipeline-tests:{run_id} ({r.cache_hits}/{len(r.steps)} steps cached)"
-
-    net_name = f"ci-{run_id}"
-
-    def start() -> str:
-        net = c.networks.create(net_name, labels=labels)
-        created.append(net)
-        app = c.containers.create(
-            report.image, name=f"ci-app-{run_id}", labels=labels, environment=app_env or {}, network=net_name
-        )
-        created.insert(0, app)
-        app_box.append(app)
+        self.created.insert(0, app)
+        self.app = app
         net.disconnect(app)
         net.connect(app, aliases=["app"])
         app.start()
-        return f"container {app.name} on network {net_name} (as `app`)"
+        return f"container {app.name} on network {self.net_name} (as `app`)"
 
-    def healthy() -> str:
-        return wait_healthy(app_box[0], health_timeout) + " (GET /health answers 200 inside the container)"
+    def healthy(self) -> str:
+        return wait_healthy(self.app, self.health_timeout) + " (GET /health answers 200 inside the container)"
 
-    def tests() -> str:
-        t = c.containers.create(
-            f"course-kit/pipeline-tests:{run_id}",
+    def tests(self) -> str:
+        t = self.c.containers.create(
+            self.test_image,
             ["--app-url", "http://app:8000"],
-            name=f"ci-tests-{run_id}",
-            labels=labels,
-            network=net_name,
+            name=f"ci-tests-{self.run_id}",
+            labels=self.labels,
+            network=self.net_name,
         )
-        created.insert(0, t)
+        self.created.insert(0, t)
         t.start()
         try:
-            code = t.wait(timeout=test_timeout)["StatusCode"]
+            code = t.wait(timeout=self.test_timeout)["StatusCode"]
         except Exception as e:  # requests ReadTimeout
-            raise CourseError(f"The tests ran past {test_timeout:.0f} s.", "Look for a hanging request.") from e
-        report.test_log = t.logs().decode(errors="replace")
+            raise CourseError(f"The tests ran past {self.test_timeout:.0f} s.", "Look for a hanging request.") from e
+        self.report.test_log = t.logs().decode(errors="replace")
         if code != 0:
             raise CourseError(f"integration tests failed (exit code {code})")
         return "integration tests passed (from a separate container on the same network)"
 
-    def push() -> str:
-
+    def push(self) -> str:
         reg = local_registry()
-        ref = f"{reg.address}/sample-app:{version or run_id}"
-        c.images.get(report.image).tag(ref)
+        ref = f"{reg.address}/sample-app:{self.version or self.run_id}"
+        self.c.images.get(self.report.image).tag(ref)
         try:
-            out = c.images.push(ref, auth_config=reg.auth_config(), stream=True, decode=True)
+            out = self.c.images.push(ref, auth_config=reg.auth_config(), stream=True, decode=True)
             errors = [x["error"] for x in out if "error" in x]
         finally:
-            c.images.remove(ref)
+            self.c.images.remove(ref)
         if errors:
             raise CourseError(f"push to {reg.address} failed: {errors[0]}", "Run `make lab` to start the registry.")
-        report.pushed = ref
+        self.report.pushed = ref
         return f"pushed {ref}"
-
-    try:
-        ok = stage("build app image", build_app) and stage("build test image", build_tests)
-        ok = ok and stage("start app", start) and stage("wait healthy", healthy)
-        ok = ok and stage("integration tests", tests)
-        if app_box:
-            report.app_log = _tail(app_box[0], 200) or report.app_log
-        if ok and branch == "main":
-            stage("push (main only)", push)
-        elif ok:
-            report.stages.append(Stage("push (main only)", True, 0.0, f"skipped: branch {branch!r} is not main"))
-    finally:
-        t0 = time.monotonic()
-        removed = _teardown(c, created, [report.image, f"course-kit/pipeline-tests:{run_id}"])
-        report.stages.append(Stage("tear down", True, time.monotonic() - t0, f"removed {removed}"))
-    return report
 
 
 def _teardown(c: Any, created: list[Any], tags: list[str]) -> str:

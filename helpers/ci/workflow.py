@@ -14,74 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.errors import ConfigFileError
+from helpers.ci.workflowfile import Step, load_workflow, workflow_steps
 
-__all__ = ["Check", "WorkflowReport", "load_workflow", "check_workflow", "workflow_steps"]
-
-
-class _LineDict(dict):
-    """A mapping that remembers the line it started on (1-based)."""
-
-    line: int = 0
-
-
-def _loader() -> type:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> _LineDict:
-        loader.flatten_mapping(node)
-        out = _LineDict()
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key is True and key_node.value in ("on", "On", "ON"):
-                key = "on"  # YAML 1.1 reads a bare `on:` as the boolean true
-            out[key] = loader.construct_object(value_node, deep=deep)
-        out.line = node.start_mark.line + 1
-        return out
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    return Loader
-
-
-def load_workflow(source: str | Path) -> dict[str, Any]:
-    """Parse a workflow file (a path, or the YAML text itself).
-
-    Raises:
-        ConfigFileError: The YAML does not parse (names the line) or is not a workflow.
-    """
-    import yaml
-
-    path = "workflow"
-    if isinstance(source, Path) or ("\n" not in str(source) and str(source).endswith((".yml", ".yaml"))):
-        path = str(source)
-        try:
-            text = Path(source).read_text()
-        except OSError as e:
-            raise ConfigFileError(path, f"cannot be read ({e.strerror})", hint="Check the path.") from e
-    else:
-        text = str(source)
-    try:
-        doc = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 1 if mark else 0
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigFileError(
-            path,
-            f"is not valid YAML: {problem}",
-            line=line,
-            hint="Check the indentation (spaces, not tabs) and the colons on that line.",
-        ) from e
-    if not isinstance(doc, dict) or "jobs" not in doc:
-        raise ConfigFileError(
-            path,
-            "is not a GitHub Actions workflow (no `jobs:` mapping)",
-            hint="A workflow has `name:`, `on:` and `jobs:` at the top level.",
-        )
-    return doc
+__all__ = ["Check", "WorkflowReport", "check_workflow"]
 
 
 @dataclass
@@ -123,46 +58,6 @@ class WorkflowReport:
         return "\n".join(rows)
 
 
-@dataclass
-class _Step:
-    job: str
-    index: int
-    name: str
-    run: str
-    uses: str
-    cond: str
-    job_cond: str
-    with_: dict[str, Any]
-    env: dict[str, Any]
-    line: int
-
-
-def workflow_steps(doc: dict[str, Any]) -> list[_Step]:
-    """Every step of every job, in order, with its job's condition."""
-    out = []
-    for job_name, job in (doc.get("jobs") or {}).items():
-        if not isinstance(job, dict):
-            continue
-        for i, step in enumerate(job.get("steps") or []):
-            if not isinstance(step, dict):
-                continue
-            out.append(
-                _Step(
-                    job_name,
-                    i,
-                    str(step.get("name", step.get("uses", step.get("run", ""))))[:60],
-                    str(step.get("run", "")),
-                    str(step.get("uses", "")),
-                    str(step.get("if", "")),
-                    str(job.get("if", "")),
-                    dict(step.get("with") or {}),
-                    {**dict(doc.get("env") or {}), **dict(job.get("env") or {}), **dict(step.get("env") or {})},
-                    getattr(step, "line", 0),
-                )
-            )
-    return out
-
-
 _MAIN_COND = re.compile(r"refs/heads/main|github\.ref_name\s*==\s*'main'|github\.event_name\s*==\s*'push'")
 _BUILD = re.compile(r"docker\s+(?:buildx\s+)?build\b|docker\s+compose\s+build|docker-compose\s+build")
 _START = re.compile(r"docker\s+run\b[^\n]*\s(?:-d|--detach)\b|docker\s+(?:compose|-compose)\s+up|docker-compose\s+up")
@@ -175,6 +70,7 @@ _VERSIONED = re.compile(
 
 
 def _triggers(doc: dict[str, Any]) -> Check:
+    """The workflow runs on pull requests and on pushes to main."""
     on = doc.get("on")
     line = getattr(doc, "line", 0)
     if isinstance(on, str):
@@ -193,7 +89,8 @@ def _triggers(doc: dict[str, Any]) -> Check:
     return Check("triggers", True, "pull_request, and push to main", line)
 
 
-def _secret_leaks(steps: list[_Step]) -> list[tuple[_Step, str]]:
+def _secret_leaks(steps: list[Step]) -> list[tuple[Step, str]]:
+    """(step, why) for each command line that would print a secret to the log."""
     leaks = []
     for s in steps:
         secret_vars = [k for k, v in s.env.items() if "secrets." in str(v)]
@@ -227,51 +124,53 @@ def check_workflow(source: str | Path) -> WorkflowReport:
     """
     doc = load_workflow(source)
     steps = workflow_steps(doc)
-    report = WorkflowReport([Check("yaml", True, f"valid YAML, {len(steps)} steps in {len(doc['jobs'])} job(s)")])
-    report.checks.append(_triggers(doc))
-
-    builds = [s for s in steps if _BUILD.search(s.run) or "build-push-action" in s.uses]
-    report.checks.append(
-        Check(
-            "build",
-            bool(builds),
-            f"built in step {builds[0].name!r}" if builds else "no step builds the image (docker build)",
-            builds[0].line if builds else 0,
-        )
+    return WorkflowReport(
+        [
+            Check("yaml", True, f"valid YAML, {len(steps)} steps in {len(doc['jobs'])} job(s)"),
+            _triggers(doc),
+            _build(steps),
+            _integration_tests(doc, steps),
+            _push_only_on_main(steps),
+            _no_secrets_printed(steps),
+        ]
     )
 
+
+def _build(steps: list[Step]) -> Check:
+    """Some step builds the image."""
+    builds = [s for s in steps if _BUILD.search(s.run) or "build-push-action" in s.uses]
+    if not builds:
+        return Check("build", False, "no step builds the image (docker build)")
+    return Check("build", True, f"built in step {builds[0].name!r}", builds[0].line)
+
+
+def _integration_tests(doc: dict[str, Any], steps: list[Step]) -> Check:
+    """Some step runs tests against the container: after it starts in the same job, or against a service."""
+    name = "integration tests"
     services = any(isinstance(j, dict) and j.get("services") for j in doc["jobs"].values())
     starts = [s for s in steps if _START.search(s.run)]
-    first_start = (starts[0].job, starts[0].index) if starts else None
+    first = starts[0] if starts else None
     tests = [
         s
         for s in steps
         if s.run
         and _TESTS.search(s.name + "\n" + s.run)
         and not _BUILD.search(s.run)
-        and (services or (first_start is not None and s.job == first_start[0] and s.index > first_start[1]))
+        and (services or (first is not None and s.job == first.job and s.index > first.index))
     ]
     if tests:
         how = "a service container" if services and not starts else f"the container started in {starts[0].name!r}"
-        report.checks.append(Check("integration tests", True, f"{tests[0].name!r} runs against {how}", tests[0].line))
-    elif not starts and not services:
-        report.checks.append(
-            Check(
-                "integration tests",
-                False,
-                "the image is never started (docker run -d, docker compose up, or services:)",
-            )
-        )
-    else:
-        report.checks.append(
-            Check(
-                "integration tests",
-                False,
-                "no step runs tests (pytest, curl ...) after the container starts",
-                starts[0].line if starts else 0,
-            )
-        )
+        return Check(name, True, f"{tests[0].name!r} runs against {how}", tests[0].line)
+    if not starts and not services:
+        return Check(name, False, "the image is never started (docker run -d, docker compose up, or services:)")
+    return Check(
+        name, False, "no step runs tests (pytest, curl ...) after the container starts", first.line if first else 0
+    )
 
+
+def _push_only_on_main(steps: list[Step]) -> Check:
+    """Some step pushes the image, every push is gated on main, and every push has a versioned tag."""
+    name = "push only on main"
     pushes = [
         s
         for s in steps
@@ -279,53 +178,30 @@ def check_workflow(source: str | Path) -> WorkflowReport:
         or ("build-push-action" in s.uses and str(s.with_.get("push", "false")).lower() != "false")
     ]
     if not pushes:
-        report.checks.append(Check("push only on main", False, "no step pushes the image (docker push)"))
-    else:
-        ungated = [
-            s
-            for s in pushes
-            if not (
-                _MAIN_COND.search(s.cond)
-                or _MAIN_COND.search(s.job_cond)
-                or _MAIN_COND.search(str(s.with_.get("push", "")))
-            )
-        ]
-        unversioned = [s for s in pushes if not _VERSIONED.search(s.run + str(s.with_.get("tags", "")) + str(s.env))]
-        if ungated:
-            report.checks.append(
-                Check(
-                    "push only on main",
-                    False,
-                    f"step {ungated[0].name!r} pushes on pull requests too: add `if: github.ref == 'refs/heads/main'`",
-                    ungated[0].line,
-                )
-            )
-        elif unversioned:
-            report.checks.append(
-                Check(
-                    "push only on main",
-                    False,
-                    f"step {unversioned[0].name!r} pushes no versioned tag (use ${{{{ github.sha }}}})",
-                    unversioned[0].line,
-                )
-            )
-        else:
-            report.checks.append(
-                Check(
-                    "push only on main",
-                    True,
-                    f"{pushes[0].name!r} pushes a versioned tag, only on main",
-                    pushes[0].line,
-                )
-            )
-
-    leaks = _secret_leaks(steps)
-    report.checks.append(
-        Check(
-            "no secrets printed",
-            not leaks,
-            f"step {leaks[0][0].name!r}: {leaks[0][1]}" if leaks else "no secret is echoed or traced",
-            leaks[0][0].line if leaks else 0,
+        return Check(name, False, "no step pushes the image (docker push)")
+    ungated = [
+        s
+        for s in pushes
+        if not (
+            _MAIN_COND.search(s.cond)
+            or _MAIN_COND.search(s.job_cond)
+            or _MAIN_COND.search(str(s.with_.get("push", "")))
         )
-    )
-    return report
+    ]
+    if ungated:
+        why = f"step {ungated[0].name!r} pushes on pull requests too: add `if: github.ref == 'refs/heads/main'`"
+        return Check(name, False, why, ungated[0].line)
+    unversioned = [s for s in pushes if not _VERSIONED.search(s.run + str(s.with_.get("tags", "")) + str(s.env))]
+    if unversioned:
+        why = f"step {unversioned[0].name!r} pushes no versioned tag (use ${{{{ github.sha }}}})"
+        return Check(name, False, why, unversioned[0].line)
+    return Check(name, True, f"{pushes[0].name!r} pushes a versioned tag, only on main", pushes[0].line)
+
+
+def _no_secrets_printed(steps: list[Step]) -> Check:
+    """No step echoes, traces or passes on the command line a secret."""
+    leaks = _secret_leaks(steps)
+    if leaks:
+        step, why = leaks[0]
+        return Check("no secrets printed", False, f"step {step.name!r}: {why}", step.line)
+    return Check("no secrets printed", True, "no secret is echoed or traced")

@@ -186,47 +186,50 @@ def cleanup(
     from docker.errors import APIError, NotFound
 
     c = get_client(client)
-    filters = [f"{LABEL}=true"] + ([f"{SESSION_LABEL}={session}"] if session else [])
+    filters = {"label": [f"{LABEL}=true"] + ([f"{SESSION_LABEL}={session}"] if session else [])}
     keep = set() if include_base else {"registry"}
     report = CleanupReport()
-
-    def kept(labels: dict[str, str] | None) -> bool:
-        return (labels or {}).get(ROLE_LABEL) in keep
-
-    for ctr in c.containers.list(all=True, filters={"label": filters}):
-        if kept(ctr.labels):
-            continue
-        report.containers.append(ctr.name)
-        if not dry_run:
-            try:
-                ctr.remove(force=True, v=True)
-            except NotFound:
-                pass
-    for net in c.networks.list(filters={"label": filters}):
-        if kept(net.attrs.get("Labels")):
-            continue
-        report.networks.append(net.name)
-        if not dry_run:
-            try:
-                net.remove()
-            except (NotFound, APIError):
-                pass
-    for vol in c.volumes.list(filters={"label": filters}):
-        if kept(vol.attrs.get("Labels")):
-            continue
-        report.volumes.append(vol.name)
-        if not dry_run:
-            try:
-                vol.remove(force=True)
-            except (NotFound, APIError):
-                pass
-    for img in c.images.list(filters={"label": filters}):
-        if kept(img.labels):
-            continue
-        report.images.append(img.tags[0] if img.tags else img.short_id)
-        if not dry_run:
-            try:
-                c.images.remove(img.id, force=True)
-            except (NotFound, APIError):
-                pass
+    kinds: list[tuple[list[str], list[Any], Any, Any, Any]] = [
+        # (report list, resources, their labels, their name, how to remove one)
+        (report.containers, c.containers.list(all=True, filters=filters), _labels, _name, _remove_container),
+        (report.networks, c.networks.list(filters=filters), _attr_labels, _name, lambda n: n.remove()),
+        (report.volumes, c.volumes.list(filters=filters), _attr_labels, _name, lambda v: v.remove(force=True)),
+        (
+            report.images,
+            c.images.list(filters=filters),
+            _labels,
+            _image_name,
+            lambda i: c.images.remove(i.id, force=True),
+        ),
+    ]
+    for removed, items, labels_of, name_of, remove in kinds:
+        for item in items:
+            if (labels_of(item) or {}).get(ROLE_LABEL) in keep:
+                continue
+            removed.append(name_of(item))
+            if not dry_run:
+                try:
+                    remove(item)
+                except (NotFound, APIError):
+                    pass
     return report
+
+
+def _labels(resource: Any) -> dict[str, str] | None:
+    return resource.labels
+
+
+def _attr_labels(resource: Any) -> dict[str, str] | None:
+    return resource.attrs.get("Labels")
+
+
+def _name(resource: Any) -> str:
+    return resource.name
+
+
+def _image_name(image: Any) -> str:
+    return image.tags[0] if image.tags else image.short_id
+
+
+def _remove_container(container: Any) -> None:
+    container.remove(force=True, v=True)

@@ -16,11 +16,11 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from helpers.engine.client import engine_available
+from helpers.engine.dockerd import pid_alive, start_dockerd, terminate
 from helpers.errors import EngineUnavailable, SetupError
 from helpers.paths import state_dir
 
@@ -28,16 +28,17 @@ __all__ = ["ensure_engine", "stop_engine", "apt_install", "is_root", "is_debian_
 
 BRIDGE_IP = "172.17.0.1"
 DAEMON_JSON = Path("/etc/docker/daemon.json")
-DOCKERD = "/usr/sbin/dockerd"
 
 Log = Callable[[str], None]
 
 
 def is_root() -> bool:
+    """True when this process runs as root (it may install packages and start engines)."""
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def is_debian_like() -> bool:
+    """True on Debian, Ubuntu and their derivatives (where the kit installs ``docker.io`` with apt)."""
     try:
         text = Path("/etc/os-release").read_text()
     except OSError:
@@ -134,43 +135,17 @@ def _configure_dns() -> None:
 
 
 def _start_dockerd(log: Log, wait_seconds: int) -> None:
-    if not Path(DOCKERD).exists():
-        raise SetupError("dockerd is not installed.", "Install Debian's docker.io package and run again.")
-    _remove_stale_pidfile(Path("/var/run/docker.pid"), "dockerd")
-    logfile = state_dir() / "dockerd.log"
-    log(f"Starting dockerd (log: {logfile})...")
-    with open(logfile, "ab") as out:
-        proc = subprocess.Popen(
-            [DOCKERD], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-        )
-    (state_dir() / "dockerd.pid").write_text(str(proc.pid))
-    deadline = time.monotonic() + wait_seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-5:])
-            raise EngineUnavailable(
-                f"dockerd exited with status {proc.returncode}:\n{tail}",
-                f"Read {logfile}; another engine may hold /var/run/docker.sock or /var/lib/docker.",
-            )
-        if engine_available():
-            return
-        time.sleep(0.5)
-    raise EngineUnavailable(f"dockerd did not answer within {wait_seconds} s", f"Read {logfile}.")
-
-
-def _remove_stale_pidfile(pidfile: Path, name: str) -> None:
-    """A dockerd killed without cleanup leaves its pid file; a new dockerd refuses to start
-    while that pid exists (and pids get reused). Remove it when no such process runs it."""
-    try:
-        pid = int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        cmdline = b""
-    if name.encode() not in cmdline:
-        pidfile.unlink(missing_ok=True)
+    """Start the lab engine: Debian's dockerd with its defaults (``/etc/docker/daemon.json``, the default socket)."""
+    start_dockerd(
+        [],
+        state_dir() / "dockerd.log",
+        engine_available,
+        daemon_pidfile=Path("/var/run/docker.pid"),
+        record_pid=state_dir() / "dockerd.pid",
+        log=log,
+        wait_seconds=wait_seconds,
+        busy_hint="another engine may hold /var/run/docker.sock or /var/lib/docker.",
+    )
 
 
 def _host_nameservers() -> list[str]:
@@ -183,7 +158,7 @@ def _host_nameservers() -> list[str]:
 
 def _start_dns_relay(log: Log) -> None:
     pidfile = state_dir() / "dnsmasq.pid"
-    if _pid_alive(pidfile):
+    if pid_alive(pidfile):
         return
     dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
     if not Path(dnsmasq).exists():
@@ -210,15 +185,6 @@ def _start_dns_relay(log: Log) -> None:
     log(f"DNS relay for containers on {BRIDGE_IP} (serves the host's names).")
 
 
-def _pid_alive(pidfile: Path) -> bool:
-    try:
-        pid = int(pidfile.read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 def stop_engine(log: Log = print) -> bool:
     """Stop the dockerd and DNS relay this kit started (never an engine it did not start).
 
@@ -232,28 +198,3 @@ def stop_engine(log: Log = print) -> bool:
             log(f"Stopped {name} (pid {pid}).")
             stopped = True
     return stopped
-
-
-def terminate(pidfile: Path, seconds: float = 15) -> int | None:
-    """Stop the process a pid file of the kit names (SIGTERM, then wait); remove the pid file.
-
-    Returns:
-        Its pid, or None when it was not running.
-    """
-    pid = None
-    if _pid_alive(pidfile):
-        pid = int(pidfile.read_text())
-        os.kill(pid, 15)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                os.waitpid(pid, os.WNOHANG)  # reap it when this process started it (else it stays a zombie)
-            except ChildProcessError:
-                pass
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.1)
-    pidfile.unlink(missing_ok=True)
-    return pid

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.engine.baseimages import base_image, base_image_source, ensure_base_images, remove_local_base_images
+from helpers.engine.baseimages import base_image, base_image_source, remove_local_base_images
 from helpers.engine.client import cleanup, engine_available, engine_info
 from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
 from helpers.engine.daemon import stop_engine as _stop_engine
@@ -20,6 +20,7 @@ from helpers.engine.tools import TOOLS, find_tool
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.engine import grading_engine_status, stop_grading_engine
 from helpers.images.build import find_builder
+from helpers.images.provision import ensure_base_images
 from helpers.vm.tools import ensure_vm_tools
 
 __all__ = ["StatusRow", "up", "status", "status_frame", "down", "format_status"]

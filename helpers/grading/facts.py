@@ -13,7 +13,7 @@ Contract for engine labs (student code never gets the Docker socket while graded
            port: 8000                               # container port to probe
            paths: [/health]                         # HTTP GETs to report
 
-   Labs whose graded cells call kit functions instead (``labcheck.lab1_report(text)``...) list
+   Labs whose graded cells call kit functions instead (``lab1.lab1_report(text)``...) list
    those trusted queries (:mod:`helpers.grading.queries`)::
 
        queries: [lab1_report, run_in_image]         # names registered with @trusted_query

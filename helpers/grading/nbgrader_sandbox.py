@@ -14,7 +14,7 @@ from typing import Any
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
 
-from helpers.grading.engine import current_grading_engine, using_grading_engine
+from helpers.grading.engine_env import current_grading_engine, using_grading_engine
 from helpers.grading.facts import GradingSpec, engine_facts, load_spec
 from helpers.grading.queries import parse_requests
 from helpers.grading.sandbox import SandboxResult, run_in_sandbox

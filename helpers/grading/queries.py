@@ -1,6 +1,6 @@
 """Trusted queries: engine work a graded cell asks for, done by the grader, replayed in the sandbox.
 
-A lab's graded cells call kit functions such as ``labcheck.lab1_report(text)``. Those are
+A lab's graded cells call kit functions such as ``lab1.lab1_report(text)`` (:mod:`helpers.grading.labs`). Those are
 registered with :func:`trusted_query`. Normally (a student with an engine, papermill in CI) the
 call runs directly. While the notebook is autograded in the sandbox (``$GRADING_FACTS`` set, no
 engine, no network) the call does not touch anything: it looks its answer up in the facts the
@@ -58,7 +58,13 @@ MAX_LIST = 64
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 _ARITY: dict[str, tuple[int, int]] = {}
 #: Modules that register queries (imported by the trusted side before it runs requests).
-QUERY_MODULES = ("helpers.grading.labcheck", "helpers.grading.labgrade")
+QUERY_MODULES = (
+    "helpers.grading.labs.lab1",
+    "helpers.grading.labs.lab2",
+    "helpers.grading.labs.lab3",
+    "helpers.grading.labs.lab4",
+    "helpers.grading.labs.lab5",
+)
 
 
 class GradingPending(CourseError):

@@ -11,7 +11,6 @@ failing; nothing from the sandbox can change which tests run.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -20,45 +19,26 @@ import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import SESSION_LABEL, get_client, kit_labels
+from helpers.engine.client import kit_labels
 from helpers.errors import CourseError
-from helpers.images.build import build
-from helpers.paths import DATA_DIR, PACKAGE_DIR
+from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
 
 __all__ = [
     "SandboxLimits",
     "SandboxResult",
-    "GRADER_IMAGE",
-    "grader_image",
     "sandbox_command",
     "run_in_sandbox",
     "merge_outputs",
 ]
 
-GRADER_IMAGE = "course-grader"
-#: Packages of the course environment the sandbox needs (pinned from pyproject.toml).
-GRADER_PACKAGES = (
-    "nbclient",
-    "nbformat",
-    "ipykernel",
-    "ipywidgets",
-    "pandas",
-    "matplotlib",
-    "docker",
-    "PyYAML",
-    "requests",
-)
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
 REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
-#: Set by ``course.autograde`` so every worker uses the image it built once.
-IMAGE_ENV = "COURSE_GRADER_IMAGE"
 MAX_RESULT_BYTES = 64 * 1024 * 1024
-_DATA = DATA_DIR / "grader"
 
 
 @dataclass(frozen=True)
@@ -113,63 +93,6 @@ class SandboxResult:
     @property
     def ok(self) -> bool:
         return not self.error
-
-
-def _requirements(root: Path) -> str:
-    import re
-
-    text = (root / "pyproject.toml").read_text() if (root / "pyproject.toml").exists() else ""  # the kit's pins
-    pins = dict(re.findall(r'"([A-Za-z0-9_.-]+)==([^"]+)"', text))
-    lower = {k.lower(): (k, v) for k, v in pins.items()}
-    return "".join(
-        f"{lower[p.lower()][0]}=={lower[p.lower()][1]}\n" if p.lower() in lower else f"{p}\n" for p in GRADER_PACKAGES
-    )
-
-
-def _helpers_digest(req: str) -> str:
-    h = hashlib.sha256(req.encode() + (_DATA / "Dockerfile").read_bytes())
-    pkg = PACKAGE_DIR
-    for p in sorted(pkg.rglob("*.py")):
-        h.update(str(p.relative_to(pkg)).encode() + p.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def grader_image(rebuild: bool = False, on_line: Callable[[str], None] | None = None, client: Any = None) -> str:
-    """Return the sandbox image, building it from the slim course base when missing.
-
-    The tag carries a digest of the pinned packages and of ``helpers/``, so a change rebuilds it
-    (the pip layer stays cached). First build: about 1-2 minutes (pip install); then instant.
-
-    Returns:
-        The image reference, e.g. ``course-grader:3f2a...``.
-    """
-    import shutil
-
-    from docker.errors import ImageNotFound
-
-    c = get_client(client)
-    req = _requirements(PACKAGE_DIR.parent)
-    ref = f"{GRADER_IMAGE}:{_helpers_digest(req)}"
-    if not rebuild:
-        try:
-            c.images.get(ref)
-            return ref
-        except ImageNotFound:
-            pass
-    with tempfile.TemporaryDirectory(prefix="course-grader-") as ctx:
-        (Path(ctx) / "requirements.txt").write_text(req)
-        shutil.copytree(PACKAGE_DIR, Path(ctx) / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        # Labelled as the kit's, under its own session: a test session's cleanup keeps this cache.
-        build(
-            ctx,
-            dockerfile=_DATA / "Dockerfile",
-            tags=[ref],
-            kit_label=False,
-            labels={**kit_labels("grader"), SESSION_LABEL: "grader"},
-            on_line=on_line,
-            client=c,
-        )
-    return ref
 
 
 def sandbox_command(image: str, name: str, limits: SandboxLimits, docker: str = "docker") -> list[str]:
@@ -258,16 +181,33 @@ def run_in_sandbox(
         A :class:`SandboxResult`; on any failure ``error`` says what and every cell that did not
         run carries an error output (so it is scored as failing). Never raises for student faults.
     """
-    import nbformat
-
     limits = limits or SandboxLimits()
     image = image or os.environ.get(IMAGE_ENV) or grader_image(client=client)
     name = f"course-sandbox-{uuid.uuid4().hex[:10]}"
     payload = _tar_input(nb, Path(files_dir) if files_dir else None, facts)
     start = time.monotonic()
-    timed_out, code, error = False, None, ""
+    raw, size, code, timed_out, log_tail = _run_container(sandbox_command(image, name, limits), name, payload, limits)
+    seconds = time.monotonic() - start
+    executed, requests, error = None, b"", ""
+    if timed_out:
+        error = f"the notebook ran past {limits.timeout} s and was stopped"
+    elif size > MAX_RESULT_BYTES:
+        error = "the notebook's output is too large"
+    else:
+        executed, requests = _read_output(raw)
+        if executed is None:
+            error = f"the sandbox returned no notebook (exit code {code}; memory limit {limits.memory}?)"
+    merged = merge_outputs(nb, executed, error)
+    return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}), requests)
+
+
+def _run_container(
+    cmd: list[str], name: str, payload: bytes, limits: SandboxLimits
+) -> tuple[bytes, int, int | None, bool, str]:
+    """Run the sandbox, feeding it ``payload``: (stdout up to the limit, its size, exit code, timed out, log tail)."""
+    timed_out = False
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(sandbox_command(image, name, limits), stdin=subprocess.PIPE, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err)
         try:
             proc.communicate(payload, timeout=limits.timeout)
         except subprocess.TimeoutExpired:
@@ -275,34 +215,33 @@ def run_in_sandbox(
             subprocess.run(["docker", "rm", "-f", name], capture_output=True)
             proc.kill()
             proc.wait()
-        code = proc.returncode
         size = out.tell()
         out.seek(0)
         raw = out.read(MAX_RESULT_BYTES) if size <= MAX_RESULT_BYTES else b""
         err.seek(0)
         log_tail = err.read()[-2000:].decode(errors="replace")
-    seconds = time.monotonic() - start
-    executed, requests = None, b""
-    if timed_out:
-        error = f"the notebook ran past {limits.timeout} s and was stopped"
-    elif size > MAX_RESULT_BYTES:
-        error = "the notebook's output is too large"
-    else:
-        lines = raw.decode(errors="replace").splitlines()
-        line = next((ln for ln in reversed(lines) if ln.startswith(MARKER)), "")
-        asked = next((ln for ln in reversed(lines) if ln.startswith(REQUESTS_MARKER)), "")
-        try:  # untrusted: only ever parsed as data (helpers.grading.queries.parse_requests)
-            requests = str(json.loads(asked[len(REQUESTS_MARKER) :])).encode() if asked else b""
-        except ValueError:
-            requests = b"not json"
-        try:
-            executed = nbformat.reads(line[len(MARKER) :], as_version=4) if line else None
-        except Exception:  # noqa: BLE001  (garbage from the sandbox)
-            executed = None
-        if executed is None:
-            error = f"the sandbox returned no notebook (exit code {code}; memory limit {limits.memory}?)"
-    merged = merge_outputs(nb, executed, error)
-    return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}), requests)
+    return raw, size, proc.returncode, timed_out, log_tail
+
+
+def _read_output(raw: bytes) -> tuple[Any, bytes]:
+    """The executed notebook (None when garbled) and the requests it made, from the sandbox's output.
+
+    Untrusted: the requests are only ever parsed as data later (:func:`helpers.grading.queries.parse_requests`).
+    """
+    import nbformat
+
+    lines = raw.decode(errors="replace").splitlines()
+    line = next((ln for ln in reversed(lines) if ln.startswith(MARKER)), "")
+    asked = next((ln for ln in reversed(lines) if ln.startswith(REQUESTS_MARKER)), "")
+    try:
+        requests = str(json.loads(asked[len(REQUESTS_MARKER) :])).encode() if asked else b""
+    except ValueError:
+        requests = b"not json"
+    try:
+        executed = nbformat.reads(line[len(MARKER) :], as_version=4) if line else None
+    except Exception:  # noqa: BLE001  (garbage from the sandbox)
+        executed = None
+    return executed, requests
 
 
 def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from helpers.engine.client import get_client
 from helpers.errors import CourseError
-from helpers.grading.engine import using_grading_engine
+from helpers.grading.engine_env import using_grading_engine
 from helpers.grading.queries import GradingRefused, check_args, check_arity, encode, query_key, registered
 
 __all__ = ["TrustedSession", "current_session", "MAX_SESSION_QUERIES", "SESSION_BUDGET_SECONDS"]

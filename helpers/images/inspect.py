@@ -140,10 +140,10 @@ def inspect_image(ref: str, client: Any = None) -> ImageFacts:
 
 
 def facts_from_archive(path: str | os.PathLike[str], ref: str = "") -> ImageFacts:
-    """Read an image's facts from a ``docker save`` archive (no engine; ``base`` stays empty).
+    """Read an image's facts from a ``docker save`` archive or OCI layout (no engine; ``base`` stays empty).
 
     The size is the bytes of its layers' files (the engine's figure, give or take metadata); the
-    id is the config digest, as on the engine (empty for an OCI layout without ``manifest.json``).
+    id is the config digest, as on the engine.
 
     Args:
         path: The archive.
@@ -160,29 +160,15 @@ def facts_from_archive(path: str | os.PathLike[str], ref: str = "") -> ImageFact
         for h in archive.config.get("history") or []
     ]
     attrs = {
-        "Id": _config_digest(path),
+        "Id": archive.image_id,
         "Config": archive.config.get("config") or {},
         "Size": sum(layer_sizes(archive)),
-        "RootFS": {"Layers": (archive.config.get("rootfs") or {}).get("diff_ids") or []},
+        "RootFS": {"Layers": archive.diff_ids},
         "RepoTags": archive.tags,
     }
     return facts_from_attrs(
         attrs, list(reversed(history)), ref=ref or (archive.tags[0] if archive.tags else os.fspath(path))
     )
-
-
-def _config_digest(path: str | os.PathLike[str]) -> str:
-    """sha256 of the config JSON named by the archive's ``manifest.json`` (the image ID), or ""."""
-    import hashlib
-    import json
-    import tarfile
-
-    try:
-        with tarfile.open(os.fspath(path), "r:") as tar:
-            entry = json.loads(tar.extractfile("manifest.json").read())[0]  # type: ignore[union-attr]
-            return "sha256:" + hashlib.sha256(tar.extractfile(entry["Config"]).read()).hexdigest()  # type: ignore[union-attr]
-    except (tarfile.TarError, KeyError, AttributeError, ValueError, IndexError, TypeError):
-        return ""
 
 
 def image_facts(source: str | os.PathLike[str], client: Any = None) -> ImageFacts:

@@ -34,7 +34,7 @@ class ProgressLine:
     Attributes:
         kind: "step" (a step starts), "done", "cached", "error", "output" (a vertex's own
             output) or "other" (not a vertex line).
-        vertex: The ``#N`` number (0 for "other").
+        vertex: The ``#N`` number (-1 for "other").
         stage: The stage name of a "step" line ("" for an unnamed stage).
         index: ``n`` of ``[n/total]`` ("step" only).
         total: ``total`` of ``[n/total]`` ("step" only).
@@ -43,7 +43,7 @@ class ProgressLine:
     """
 
     kind: str
-    vertex: int = 0
+    vertex: int = -1
     stage: str = ""
     index: int = 0
     total: int = 0
@@ -167,11 +167,11 @@ class PlainProgress:
         errors = [p.vertex for ln in self.lines if (p := parse_line(ln)).kind == "error"]
         if errors:
             own = [
-                p.text
+                p.text if p.kind == "output" else ln.split(" ", 1)[1]
                 for ln in self.lines
-                if (p := parse_line(ln)).vertex == errors[-1] and p.kind in ("output", "error") and ln.strip()
+                if (p := parse_line(ln)).vertex == errors[-1] and p.kind != "step"
             ]
-            own = [re.sub(r"^#\d+ ", "", t) for t in own if t.strip()]
+            own = [t for t in own if t.strip()]
             if own:
                 return _around_first_error(own, n)
         return [ln for ln in self.lines if ln.strip() and not _NOISE.match(ln)][-n:]

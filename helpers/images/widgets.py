@@ -11,10 +11,9 @@ import re
 from collections import deque
 from typing import Any
 
-__all__ = ["BuildProgress"]
+from helpers.images.progress import parse_line
 
-_STEP = re.compile(r"^#\d+ \[(?:(?P<stage>[\w.-]+) )?\s*(?P<n>\d+)/(?P<total>\d+)\] (?P<instr>.+)$")
-_CACHED = re.compile(r"^#\d+ CACHED$")
+__all__ = ["BuildProgress"]
 
 
 class BuildProgress:
@@ -51,13 +50,12 @@ class BuildProgress:
     def __call__(self, line: str) -> None:
         """Take one log line (the ``on_line`` callback)."""
         self.lines.append(line)
-        if m := _STEP.match(line):
-            step = f"[{m['stage'] + ' ' if m['stage'] else ''}{m['n']}/{m['total']}] {m['instr']}"
-            if step not in self.steps_seen:
-                self.steps_seen.append(step)
-                self.current = step
-                self._show(int(m["n"]), int(m["total"]))
-        elif _CACHED.match(line):
+        p = parse_line(line)
+        if p.kind == "step" and p.label not in self.steps_seen:
+            self.steps_seen.append(p.label)
+            self.current = p.label
+            self._show(p.index, p.total)
+        elif p.kind == "cached":
             self.cached += 1
         if self._widgets:
             self._widgets["log"].value = "\n".join(self.lines)

@@ -196,12 +196,21 @@ def _files(node: Node) -> Iterator[Node]:
 def true_waste(layers: list[list[Entry]]) -> tuple[list[WastedFile], LayerTree]:
     """Every file whose bytes ship in some layer but are shadowed in the final image.
 
+    Layers are applied bottom first: a layer's whiteouts act on the layers below it, then its
+    files are added; whatever a whiteout, an opaque directory or a newer file hides is counted.
+
     Returns:
         The shadowed files, and the final (visible) tree, whose nodes know their layer.
     """
-    final = LayerTree()
-    wasted: list[WastedFile] = []
-    # hard links: per layer, path -> the paths sharing its inode (the bytes ship once, with the first)
+    stack = _WasteStack(_hardlink_groups(layers))
+    for idx, entries in enumerate(layers):
+        stack.apply_whiteouts(entries, idx)
+        stack.add_files(entries, idx)
+    return stack.wasted, stack.final
+
+
+def _hardlink_groups(layers: list[list[Entry]]) -> list[dict[str, list[str]]]:
+    """Per layer, path -> the paths sharing its inode (the bytes ship once, with the first)."""
     groups: list[dict[str, list[str]]] = []
     for entries in layers:
         g: dict[str, list[str]] = {}
@@ -212,53 +221,65 @@ def true_waste(layers: list[list[Entry]]) -> tuple[list[WastedFile], LayerTree]:
                 members.append("/" + path)
                 g["/" + path] = members
         groups.append(g)
+    return groups
 
-    def drop(node: Node, reason: str, by: int) -> None:
+
+class _WasteStack:
+    """The visible tree being stacked layer by layer, and the files it has shadowed so far."""
+
+    def __init__(self, groups: list[dict[str, list[str]]]) -> None:
+        self.groups = groups
+        self.final = LayerTree()
+        self.wasted: list[WastedFile] = []
+
+    def _heir(self, f: Node, root: str) -> Node | None:
+        """A still-visible hard link to ``f``'s inode, from the same layer and outside ``root``; None if none."""
+        path = f.path()
+        for m in self.groups[f.layer].get(path, ()):
+            if m == path or m == root or m.startswith(root + "/"):
+                continue
+            n = self.final.get(m)
+            if n is not None and n.layer == f.layer:
+                return n
+        return None
+
+    def drop(self, node: Node, reason: str, by: int) -> None:
+        """Count the files under ``node`` as wasted, unless another hard link keeps their bytes visible."""
         root = node.path()
         for f in _files(node):
-            path = f.path()
-            heir = next(
-                (
-                    n
-                    for m in groups[f.layer].get(path, ())
-                    if m != path
-                    and not m.startswith(root + "/")
-                    and m != root
-                    and (n := final.get(m)) is not None
-                    and n.layer == f.layer
-                ),
-                None,
-            )
+            heir = self._heir(f, root)
             if heir is not None:  # another link to the same inode stays visible: the bytes are not wasted
                 heir.size = f.size
                 continue
-            wasted.append(WastedFile(path, f.layer, f.size, reason, by))
+            self.wasted.append(WastedFile(f.path(), f.layer, f.size, reason, by))
 
-    for idx, entries in enumerate(layers):
-        for path, _size, _typ, _link in entries:  # whiteouts act on the lower layers only: first
+    def apply_whiteouts(self, entries: list[Entry], idx: int) -> None:
+        """Apply layer ``idx``'s whiteouts and opaque markers to the layers below it."""
+        for path, _size, _typ, _link in entries:
             base = path.rsplit("/", 1)[-1]
             parent = path.rsplit("/", 1)[0] if "/" in path else ""
             if base == OPAQUE:
-                node = final.get(parent)
+                node = self.final.get(parent)
                 if node is not None:
                     for child in list(node.children.values()):
-                        drop(child, "hidden by opaque directory", idx)
+                        self.drop(child, "hidden by opaque directory", idx)
                     node.children.clear()
             elif base.startswith(WHITEOUT):
                 target = (parent + "/" if parent else "") + base[len(WHITEOUT) :]
-                node = final.get(target)
+                node = self.final.get(target)
                 if node is not None:
-                    drop(node, "deleted", idx)
-                    final.remove(target)
+                    self.drop(node, "deleted", idx)
+                    self.final.remove(target)
+
+    def add_files(self, entries: list[Entry], idx: int) -> None:
+        """Add layer ``idx``'s files, counting what they overwrite (a directory over a directory merges)."""
         for path, size, typ, _link in entries:
-            base = path.rsplit("/", 1)[-1]
-            if base.startswith(WHITEOUT):
+            if path.rsplit("/", 1)[-1].startswith(WHITEOUT):
                 continue
-            old = final.get(path)
+            old = self.final.get(path)
             is_dir = typ == "5"
             if old is not None and not (old.is_dir and is_dir):
-                drop(old, "overwritten", idx)
+                self.drop(old, "overwritten", idx)
                 old.children.clear()
                 old.size = 0
-            final.add_path(path, size, is_dir, idx)
-    return wasted, final
+            self.final.add_path(path, size, is_dir, idx)

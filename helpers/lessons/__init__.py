@@ -1,4 +1,7 @@
-"""The lessons' demonstrations (notebooks 01-07): isolation, caching, tracing, runtime, base images, hygiene, diagrams."""
+"""The lessons' demonstrations (notebooks 01-07): isolation, caching, tracing, runtime, base images, hygiene, diagrams.
+
+Plots get their Axes from :func:`helpers.figures.axes`.
+"""
 
 from __future__ import annotations
 

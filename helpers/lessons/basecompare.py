@@ -33,7 +33,8 @@ TOOLS = {
     "gcc": "command -v gcc",
     "make": "command -v make",
     "pg_config (libpq-dev)": "command -v pg_config",
-    "Python.h (python3-dev)": "test -f $(python3 -c 'import sysconfig;print(sysconfig.get_paths()[\"include\"])')/Python.h",
+    "Python.h (python3-dev)": "test -f "
+    "$(python3 -c 'import sysconfig;print(sysconfig.get_paths()[\"include\"])')/Python.h",
     "libpq.so.5 (libpq5)": "ldconfig -p | grep -q libpq.so.5",
     "git": "command -v git",
     "curl": "command -v curl",

@@ -25,7 +25,10 @@ DOCKERFILES = {
     "RUN python -m compileall -q .\n",
 }
 REQUIREMENTS = "requests==2.32.3\n"
-APP = 'import requests\n\nGREETING = "{greeting}"\n\nif __name__ == "__main__":\n    print(GREETING, requests.__version__)\n'
+APP = (
+    'import requests\n\nGREETING = "{greeting}"\n\n'
+    'if __name__ == "__main__":\n    print(GREETING, requests.__version__)\n'
+)
 
 
 @dataclass

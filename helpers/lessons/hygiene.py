@@ -82,6 +82,9 @@ def prune_preview(client: Any = None, session: str | None = None) -> Any:
     Args:
         client: docker-py client (connects lazily).
         session: The session the kit cleanup is limited to (``None``: every session).
+
+    Returns:
+        A DataFrame, one row per resource (and one for the build cache).
     """
     import pandas as pd
 
@@ -93,73 +96,61 @@ def prune_preview(client: Any = None, session: str | None = None) -> Any:
         | {("volume", n) for n in kit.volumes}
         | {("network", n) for n in kit.networks}
     )
-    rows: list[dict[str, Any]] = []
     containers = c.containers.list(all=True)
+    rows = _container_rows(containers) + _image_rows(c, containers) + _volume_rows(c, containers)
+    rows += _network_rows(c) + _cache_rows(c)
+    for r in rows:
+        r["kit cleanup"] = (r["kind"], r["name"]) in kit_names
+    return pd.DataFrame(rows, columns=["kind", "name", "kit", "prune", "prune -a --volumes", "kit cleanup"])
+
+
+def _row(kind: str, name: str, labels: Any, prune: bool, prune_all: bool) -> dict[str, Any]:
+    """One resource: would ``docker system prune`` and ``prune -a --volumes`` remove it?"""
+    return {"kind": kind, "name": name, "kit": _kit(labels), "prune": prune, "prune -a --volumes": prune_all}
+
+
+def _container_rows(containers: list[Any]) -> list[dict[str, Any]]:
+    """Both prunes remove stopped containers."""
+    return [_row("container", ct.name, ct.labels, ct.status != "running", ct.status != "running") for ct in containers]
+
+
+def _image_rows(c: Any, containers: list[Any]) -> list[dict[str, Any]]:
+    """``prune`` removes untagged unused images; ``prune -a`` every image no running container uses."""
     running_images = {ct.attrs.get("Image") for ct in containers if ct.status == "running"}
-    used_volumes = {m.get("Name") for ct in containers for m in ct.attrs.get("Mounts", []) if m.get("Name")}
-    for ct in containers:
-        stopped = ct.status != "running"
-        rows.append(
-            {
-                "kind": "container",
-                "name": ct.name,
-                "kit": _kit(ct.labels),
-                "prune": stopped,
-                "prune -a --volumes": stopped,
-            }
-        )
+    rows = []
     for img in c.images.list():
         tags = [t for t in img.tags if t != "<none>:<none>"]
         unused = img.id not in running_images
-        name = tags[0] if tags else img.short_id
-        rows.append(
-            {
-                "kind": "image",
-                "name": name,
-                "kit": _kit(img.labels),
-                "prune": unused and not tags,
-                "prune -a --volumes": unused,
-            }
-        )
-    for vol in c.volumes.list():
-        rows.append(
-            {
-                "kind": "volume",
-                "name": vol.name,
-                "kit": _kit(vol.attrs.get("Labels")),
-                "prune": False,
-                "prune -a --volumes": vol.name not in used_volumes,
-            }
-        )
+        rows.append(_row("image", tags[0] if tags else img.short_id, img.labels, unused and not tags, unused))
+    return rows
+
+
+def _volume_rows(c: Any, containers: list[Any]) -> list[dict[str, Any]]:
+    """Only ``prune --volumes`` removes volumes, and only those no container mounts."""
+    used = {m.get("Name") for ct in containers for m in ct.attrs.get("Mounts", []) if m.get("Name")}
+    return [_row("volume", v.name, v.attrs.get("Labels"), False, v.name not in used) for v in c.volumes.list()]
+
+
+def _network_rows(c: Any) -> list[dict[str, Any]]:
+    """Both prunes remove user networks no container is attached to (never bridge, host, none)."""
+    rows = []
     for net in c.networks.list():
         if net.name in _DEFAULT_NETWORKS:
             continue
         empty = not (net.attrs.get("Containers") or c.networks.get(net.id).attrs.get("Containers"))
-        rows.append(
-            {
-                "kind": "network",
-                "name": net.name,
-                "kit": _kit(net.attrs.get("Labels")),
-                "prune": empty,
-                "prune -a --volumes": empty,
-            }
-        )
+        rows.append(_row("network", net.name, net.attrs.get("Labels"), empty, empty))
+    return rows
+
+
+def _cache_rows(c: Any) -> list[dict[str, Any]]:
+    """One row for the build cache: both prunes remove the records no build uses."""
     cache = c.df().get("BuildCache") or []
+    if not cache:
+        return []
     idle = [b for b in cache if not b.get("InUse") and not b.get("Shared")]
-    if cache:
-        rows.append(
-            {
-                "kind": "build cache",
-                "name": f"{len(idle)} of {len(cache)} records not in use "
-                f"({sum(int(b.get('Size', 0)) for b in idle) / 1e6:.0f} MB)",
-                "kit": False,
-                "prune": bool(idle),
-                "prune -a --volumes": bool(idle),
-            }
-        )
-    for r in rows:
-        r["kit cleanup"] = (r["kind"], r["name"]) in kit_names
-    return pd.DataFrame(rows, columns=["kind", "name", "kit", "prune", "prune -a --volumes", "kit cleanup"])
+    mb = sum(int(b.get("Size", 0)) for b in idle) / 1e6
+    name = f"{len(idle)} of {len(cache)} records not in use ({mb:.0f} MB)"
+    return [{"kind": "build cache", "name": name, "kit": False, "prune": bool(idle), "prune -a --volumes": bool(idle)}]
 
 
 def prune_summary(preview: Any) -> Any:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.engine.client import get_client, kit_labels
+from helpers.images.health import wait_health
 from helpers.lessons.common import ROLE, lesson_image, run_once
 
 __all__ = [
@@ -187,28 +188,12 @@ def health_demo(
             "start_period": 0,
         },
     )
-    rows: list[dict[str, Any]] = []
-    state: dict[str, Any] = {}
     try:
-        start = time.monotonic()
-        last = None
-        while time.monotonic() - start < timeout:
-            ctr.reload()
-            state = ctr.attrs["State"].get("Health", {})
-            status = state.get("Status", "none")
-            if status != last:
-                rows.append({"seconds": round(time.monotonic() - start, 2), "status": status})
-                last = status
-            if status == "unhealthy":
-                break
-            time.sleep(0.25)
+        wait = wait_health(ctr, timeout, until=lambda s, _t: s.health == "unhealthy", poll=0.25)
     finally:
         ctr.remove(force=True)
-    log = state.get("Log", [])
-    probe = {k: log[-1].get(k) for k in ("ExitCode", "Output")} if log else {}
-    return HealthResult(
-        pd.DataFrame(rows, columns=["seconds", "status"]), probe, int(state.get("FailingStreak", 0)), retries
-    )
+    timeline = pd.DataFrame(wait.timeline, columns=["seconds", "status"])
+    return HealthResult(timeline, wait.state.last_probe, wait.state.failing_streak, retries)
 
 
 @dataclass
@@ -235,8 +220,8 @@ def memory_limit_demo(
 ) -> MemoryResult:
     """Allocate ``request_mb`` MB in steps of 8 MB inside a container limited to ``limit_mb`` MB (no swap)."""
     code = (
-        "import sys\nchunks=[]\nfor i in range(1, %d // 8 + 1):\n    chunks.append(bytearray(8*1024*1024))\n"
-        "    print(i*8, flush=True)\n" % request_mb
+        f"import sys\nchunks=[]\nfor i in range(1, {request_mb} // 8 + 1):\n    chunks.append(bytearray(8*1024*1024))\n"
+        "    print(i*8, flush=True)\n"
     )
     limit = limit_mb * 1024 * 1024
     run = run_once(["python3", "-c", code], image=image, client=client, mem_limit=limit, memswap_limit=limit)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from helpers._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
-    "COURSE_RULES": "rules",
+    "COURSE_RULES": "courserules",
     "Dockerfile": "dockerfile",
-    "Finding": "rules",
+    "Finding": "findings",
     "INSTRUCTIONS": "dockerfile",
     "Instruction": "dockerfile",
     "Stage": "dockerfile",
-    "course_findings": "rules",
+    "course_findings": "courserules",
     "critique_widget": "widgets",
-    "findings_frame": "rules",
-    "hadolint_findings": "rules",
+    "findings_frame": "findings",
+    "hadolint_findings": "hadolint",
     "numbered": "widgets",
     "parse_dockerfile": "dockerfile",
     "read_dockerfile": "dockerfile",

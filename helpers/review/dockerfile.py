@@ -79,6 +79,7 @@ class Dockerfile:
 
     @property
     def final(self) -> Stage:
+        """The last stage (the one the image is built from)."""
         return self.stages[-1]
 
     def resolve(self, text: str) -> str:
@@ -92,6 +93,7 @@ class Dockerfile:
 
 
 def _strip_flags(args: str) -> str:
+    """The arguments without their leading ``--flags``."""
     parts = args.split(" ")
     while parts and parts[0].startswith("--"):
         parts.pop(0)
@@ -117,81 +119,107 @@ def read_dockerfile(path: str | Path) -> Dockerfile:
 def parse_dockerfile(text: str) -> Dockerfile:
     """Parse Dockerfile text.
 
+    Args:
+        text: The Dockerfile's contents.
+
+    Returns:
+        The :class:`Dockerfile`: instructions, stages, parser directives and global ARGs.
+
     Raises:
         DockerfileError: Empty, unknown instruction, broken continuation or heredoc, no FROM.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
-    directives: dict[str, str] = {}
-    i = 0
-    while i < len(lines) and (m := _DIRECTIVE.match(lines[i].strip())) and m.group(1).lower() not in directives:
-        directives[m.group(1).lower()] = m.group(2)
-        i += 1
+    directives, i = _directives(lines)
     escape = directives.get("escape", "\\") or "\\"
     instructions: list[Instruction] = []
     while i < len(lines):
-        raw = lines[i]
-        stripped = raw.strip()
+        stripped = lines[i].strip()
         if not stripped or stripped.startswith("#"):
             i += 1
             continue
-        start = i
-        parts = []
-        line = raw
-        while True:
-            body = line.rstrip()
-            if body.endswith(escape):
-                parts.append(body[:-1])
-                i += 1
-                while i < len(lines) and (not lines[i].strip() or lines[i].strip().startswith("#")):
-                    i += 1  # comments and empty lines inside a continuation are skipped
-                if i >= len(lines):
-                    raise DockerfileError(
-                        "the line continuation never ends (the file ends after a backslash).",
-                        line=start + 1,
-                        hint="Remove the trailing backslash or add the next line.",
-                    )
-                line = lines[i]
-                continue
-            parts.append(body)
-            break
-        i += 1
-        logical = " ".join(p.strip() for p in parts if p.strip())
-        keyword, _, args = logical.partition(" ")
-        upper = keyword.upper()
-        if upper not in INSTRUCTIONS:
-            hint = (
-                "This does not look like a Dockerfile."
-                if not instructions
-                else f"Known instructions: {', '.join(sorted(INSTRUCTIONS))}."
-            )
-            raise DockerfileError(f"unknown instruction {keyword[:40]!r}.", line=start + 1, hint=hint)
-        ins = Instruction(upper, args.strip(), start + 1, i, original="\n".join(lines[start:i]))
-        if upper in ("RUN", "COPY", "ADD", "ONBUILD"):
-            for m in _HEREDOC.finditer(args):
-                dash, word = m.group(1), m.group(3)
-                body: list[str] = []
-                while True:
-                    if i >= len(lines):
-                        raise DockerfileError(
-                            f"the heredoc <<{word} is never closed.",
-                            line=start + 1,
-                            hint=f"End it with a line holding only {word}.",
-                        )
-                    cur = lines[i].lstrip("\t") if dash else lines[i]
-                    i += 1
-                    if cur == word:
-                        break
-                    body.append(cur)
-                ins.heredocs.append("\n".join(body))
-            ins.end_line = i
+        ins, i = _instruction(lines, i, escape, first=not instructions)
         _flags_and_form(ins)
         instructions.append(ins)
     return _stages(instructions, directives)
 
 
+def _directives(lines: list[str]) -> tuple[dict[str, str], int]:
+    """The parser directives at the top (``# syntax=``, ``# escape=``), and the index of the first other line."""
+    directives: dict[str, str] = {}
+    i = 0
+    while i < len(lines) and (m := _DIRECTIVE.match(lines[i].strip())) and m.group(1).lower() not in directives:
+        directives[m.group(1).lower()] = m.group(2)
+        i += 1
+    return directives, i
+
+
+def _instruction(lines: list[str], start: int, escape: str, first: bool) -> tuple[Instruction, int]:
+    """The instruction starting at ``lines[start]`` (continuations and heredocs included), and the next index."""
+    parts, i = _continued(lines, start, escape)
+    logical = " ".join(p.strip() for p in parts if p.strip())
+    keyword, _, args = logical.partition(" ")
+    upper = keyword.upper()
+    if upper not in INSTRUCTIONS:
+        hint = (
+            "This does not look like a Dockerfile."
+            if first
+            else f"Known instructions: {', '.join(sorted(INSTRUCTIONS))}."
+        )
+        raise DockerfileError(f"unknown instruction {keyword[:40]!r}.", line=start + 1, hint=hint)
+    ins = Instruction(upper, args.strip(), start + 1, i, original="\n".join(lines[start:i]))
+    if upper in ("RUN", "COPY", "ADD", "ONBUILD"):
+        for m in _HEREDOC.finditer(args):
+            body, i = _heredoc(lines, i, m.group(3), strip_tabs=bool(m.group(1)), start=start)
+            ins.heredocs.append(body)
+        ins.end_line = i
+    return ins, i
+
+
+def _continued(lines: list[str], start: int, escape: str) -> tuple[list[str], int]:
+    """The physical lines of one logical line (escape character removed), and the index after them.
+
+    Comments and empty lines inside a continuation are skipped, as docker does.
+    """
+    parts = []
+    i = start
+    line = lines[i]
+    while (body := line.rstrip()).endswith(escape):
+        parts.append(body[:-1])
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or lines[i].strip().startswith("#")):
+            i += 1
+        if i >= len(lines):
+            raise DockerfileError(
+                "the line continuation never ends (the file ends after a backslash).",
+                line=start + 1,
+                hint="Remove the trailing backslash or add the next line.",
+            )
+        line = lines[i]
+    parts.append(body)
+    return parts, i + 1
+
+
+def _heredoc(lines: list[str], i: int, word: str, strip_tabs: bool, start: int) -> tuple[str, int]:
+    """The body of a heredoc starting at ``lines[i]`` and ending with ``word``, and the index after it."""
+    body: list[str] = []
+    while True:
+        if i >= len(lines):
+            raise DockerfileError(
+                f"the heredoc <<{word} is never closed.",
+                line=start + 1,
+                hint=f"End it with a line holding only {word}.",
+            )
+        cur = lines[i].lstrip("\t") if strip_tabs else lines[i]
+        i += 1
+        if cur == word:
+            return "\n".join(body), i
+        body.append(cur)
+
+
 def _flags_and_form(ins: Instruction) -> None:
+    """Fill in the leading ``--flags`` and the JSON (exec) form, when the instruction has them."""
     rest = ins.args
     if ins.keyword in ("FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"):
         tokens = rest.split()
@@ -209,6 +237,7 @@ def _flags_and_form(ins: Instruction) -> None:
 
 
 def _stages(instructions: list[Instruction], directives: dict[str, str]) -> Dockerfile:
+    """Group the instructions into stages (one per FROM) and collect the ARGs declared before the first FROM."""
     if not instructions:
         raise DockerfileError("the Dockerfile is empty (no instructions).", hint="Start it with a FROM line.")
     stages: list[Stage] = []

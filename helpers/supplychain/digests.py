@@ -1,4 +1,4 @@
-"""An image's digests, computed from a ``docker save`` archive: no engine, no registry.
+"""An image's digests, computed from a ``docker save`` archive or OCI layout: no engine, no registry.
 
 Three hashes name an image:
 
@@ -8,9 +8,9 @@ Three hashes name an image:
 - the **manifest digest**, ``sha256`` of the manifest JSON that lists the config and the layer
   blobs: what a registry shows and what ``image@sha256:...`` pins. It depends on how the layers
   are stored: :func:`archive_digests` builds the OCI manifest of the layers *as they are in the
-  archive* (uncompressed in ``docker save`` archives), which is the digest a registry shows when the archive is pushed as-is
-  (:func:`push_archive`). ``docker push`` gzips the layers first, so its manifest digest differs,
-  while the config digest (the image ID) stays the same.
+  archive* (uncompressed in ``docker save`` archives), which is the digest a registry shows when
+  the archive is pushed as-is (:func:`push_archive`). ``docker push`` gzips the layers first, so
+  its manifest digest differs, while the config digest (the image ID) stays the same.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.archive.model import ArchiveLayer, ImageArchive
+from helpers.archive.reader import read_archive
+from helpers.archive.tarstream import Gunzip
 from helpers.errors import NotAnImageArchive
 
 __all__ = [
@@ -132,84 +134,72 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _member(tar: tarfile.TarFile, name: str, source: str, what: str = "") -> Any:
-    """The archive member ``name`` opened for reading (NotAnImageArchive when it is missing)."""
-    try:
-        fh = tar.extractfile(name)
-    except KeyError:
-        fh = None
-    if fh is None:
-        raise NotAnImageArchive(source, f"{what or name} is missing")
-    return fh
+class _Hashing:
+    """A byte source that hashes what is read through it (the stored blob, before gunzip)."""
+
+    def __init__(self, src: Any) -> None:
+        self.src, self.hash, self.size = src, hashlib.sha256(), 0
+
+    def read(self, n: int) -> bytes:
+        data = self.src.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+    def rest(self) -> None:
+        """Hash what the reader left (bytes after the end of the gzip stream)."""
+        while self.read(_BLOCK):
+            pass
 
 
-def _read_json_member(tar: tarfile.TarFile, name: str, source: str) -> bytes:
-    return _member(tar, name, source).read()
+def _layer_digest(archive: ImageArchive, i: int, layer: ArchiveLayer) -> LayerDigest:
+    """Hash one layer: its blob as stored and its uncompressed tar."""
+    plain = hashlib.sha256()
+    with archive.open_blob(layer) as blob:
+        stored = _Hashing(blob)
+        src: Any = Gunzip(stored) if layer.compressed else stored
+        while block := src.read(_BLOCK):
+            plain.update(block)
+        stored.rest()
+    blob_digest = "sha256:" + stored.hash.hexdigest()
+    return LayerDigest(
+        i, "sha256:" + plain.hexdigest(), layer.diff_id, stored.size, layer.name, blob_digest, layer.compressed
+    )
 
 
 def archive_digests(path: str | os.PathLike[str]) -> ImageDigests:
-    """Hash a ``docker save`` archive: config digest (image ID), layer digests, OCI manifest digest.
+    """Hash a ``docker save`` archive or OCI layout: config digest (image ID), layer digests, OCI manifest digest.
 
-    Reads every layer once (about 1 s per 500 MB). The first image of the archive is used.
+    Reads every layer once (about 1 s per 500 MB). The first image of the archive is used. A layer
+    whose bytes no longer form a tar is still hashed (it then does not match its recorded digest).
 
     Raises:
         NotAnImageArchive: The file is missing, not a tar, or lacks its manifest, config or a layer.
     """
     source = os.fspath(path)
-    if not os.path.isfile(source):
-        raise NotAnImageArchive(source, "no such file")
+    archive = read_archive(source, strict=False)
     try:
-        with tarfile.open(source, "r:") as tar:
-            entries = json.loads(_read_json_member(tar, "manifest.json", source))
-            if not isinstance(entries, list) or not entries:
-                raise NotAnImageArchive(source, "manifest.json lists no image")
-            entry = entries[0]
-            config = _read_json_member(tar, entry["Config"], source)
-            recorded = json.loads(config).get("rootfs", {}).get("diff_ids", [])
-            layers = []
-            for i, name in enumerate(entry.get("Layers") or []):
-                fh = _member(tar, name, source, f"layer {name}")
-                blob, plain, size = hashlib.sha256(), hashlib.sha256(), 0
-                gunzip = None
-                while block := fh.read(_BLOCK):
-                    if size == 0 and block[:2] == b"\x1f\x8b":
-                        gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    blob.update(block)
-                    plain.update(gunzip.decompress(block) if gunzip else block)
-                    size += len(block)
-                layers.append(
-                    LayerDigest(
-                        i,
-                        "sha256:" + plain.hexdigest(),
-                        recorded[i] if i < len(recorded) else "",
-                        size,
-                        name,
-                        "sha256:" + blob.hexdigest(),
-                        gunzip is not None,
-                    )
-                )
-    except (tarfile.TarError, ValueError, KeyError, TypeError, zlib.error) as e:
+        layers = [_layer_digest(archive, i, layer) for i, layer in enumerate(archive.layers)]
+    except zlib.error as e:
         raise NotAnImageArchive(source, str(e)) from e
+    config = archive.config_bytes
     manifest = oci_manifest(config, [(x.blob_digest, x.size) for x in layers], [x.compressed for x in layers])
-    return ImageDigests(
-        source, _sha256(config), config, layers, manifest, _sha256(manifest), list(entry.get("RepoTags") or [])
-    )
+    return ImageDigests(source, archive.image_id, config, layers, manifest, _sha256(manifest), archive.tags)
 
 
 def push_archive(path: str | os.PathLike[str], api: Any, repository: str, tag: str) -> str:
     """Upload an archive's config and layers as they are (uncompressed) and its OCI manifest; the digest.
 
     Args:
-        api: A :class:`helpers.supplychain.publish.RegistryClient` (logged in).
+        api: A :class:`helpers.supplychain.registryapi.RegistryClient` (logged in).
 
     Returns:
         The manifest digest the registry reports: equal to :attr:`ImageDigests.manifest_digest`.
     """
     digests = archive_digests(path)
+    archive = read_archive(path, strict=False)
     api.upload_blob(repository, digests.config)
-    with tarfile.open(os.fspath(path), "r:") as tar:
-        for layer in digests.layers:
-            fh = tar.extractfile(layer.member)
-            assert fh is not None  # checked by archive_digests
-            api.upload_blob(repository, fh.read())
+    for layer in archive.layers:
+        with archive.open_blob(layer) as blob:
+            api.upload_blob(repository, blob.read(layer.size))
     return api.put_manifest(repository, tag, digests.manifest, OCI_MANIFEST)

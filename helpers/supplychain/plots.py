@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.figures import axes
-from helpers.supplychain.advisories import SEVERITIES
+from helpers.supplychain.severity import SEVERITIES
 
 __all__ = ["plot_severity", "plot_scan_comparison"]
 

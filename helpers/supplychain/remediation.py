@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from helpers.engine.client import get_client, kit_labels
 from helpers.errors import HealthTimeout
 from helpers.images.build import build
+from helpers.images.health import HealthState, wait_health
 from helpers.images.run import SANDBOX_LIMITS
 from helpers.paths import course_root
 from helpers.supplychain.sbom import Package, Sbom
@@ -79,30 +79,22 @@ def check_health(image: str, timeout: float = 60, client: Any = None, sandbox: b
     engine = get_client(client)
 
     c = engine.containers.run(image, detach=True, labels=kit_labels("lab"), **(SANDBOX_LIMITS if sandbox else {}))
-    start = time.monotonic()
-    status = ""
     try:
-        while time.monotonic() - start < timeout:
-            c.reload()
-            state = c.attrs["State"]
-            status = (state.get("Health") or {}).get("Status", "none")
-            if status in ("healthy", "unhealthy") or not state.get("Running"):
-                break
-            if status == "none":
-                raise HealthTimeout(
-                    f"{image} has no HEALTHCHECK.",
-                    container=c.short_id,
-                    hint="Add a HEALTHCHECK instruction to the Dockerfile.",
-                )
-            time.sleep(0.5)
+        wait = wait_health(c, timeout, until=lambda s, _t: s.health != "starting" or not s.running, poll=0.5)
+        state: HealthState = wait.state
+        if state.running and state.health == "none":
+            raise HealthTimeout(
+                f"{image} has no HEALTHCHECK.",
+                container=c.short_id,
+                hint="Add a HEALTHCHECK instruction to the Dockerfile.",
+            )
         tail = c.logs(tail=8).decode(errors="replace")
-        if status not in ("healthy", "unhealthy"):
-            if c.attrs["State"].get("Running"):
-                raise HealthTimeout(
-                    f"{image} gave no health verdict within {timeout:.0f} s.", container=c.short_id, log_tail=tail
-                )
-            status = "exited"
-        return HealthReport(image, status, time.monotonic() - start, tail)
+        status = state.health if state.health in ("healthy", "unhealthy") else "exited"
+        if status == "exited" and state.running:
+            raise HealthTimeout(
+                f"{image} gave no health verdict within {timeout:.0f} s.", container=c.short_id, log_tail=tail
+            )
+        return HealthReport(image, status, wait.seconds, tail)
     finally:
         c.remove(force=True)
 

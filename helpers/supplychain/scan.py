@@ -15,8 +15,9 @@ from typing import Any
 
 from helpers.engine.tools import find_tool, require_tool
 from helpers.errors import CourseError, ScanToolError
-from helpers.supplychain.advisories import SEVERITIES, AdvisoryDB, load_snapshot, osv_api_query, osv_api_reachable
+from helpers.supplychain.advisories import AdvisoryDB, load_snapshot, osv_api_query, osv_api_reachable
 from helpers.supplychain.sbom import Sbom, sbom
+from helpers.supplychain.severity import SEVERITIES
 
 __all__ = [
     "Finding",

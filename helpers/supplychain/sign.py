@@ -6,6 +6,7 @@ payload naming the image's manifest digest (``critical.image.docker-manifest-dig
 signed with ECDSA P-256 / SHA-256, stored as a one-layer OCI artifact under the tag
 ``sha256-<digest>.sig`` with the base64 signature in the layer annotation
 ``dev.cosignproject.cosign/signature``. ``cosign verify --key cosign.pub`` checks exactly this.
+Keys (PEM pairs, cosign key files) are read in :mod:`helpers.supplychain.keys`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from helpers.engine.tools import find_tool
 from helpers.errors import ImageNotFound, SignatureError
-from helpers.supplychain.publish import RegistryClient
+from helpers.supplychain.digests import OCI_CONFIG, OCI_MANIFEST
+from helpers.supplychain.keys import is_cosign_key, load_private_key, load_public_key
+from helpers.supplychain.registryapi import RegistryClient
 
 __all__ = [
-    "KeyPair",
-    "generate_keypair",
-    "load_public_key",
-    "load_private_key",
     "signature_tag",
     "simple_signing_payload",
     "sign_image",
@@ -40,76 +38,6 @@ __all__ = [
 
 SIG_ANNOTATION = "dev.cosignproject.cosign/signature"
 SIMPLESIGNING_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-
-
-@dataclass
-class KeyPair:
-    """An ECDSA P-256 key pair as PEM bytes (PKCS#8 private key, SubjectPublicKeyInfo public key)."""
-
-    private_pem: bytes
-    public_pem: bytes
-
-    def save(self, directory: str | os.PathLike[str], name: str = "cosign") -> tuple[Path, Path]:
-        """Write ``<name>.key`` (mode 600) and ``<name>.pub``; never overwrites existing files."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        key, pub = d / f"{name}.key", d / f"{name}.pub"
-        for p in (key, pub):
-            if p.exists():
-                raise SignatureError(
-                    f"{p} already exists; the kit does not overwrite keys.", "Pick another folder or name."
-                )
-        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(self.private_pem)
-        pub.write_bytes(self.public_pem)
-        return key, pub
-
-
-def generate_keypair() -> KeyPair:
-    """A new ECDSA P-256 key pair (what ``cosign generate-key-pair`` makes, unencrypted)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    priv = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return KeyPair(priv, pub)
-
-
-def _pem(key: bytes | str | os.PathLike[str]) -> bytes:
-    if isinstance(key, bytes):
-        return key
-    if isinstance(key, str) and key.lstrip().startswith("-----BEGIN"):
-        return key.encode()
-    return Path(key).read_bytes()
-
-
-def load_private_key(key: bytes | str | os.PathLike[str]) -> Any:
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    try:
-        return load_pem_private_key(_pem(key), password=None)
-    except (ValueError, TypeError) as e:
-        raise SignatureError(
-            "The private key cannot be read (PEM, unencrypted ECDSA P-256 expected).",
-            "Make one with helpers.generate_keypair().",
-        ) from e
-
-
-def load_public_key(key: bytes | str | os.PathLike[str]) -> Any:
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    try:
-        return load_pem_public_key(_pem(key))
-    except (ValueError, TypeError) as e:
-        raise SignatureError(
-            "The public key cannot be read (PEM expected).", "Pass the .pub file of the key pair."
-        ) from e
 
 
 def signature_tag(digest: str) -> str:
@@ -131,19 +59,13 @@ def simple_signing_payload(docker_reference: str, digest: str) -> bytes:
 
 
 def _resolve(api: RegistryClient, repository: str, reference: str) -> str:
+    """The manifest digest ``reference`` (a tag, or already a digest) resolves to now."""
     if reference.startswith("sha256:"):
         return reference
     digest = api.manifest_digest(repository, reference)
     if not digest:
         raise ImageNotFound(f"{api.address}/{repository}:{reference}", "Push it first (helpers.push).")
     return digest
-
-
-def _is_cosign_key(key: bytes | str | os.PathLike[str]) -> bool:
-    try:
-        return b"ENCRYPTED SIGSTORE PRIVATE KEY" in _pem(key) or b"ENCRYPTED COSIGN PRIVATE KEY" in _pem(key)
-    except OSError:
-        return False
 
 
 def sign_image(
@@ -159,45 +81,69 @@ def sign_image(
     The signature names the digest, not the tag: if the tag moves later, it no longer verifies.
     A cosign key file (from ``cosign generate-key-pair``, password in ``COSIGN_PASSWORD``) is
     handed to cosign when cosign is installed; a PEM key is used by the kit itself.
+
+    Raises:
+        ImageNotFound: The reference does not exist in the registry.
+        SignatureError: The key cannot be used, or cosign failed.
     """
+    api = RegistryClient(address, username, password)
+    digest = _resolve(api, repository, reference)
+    if is_cosign_key(private_key):
+        _cosign_sign(private_key, f"{address}/{repository}@{digest}")
+    else:
+        _kit_sign(api, address, repository, digest, private_key)
+    return digest
+
+
+def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str) -> None:
+    """Sign ``image_ref`` (pinned by digest) with ``cosign sign --key``, without the transparency log."""
+    tool = find_tool("cosign")
+    if tool is None:
+        raise SignatureError(
+            "This is a cosign key file and cosign is not installed.",
+            "Install cosign, or use a key from helpers.generate_keypair().",
+        )
+    cmd = [tool.path, "sign", "--yes", "--key", str(private_key), "--tlog-upload=false", "--allow-insecure-registry"]
+    proc = subprocess.run([*cmd, image_ref], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise SignatureError(
+            f"cosign sign failed: {proc.stderr.strip()[-300:]}", "Check COSIGN_PASSWORD and the login."
+        )
+
+
+def _kit_sign(
+    api: RegistryClient, address: str, repository: str, digest: str, private_key: bytes | str | os.PathLike[str]
+) -> None:
+    """Sign ``digest`` with a PEM key and store the signature where and how cosign does."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    api = RegistryClient(address, username, password)
-    digest = _resolve(api, repository, reference)
-    if _is_cosign_key(private_key):
-
-        tool = find_tool("cosign")
-        if tool is None:
-            raise SignatureError(
-                "This is a cosign key file and cosign is not installed.",
-                "Install cosign, or use a key from helpers.generate_keypair().",
-            )
-        proc = subprocess.run(
-            [
-                tool.path,
-                "sign",
-                "--yes",
-                "--key",
-                str(private_key),
-                "--tlog-upload=false",
-                "--allow-insecure-registry",
-                f"{address}/{repository}@{digest}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if proc.returncode != 0:
-            raise SignatureError(
-                f"cosign sign failed: {proc.stderr.strip()[-300:]}", "Check COSIGN_PASSWORD and the login."
-            )
-        return digest
     key = load_private_key(private_key)
     payload = simple_signing_payload(f"{address}/{repository}", digest)
     sig = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
     payload_digest = api.upload_blob(repository, payload)
-    config = json.dumps(
+    config = _signature_config(payload_digest)
+    config_digest = api.upload_blob(repository, config)
+    layer = {
+        "mediaType": SIMPLESIGNING_TYPE,
+        "size": len(payload),
+        "digest": payload_digest,
+        "annotations": {SIG_ANNOTATION: sig},
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "size": len(config), "digest": config_digest},
+        "layers": _earlier_signatures(api, repository, digest, payload_digest) + [layer],
+    }
+    api.put_manifest(
+        repository, signature_tag(digest), json.dumps(manifest, separators=(",", ":")).encode(), OCI_MANIFEST
+    )
+
+
+def _signature_config(payload_digest: str) -> bytes:
+    """The (empty) image config of a signature artifact, byte for byte as cosign writes it."""
+    return json.dumps(
         {
             "architecture": "",
             "config": {},
@@ -208,27 +154,14 @@ def sign_image(
         },
         separators=(",", ":"),
     ).encode()
-    config_digest = api.upload_blob(repository, config)
-    layer = {
-        "mediaType": SIMPLESIGNING_TYPE,
-        "size": len(payload),
-        "digest": payload_digest,
-        "annotations": {SIG_ANNOTATION: sig},
-    }
-    layers = [layer]
-    if api.manifest_digest(repository, signature_tag(digest)):  # keep earlier signatures, as cosign does
-        old, _, _ = api.get_manifest(repository, signature_tag(digest))
-        layers = [ly for ly in old.get("layers", []) if ly.get("digest") != payload_digest] + [layer]
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "size": len(config), "digest": config_digest},
-        "layers": layers,
-    }
-    api.put_manifest(
-        repository, signature_tag(digest), json.dumps(manifest, separators=(",", ":")).encode(), OCI_MANIFEST
-    )
-    return digest
+
+
+def _earlier_signatures(api: RegistryClient, repository: str, digest: str, payload_digest: str) -> list[Any]:
+    """The signature layers already stored for ``digest`` (kept, as cosign does), minus this payload's."""
+    if not api.manifest_digest(repository, signature_tag(digest)):
+        return []
+    old, _, _ = api.get_manifest(repository, signature_tag(digest))
+    return [ly for ly in old.get("layers", []) if ly.get("digest") != payload_digest]
 
 
 @dataclass

@@ -157,7 +157,8 @@ for m in /.vm/modules/*.ko; do [ -e "$m" ] && {b} insmod "$m"; done
 {b} ip route add default via {GATEWAY}
 [ -w /etc ] && echo "nameserver {DNS}" > /etc/resolv.conf
 echo {READY_MARK}
-( while :; do {b} sleep 1; {b} awk '/^(MemTotal|MemAvailable):/ {{printf "%s %s ", $1, $2}} END {{print "{MEM_MARK}"}}' /proc/meminfo; done ) &
+( while :; do {b} sleep 1
+  {b} awk '/^(MemTotal|MemAvailable):/ {{printf "%s %s ", $1, $2}} END {{print "{MEM_MARK}"}}' /proc/meminfo; done ) &
 {env}
 cd {shlex.quote(config.workdir)}
 exec {run}

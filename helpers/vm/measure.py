@@ -3,134 +3,32 @@
 Every figure is measured on this machine, now, and returned in a tidy DataFrame (one row
 per figure: ``platform``, ``metric``, ``value``, ``unit``, ``source``, ``note``). Every
 measurement is bounded (timeouts, a maximum number of requests and replicas) and every
-container is labelled and removed before the function returns.
+container is labelled and removed before the function returns. The image comes from
+:mod:`helpers.vm.appimage`, the rows from :mod:`helpers.vm.results`; the same app as a VM is
+measured by :mod:`helpers.vm.qemu`.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, engine_info, get_client, kit_labels, session_id
-from helpers.errors import ContainerError, EngineUnavailable, HealthTimeout, ImageNotFound
-from helpers.images.build import build
-from helpers.paths import course_root
+from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, get_client, kit_labels, session_id
+from helpers.errors import ContainerError, HealthTimeout, ImageNotFound
+from helpers.images.health import container_health, log_tail
+from helpers.vm.appimage import ROLE, AppImage
+from helpers.vm.appimage import measure_app_image as measure_app_image  # re-exported: callers of the earlier layout
+from helpers.vm.environment import describe_environment as describe_environment  # re-exported, as above
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
+from helpers.vm.results import COLUMNS, MIB, load_rows, measurement_row
 from helpers.vm.usage import container_usage
 
-__all__ = [
-    "AppImage",
-    "COLUMNS",
-    "measurement_row",
-    "measure_app_image",
-    "measure_container",
-    "replicas_in_budget",
-    "describe_environment",
-    "measure_leftovers",
-]
-
-#: Columns of every measurement DataFrame.
-COLUMNS = ["platform", "metric", "value", "unit", "source", "note"]
-ROLE = "measure"
-MIB = 1024 * 1024
-
-_SAMPLE_APP_DOCKERFILE = """\
-ARG BASE_IMAGE=python:3.12-slim
-FROM ${BASE_IMAGE}
-WORKDIR /srv
-COPY requirements.txt .
-# psycopg2 is left out: it needs a compiler, and the measurement uses SQLite
-RUN grep -v '^psycopg2' requirements.txt > req.txt && pip install --no-cache-dir -r req.txt && rm req.txt
-COPY app ./app
-ENV PORT=8000 DATA_DIR=/srv/data
-EXPOSE 8000
-CMD ["python", "-m", "app"]
-"""
-
-_HTTP_SERVER_DOCKERFILE = """\
-ARG BASE_IMAGE=python:3.12-slim
-FROM ${BASE_IMAGE}
-WORKDIR /srv
-RUN echo ok > health
-EXPOSE 8000
-CMD ["python3", "-m", "http.server", "8000"]
-"""
-
-
-@dataclass(frozen=True)
-class AppImage:
-    """An image to measure and how to reach it.
-
-    Attributes:
-        ref: Image reference.
-        port: Port the app listens on inside the container (or the VM).
-        path: A path that answers HTTP 200 when the app is up.
-        description: What the image runs, for the printed environment.
-    """
-
-    ref: str
-    port: int = 8000
-    path: str = "/health"
-    description: str = ""
-
-
-def measure_app_image(
-    client: Any = None, tag: str = "course-measure/app:latest", app_dir: str | Path | None = None, timeout: int = 600
-) -> AppImage:
-    """Build the image the measurements use by default (cached after the first build).
-
-    The course's sample app (FastAPI + uvicorn) on the slim base image when
-    ``sample_python_app/`` is in the course; else Python's ``http.server``.
-
-    Args:
-        client: docker-py client (connects lazily).
-        tag: Reference of the image to build.
-        app_dir: Folder of the app (default: ``sample_python_app`` in the course root).
-        timeout: Seconds before the build is stopped.
-
-    Returns:
-        An :class:`AppImage`.
-
-    Raises:
-        BuildError: The build failed.
-        EngineUnavailable: No engine answers.
-    """
-
-    app = Path(app_dir) if app_dir else course_root() / "sample_python_app"
-    if (app / "requirements.txt").is_file() and (app / "app").is_dir():
-        build(
-            app,
-            dockerfile_text=_SAMPLE_APP_DOCKERFILE,
-            tags=[tag],
-            labels=kit_labels(ROLE),
-            timeout=timeout,
-            client=client,
-        )
-        return AppImage(tag, 8000, "/health", "sample_python_app (FastAPI + uvicorn, SQLite) on the slim base")
-    with tempfile.TemporaryDirectory(prefix="course-measure-") as ctx:
-        build(
-            ctx,
-            dockerfile_text=_HTTP_SERVER_DOCKERFILE,
-            tags=[tag],
-            labels=kit_labels(ROLE),
-            timeout=timeout,
-            client=client,
-        )
-    return AppImage(tag, 8000, "/health", "python3 -m http.server on the slim base (sample app not found)")
-
-
-def measurement_row(
-    platform: str, metric: str, value: float, unit: str, source: str = "measured", note: str = ""
-) -> dict[str, Any]:
-    """One row of a measurement DataFrame."""
-    return {"platform": platform, "metric": metric, "value": float(value), "unit": unit, "source": source, "note": note}
+__all__ = ["measure_container", "replicas_in_budget", "measure_leftovers"]
 
 
 def _run(c: Any, app: AppImage, host_port: int, mem_limit: str | None = None) -> Any:
+    """Start one labelled container of ``app`` with its port on ``127.0.0.1:host_port``."""
     from docker.errors import APIError
     from docker.errors import ImageNotFound as _NF
 
@@ -150,6 +48,7 @@ def _run(c: Any, app: AppImage, host_port: int, mem_limit: str | None = None) ->
 
 
 def _remove(container: Any) -> None:
+    """Remove a measurement container, whatever state it is in (gone already is fine)."""
     from docker.errors import APIError, NotFound
 
     try:
@@ -159,15 +58,15 @@ def _remove(container: Any) -> None:
 
 
 def _wait(container: Any, app: AppImage, port: int, timeout: float) -> float:
+    """Seconds until the app answers HTTP 200 (a HealthTimeout with the log tail if it stops or never answers)."""
+
     def alive() -> bool:
-        container.reload()
-        return container.status in ("created", "running")
+        return container_health(container).status in ("created", "running")
 
     try:
         return wait_for_http(port, app.path, timeout, alive=alive)
     except HealthTimeout as e:
-        tail = container.logs(tail=10).decode(errors="replace")
-        raise HealthTimeout(e.message, container=container.name, log_tail=tail, hint=e.hint) from e
+        raise HealthTimeout(e.message, container=container.name, log_tail=log_tail(container, 10), hint=e.hint) from e
 
 
 def measure_container(
@@ -230,19 +129,8 @@ def measure_container(
         measurement_row(p, "CPU to start", cpu_start, "s", note="CPU seconds used until idle"),
     ]
     if load is not None:
-        rows += [
-            measurement_row(
-                p,
-                "memory under load",
-                max(peak) / MIB,
-                "MiB",
-                note=f"peak of {len(peak)} samples, {concurrency} loopback clients",
-            ),
-            measurement_row(p, "CPU during load", cpu_end - cpu_start, "s", note=f"{load.seconds:.1f} s of load"),
-            measurement_row(
-                p, "requests per second", load.per_second, "req/s", note=f"{load.requests} ok, {load.errors} errors"
-            ),
-        ]
+        note = f"peak of {len(peak)} samples, {concurrency} loopback clients"
+        rows += load_rows(p, peak, cpu_end - cpu_start, load, note)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -300,13 +188,21 @@ def replicas_in_budget(
         for ctr in started:
             _remove(ctr)
     df = pd.DataFrame(rows, columns=["replicas", "total_mib", "per_replica_mib", "budget_mib", "fits"])
+    _fit(df, budget_mib, max_replicas)
+    return df
+
+
+def _fit(df: Any, budget_mib: float, max_replicas: int) -> None:
+    """Set ``attrs["fit"]`` (replicas that fit the budget) and ``attrs["extrapolated"]`` on a replicas frame.
+
+    When ``max_replicas`` stopped the run before the budget did, the fit is extrapolated from the mean.
+    """
     fitting = df[df["fits"]]
     measured_fit = int(fitting["replicas"].max()) if len(fitting) else 0
     mean = float(df["per_replica_mib"].iloc[-1]) if len(df) else 0.0
     extrapolated = int(budget_mib // mean) if mean else 0
     df.attrs["fit"] = max(measured_fit, extrapolated) if len(df) == max_replicas else measured_fit
     df.attrs["extrapolated"] = len(df) == max_replicas and extrapolated > measured_fit
-    return df
 
 
 def measure_leftovers(client: Any = None) -> list[str]:
@@ -314,47 +210,3 @@ def measure_leftovers(client: Any = None) -> list[str]:
 
     labels = [f"{ROLE_LABEL}={ROLE}", f"{SESSION_LABEL}={session_id()}"]
     return [c.name for c in get_client(client).containers.list(all=True, filters={"label": labels})]
-
-
-def _host_memory_bytes() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def describe_environment(client: Any = None, vm_accel: str = "", qemu_version: str = "") -> Any:
-    """What was measured on: engine version, KVM or emulation, cores, memory.
-
-    Args:
-        client: docker-py client; when no engine answers the row says so.
-        vm_accel: "kvm", "tcg", or "" when no VM ran.
-        qemu_version: qemu's version, when a VM ran.
-
-    Returns:
-        DataFrame with ``item`` and ``value``.
-    """
-    import os
-    import platform
-
-    import pandas as pd
-
-    try:
-        info = engine_info(client)
-        engine = f"Docker Engine {info.version} (API {info.api_version}), {info.storage_driver}, cgroup v{info.cgroup_version}"
-    except EngineUnavailable:
-        engine = "no engine answered"
-    accel = {"kvm": "KVM (hardware virtualization)", "tcg": "TCG (software emulation: much slower than KVM)"}.get(
-        vm_accel, "no VM was started"
-    )
-    rows = [
-        ("engine", engine),
-        ("VM acceleration", accel + (f", qemu {qemu_version}" if qemu_version else "")),
-        ("CPU cores", str(os.cpu_count())),
-        ("memory", f"{_host_memory_bytes() / 1024**3:.1f} GiB"),
-        ("host kernel", platform.release()),
-    ]
-    return pd.DataFrame(rows, columns=["item", "value"])

@@ -1,12 +1,11 @@
 """Run the same image filesystem as a virtual machine with qemu, and measure it.
 
-The VM is built from the very image a container runs: ``docker export`` of a container
-made from it, packed as an initramfs (see :mod:`helpers.vm.initramfs`) with a Debian kernel.
+The VM is built from the very image a container runs (see :mod:`helpers.vm.vmimage`).
 qemu boots it with KVM when KVM works here (probed with a short timeout), else with
 software emulation (TCG), and forwards a free loopback port to the app (user-mode
 networking). Every step has a timeout; the VM is always stopped and its files removed.
 
-Where no VM can be started, :func:`published_vm_figures` gives Firecracker's published
+Where no VM can be started, :func:`helpers.vm.results.published_vm_figures` gives Firecracker's published
 figures, labelled ``source="published"`` with their source; they are never measurements.
 """
 
@@ -18,99 +17,22 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import get_client, kit_labels
-from helpers.errors import HealthTimeout, ImageNotFound, SetupError, ToolMissing
-from helpers.vm.initramfs import ImageConfig, guest_memory, module_load_order, tar_to_initramfs
+from helpers.errors import HealthTimeout, SetupError
+from helpers.vm.appimage import AppImage
+from helpers.vm.initramfs import guest_memory
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
-from helpers.vm.measure import COLUMNS, MIB, AppImage, measurement_row
-from helpers.vm.tools import (
-    VM_PACKAGES,
-    VmTools,
-    _qemu_base,
-    ensure_vm_tools,
-    find_vm_tools,
-    probe_kvm,
-    vm_tools_available,
-)
+from helpers.vm.results import COLUMNS, MIB, load_rows, measurement_row
+from helpers.vm.results import published_vm_figures as published_vm_figures  # re-exported: earlier layout
+from helpers.vm.tools import VmTools, find_vm_tools, probe_kvm, qemu_base_command
+from helpers.vm.tools import ensure_vm_tools as ensure_vm_tools  # re-exported, as above
+from helpers.vm.tools import vm_tools_available as vm_tools_available  # re-exported, as above
+from helpers.vm.vmimage import VmImage, build_vm_image
 
-__all__ = [
-    "VM_PACKAGES",
-    "VmTools",
-    "VmImage",
-    "RunningVm",
-    "find_vm_tools",
-    "vm_tools_available",
-    "ensure_vm_tools",
-    "probe_kvm",
-    "build_vm_image",
-    "run_vm",
-    "measure_vm",
-    "published_vm_figures",
-]
-
-VIRTIO_MODULES = ["virtio_pci", "virtio_net"]
-
-
-@dataclass
-class VmImage:
-    """A bootable VM made from an image: the initramfs and what it was made from."""
-
-    image: str
-    initramfs: Path
-    kernel: Path
-    entries: int
-    seconds: float
-
-    @property
-    def disk_bytes(self) -> int:
-        """Kernel plus initramfs: what the VM needs on disk to boot."""
-        return self.initramfs.stat().st_size + self.kernel.stat().st_size
-
-
-def build_vm_image(
-    image: str, workdir: Path, tools: VmTools | None = None, client: Any = None, timeout: float = 300
-) -> VmImage:
-    """Export an image's filesystem and pack it as an initramfs in ``workdir``.
-
-    The helper container made for ``docker export`` is never started and is removed.
-
-    Raises:
-        ImageNotFound: The image is not on the engine.
-        ToolMissing: No qemu, kernel or busybox.
-    """
-    from docker.errors import ImageNotFound as _NF
-
-    tools = tools or find_vm_tools()
-    c = get_client(client)
-    start = time.monotonic()
-    try:
-        config = ImageConfig.from_inspect(c.images.get(image).attrs.get("Config") or {})
-    except _NF as e:
-        raise ImageNotFound(image) from e
-    tar = workdir / "rootfs.tar"
-    ctr = c.containers.create(image, labels=kit_labels("measure"))
-    try:
-        with open(tar, "wb") as f:
-            for chunk in ctr.export(chunk_size=1024 * 1024):
-                f.write(chunk)
-                if time.monotonic() - start > timeout:
-                    raise SetupError(
-                        f"Exporting {image} took more than {timeout:.0f} s.", "Try again on a quieter machine."
-                    )
-    finally:
-        ctr.remove(force=True)
-    out = workdir / "initramfs.cpio"
-    try:
-        entries = tar_to_initramfs(tar, out, config, tools.busybox, module_load_order(tools.modules, VIRTIO_MODULES))
-    except FileNotFoundError as e:
-        raise ToolMissing("virtio kernel modules", f"{e}; install linux-image-cloud-amd64.") from e
-    finally:
-        tar.unlink(missing_ok=True)
-    return VmImage(image, out, tools.kernel, entries, time.monotonic() - start)
+__all__ = ["RunningVm", "run_vm", "measure_vm"]
 
 
 @dataclass
@@ -124,6 +46,7 @@ class RunningVm:
     started: float
 
     def alive(self) -> bool:
+        """The qemu process is still running."""
         return self.process.poll() is None
 
     def rss_bytes(self) -> int:
@@ -152,6 +75,7 @@ class RunningVm:
             return None
 
     def console_tail(self, lines: int = 15) -> str:
+        """The last lines the guest wrote to its serial console ("" when there is no log)."""
         try:
             return "\n".join(self.serial_log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
@@ -187,7 +111,7 @@ def run_vm(
     accel = ("kvm" if probe_kvm() else "tcg") if accel == "auto" else accel
     port = free_port()
     serial = vm.initramfs.with_name("serial.log")
-    cmd = _qemu_base(tools, accel, mem_mib, vm.initramfs, serial, cpus) + [
+    cmd = qemu_base_command(tools, accel, mem_mib, vm.initramfs, serial, cpus) + [
         "-netdev",
         f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:{guest_port}",
         "-device",
@@ -234,106 +158,90 @@ def measure_vm(
     tools = find_vm_tools()
     with tempfile.TemporaryDirectory(prefix="course-vm-") as tmp:
         vm = build_vm_image(app.ref, Path(tmp), tools, client)
-        needed = int(3 * vm.initramfs.stat().st_size / MIB) + 64
-        if mem_mib < needed:
-            raise SetupError(
-                f"{mem_mib} MiB of guest memory cannot hold this image as an initramfs "
-                f"({vm.initramfs.stat().st_size / MIB:.0f} MiB, unpacked in RAM).",
-                f"Give the VM at least {needed} MiB (mem_mib={needed}).",
-            )
+        _check_guest_memory(vm, mem_mib)
         with run_vm(vm, app.port, accel, mem_mib, tools=tools) as running:
-            try:
-                wait_for_http(running.host_port, app.path, boot_timeout, alive=running.alive, interval=0.2)
-            except HealthTimeout as e:
-                tail = running.console_tail()
-                hint = (
-                    "The guest ran out of memory unpacking the image: raise mem_mib."
-                    if "Unable to mount root fs" in tail or "Out of memory" in tail
-                    else "Read the console tail; raise boot_timeout on a slow machine."
-                )
-                raise HealthTimeout(
-                    f"The VM ({running.accel}) did not answer HTTP 200: {e.message}",
-                    container="qemu",
-                    log_tail=tail,
-                    hint=hint,
-                ) from e
-            boot = time.monotonic() - running.started
-            time.sleep(idle_seconds)
-            idle, cpu_boot = running.rss_bytes(), running.cpu_seconds()
-            peak = [idle]
-            load = (
-                loopback_load(
-                    running.host_port,
-                    app.path,
-                    load_seconds,
-                    concurrency,
-                    on_tick=lambda: peak.append(running.rss_bytes()),
-                )
-                if load_seconds > 0
-                else None
-            )
-            cpu_end = running.cpu_seconds()
-            peak.append(running.rss_bytes())
-            time.sleep(1.2)  # the guest prints its memory every second
-            inside = running.guest_memory()
-            accel_used = running.accel
+            _wait_booted(running, app, boot_timeout)
+            readings = _VmReadings(boot=time.monotonic() - running.started)
+            _sample(running, app, readings, idle_seconds, load_seconds, concurrency)
         disk = vm.disk_bytes
-    p, how = "vm", f"qemu {accel_used.upper()}, {mem_mib} MiB guest"
-    rows = [
-        measurement_row(p, "image size", disk / MIB, "MiB", note="kernel + initramfs (the image's files)"),
-        measurement_row(p, "start-up", boot, "s", note=f"qemu start to first HTTP 200 ({how})"),
-        measurement_row(p, "memory idle", idle / MIB, "MiB", note="qemu process RSS"),
-        measurement_row(p, "CPU to start", cpu_boot, "s", note="CPU seconds of qemu until idle"),
-    ]
-    if load is not None:
-        rows += [
-            measurement_row(p, "memory under load", max(peak) / MIB, "MiB", note=f"peak qemu RSS, {len(peak)} samples"),
-            measurement_row(p, "CPU during load", cpu_end - cpu_boot, "s", note=f"{load.seconds:.1f} s of load"),
-            measurement_row(
-                p, "requests per second", load.per_second, "req/s", note=f"{load.requests} ok, {load.errors} errors"
-            ),
-        ]
-    if inside:
-        rows.append(
-            measurement_row(
-                p,
-                "guest memory in use",
-                inside[1] / MIB,
-                "MiB",
-                note=f"inside the VM: MemTotal - MemAvailable of {inside[0] / MIB:.0f} MiB",
-            )
-        )
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    df.attrs.update(accel=accel_used, build_seconds=vm.seconds, mem_mib=mem_mib)
+    df = pd.DataFrame(_vm_rows(readings, disk, mem_mib), columns=COLUMNS)
+    df.attrs.update(accel=readings.accel, build_seconds=vm.seconds, mem_mib=mem_mib)
     return df
 
 
-#: Firecracker's published specification (not measured here).
-FIRECRACKER_SOURCE = "https://github.com/firecracker-microvm/firecracker/blob/main/SPECIFICATION.md"
+@dataclass
+class _VmReadings:
+    """What :func:`measure_vm` read from a running VM."""
+
+    boot: float
+    accel: str = ""
+    idle: int = 0
+    cpu_boot: float = 0.0
+    cpu_end: float = 0.0
+    peak: list[int] = field(default_factory=list)
+    load: Any = None
+    inside: tuple[int, int] | None = None
 
 
-def published_vm_figures() -> Any:
-    """Firecracker's published start-up and memory overhead, labelled ``source="published"``.
+def _check_guest_memory(vm: VmImage, mem_mib: int) -> None:
+    """Raise when the guest is too small to unpack the initramfs (it lives in the guest's RAM)."""
+    needed = int(3 * vm.initramfs.stat().st_size / MIB) + 64
+    if mem_mib < needed:
+        raise SetupError(
+            f"{mem_mib} MiB of guest memory cannot hold this image as an initramfs "
+            f"({vm.initramfs.stat().st_size / MIB:.0f} MiB, unpacked in RAM).",
+            f"Give the VM at least {needed} MiB (mem_mib={needed}).",
+        )
 
-    For when no VM can be started here. These are a vendor's specification on an i3.metal
-    host (2 vCPUs, 256 MiB guest), not measurements: never plot them as measured.
-    """
-    import pandas as pd
 
-    p, src = "vm (Firecracker)", "published"
-    note = f"Firecracker specification, i3.metal, 2 vCPU / 256 MiB guest: {FIRECRACKER_SOURCE}"
+def _wait_booted(running: RunningVm, app: AppImage, boot_timeout: float) -> None:
+    """Wait for the app's first HTTP 200 through the forwarded port; on timeout, raise with the console tail."""
+    try:
+        wait_for_http(running.host_port, app.path, boot_timeout, alive=running.alive, interval=0.2)
+    except HealthTimeout as e:
+        tail = running.console_tail()
+        hint = (
+            "The guest ran out of memory unpacking the image: raise mem_mib."
+            if "Unable to mount root fs" in tail or "Out of memory" in tail
+            else "Read the console tail; raise boot_timeout on a slow machine."
+        )
+        raise HealthTimeout(
+            f"The VM ({running.accel}) did not answer HTTP 200: {e.message}",
+            container="qemu",
+            log_tail=tail,
+            hint=hint,
+        ) from e
+
+
+def _sample(
+    running: RunningVm, app: AppImage, r: _VmReadings, idle_seconds: float, load_seconds: float, concurrency: int
+) -> None:
+    """Read memory and CPU at idle, under the loopback load, and the guest's own memory report."""
+    time.sleep(idle_seconds)
+    r.accel = running.accel
+    r.idle, r.cpu_boot = running.rss_bytes(), running.cpu_seconds()
+    r.peak = [r.idle]
+    if load_seconds > 0:
+        tick = lambda: r.peak.append(running.rss_bytes())
+        r.load = loopback_load(running.host_port, app.path, load_seconds, concurrency, on_tick=tick)
+    r.cpu_end = running.cpu_seconds()
+    r.peak.append(running.rss_bytes())
+    time.sleep(1.2)  # the guest prints its memory every second
+    r.inside = running.guest_memory()
+
+
+def _vm_rows(r: _VmReadings, disk: int, mem_mib: int) -> list[dict[str, Any]]:
+    """The measurement rows of one VM run."""
+    p, how = "vm", f"qemu {r.accel.upper()}, {mem_mib} MiB guest"
     rows = [
-        measurement_row(
-            p,
-            "start-up",
-            0.125,
-            "s",
-            src,
-            "<= 125 ms from InstanceStart to guest /sbin/init (the app's own start-up comes on top); " + note,
-        ),
-        measurement_row(
-            p, "memory overhead", 5, "MiB", src, "<= 5 MiB for the VMM threads, plus the guest's own memory; " + note
-        ),
-        measurement_row(p, "guest memory", 256, "MiB", src, "memory given to the guest in that specification; " + note),
+        measurement_row(p, "image size", disk / MIB, "MiB", note="kernel + initramfs (the image's files)"),
+        measurement_row(p, "start-up", r.boot, "s", note=f"qemu start to first HTTP 200 ({how})"),
+        measurement_row(p, "memory idle", r.idle / MIB, "MiB", note="qemu process RSS"),
+        measurement_row(p, "CPU to start", r.cpu_boot, "s", note="CPU seconds of qemu until idle"),
     ]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    if r.load is not None:
+        rows += load_rows(p, r.peak, r.cpu_end - r.cpu_boot, r.load, f"peak qemu RSS, {len(r.peak)} samples")
+    if r.inside:
+        note = f"inside the VM: MemTotal - MemAvailable of {r.inside[0] / MIB:.0f} MiB"
+        rows.append(measurement_row(p, "guest memory in use", r.inside[1] / MIB, "MiB", note=note))
+    return rows

@@ -97,7 +97,8 @@ def ensure_vm_tools(log: Log = print) -> VmTools:
         raise SetupError(f"Installed {' '.join(VM_PACKAGES)} but: {e.message}", e.hint) from e
 
 
-def _qemu_base(tools: VmTools, accel: str, mem_mib: int, initrd: Path, serial: Path, cpus: int = 1) -> list[str]:
+def qemu_base_command(tools: VmTools, accel: str, mem_mib: int, initrd: Path, serial: Path, cpus: int = 1) -> list[str]:
+    """The qemu command shared by the KVM probe and :func:`helpers.vm.qemu.run_vm`: kernel, initramfs, serial log."""
     return [
         tools.qemu,
         "-accel",
@@ -170,7 +171,7 @@ def _boot_probe(tools: VmTools, timeout: float) -> bool:
             w.add("bin/busybox", 0o100755, tools.busybox.read_bytes())
             w.add("init", 0o100755, b"#!/bin/busybox sh\necho KVM-PROBE-OK\n/bin/busybox poweroff -f\n")
             w.close()
-        cmd = _qemu_base(tools, "kvm", 128, initrd, serial)
+        cmd = qemu_base_command(tools, "kvm", 128, initrd, serial)
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:

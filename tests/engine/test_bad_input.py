@@ -6,7 +6,8 @@ import pytest
 
 from helpers.engine.client import LABEL, SESSION_LABEL
 from helpers.errors import BuildError, DockerfileError
-from helpers.grading.labcheck import check_dockerfile, context_leaks
+from helpers.grading.labs.common import check_dockerfile
+from helpers.grading.labs.lab2 import context_leaks
 from helpers.images.build import build
 from helpers.kit.sampleapp import reference_dockerignore
 
@@ -60,7 +61,7 @@ def test_lab_check_records_an_app_that_never_gets_healthy(engine, kit_session):
         "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nEXPOSE 8000\n"
         'CMD ["python3", "-c", "print(\'starting on 9999\', flush=True); import time; time.sleep(600)"]\n'
     )
-    import helpers.grading.labcheck as lc
+    import helpers.grading.labs.common as lc
 
     old = lc.LAB_TIMEOUT
     rep = check_dockerfile(text, "course-test/bad:never-healthy", timeout=4)

@@ -30,13 +30,13 @@ def lab1_report(dockerfile_text: str, on_line: Callable[[str], None] | None = No
 
 
 @trusted_query("run_in_image", arity=2)
-def run_in_image(tag: str, argv: list[str], timeout: float | None = None, client: Any = None) -> tuple[int, str]:
+def run_in_image(tag: str, argv: list[str], timeout: float = common.LAB_TIMEOUT, client: Any = None) -> tuple[int, str]:
     """Start ``tag`` under limits, wait for ``/health``, run ``argv`` inside: (exit code, output tail).
 
     Args:
         tag: The image (on the grader: one this submission's checks built).
         argv: The command to run in the container.
-        timeout: Seconds to wait for ``/health`` (default :data:`~helpers.grading.labs.common.LAB_TIMEOUT`).
+        timeout: Seconds to wait for ``/health``.
         client: docker-py client (connects lazily).
 
     Raises:
@@ -47,7 +47,6 @@ def run_in_image(tag: str, argv: list[str], timeout: float | None = None, client
     if session is not None:
         tag = session.owns(tag)
         argv = [str(a) for a in argv]
-    wait = common.LAB_TIMEOUT if timeout is None else timeout
-    with run_container(tag, ports=[8000], timeout=wait, sandbox=True, client=client) as app:
+    with run_container(tag, ports=[8000], timeout=timeout, sandbox=True, client=client) as app:
         r = app.exec(argv)
     return r.exit_code, r.output[-3000:]

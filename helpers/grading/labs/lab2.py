@@ -111,7 +111,12 @@ def context_leaks(
             (app / folder).mkdir(exist_ok=True)
             (app / folder / "probe.txt").write_text("should not be in the image\n")
         build(
-            app, dockerfile_text=_PROBE, dockerignore_text=dockerignore_text, tags=[tag], client=c, timeout=build_timeout()
+            app,
+            dockerfile_text=_PROBE,
+            dockerignore_text=dockerignore_text,
+            tags=[tag],
+            client=c,
+            timeout=build_timeout(),
         )
     ctr = c.containers.create(tag, command=["none"], labels=kit_labels("lab"))
     try:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.engine
 
 
 def test_lab3_old_archive_scans_like_the_image(engine, tmp_path):
-    """Does the `lab3-old` catalog image, read from its archive, show the same findings (idna's HIGH) as on the engine?"""
+    """Does the `lab3-old` catalog image, read from its archive, show the same findings (idna's HIGH) as the engine?"""
     assert "lab3-old" in CATALOG
     assert catalog_image("lab3-old", client=engine) == LAB3_OLD_TAG
     archive = save_image(LAB3_OLD_TAG, tmp_path / "lab3-old.tar", client=engine)

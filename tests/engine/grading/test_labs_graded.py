@@ -31,7 +31,7 @@ if _req and not _os.environ.get("FORGED"):  # once per run: the requests file ha
         _f.write(_json.dumps({"name": "os.system", "args": ["touch /tmp/pwned"]}) + "\\n")
         _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 70000]}) + "\\n")
         _f.write("this is not json\\n")
-from helpers import labcheck as _lc
+from helpers.grading.labs import lab1 as _lc
 _lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
 """
 
@@ -171,18 +171,19 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
     from helpers.engine.baseimages import base_image
     from helpers.engine.client import kit_labels
     from helpers.grading import engine as ge
+    from helpers.grading import engine_network as gn
 
     if ge.unavailable_reason():
         unavailable(f"no separate grading engine here: {ge.unavailable_reason()}")
-    lab_bridge = Path("/sys/class/net", ge.LAB_BRIDGE).exists()
+    lab_bridge = Path("/sys/class/net", gn.LAB_BRIDGE).exists()
     assert ge.stop_grading_engine(log=lambda m: None)
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
-    assert ge.RULE_COMMENT not in rules
-    assert subprocess.run(["ip", "link", "show", ge.GRADING_BRIDGE], capture_output=True).returncode != 0
+    assert gn.RULE_COMMENT not in rules
+    assert subprocess.run(["ip", "link", "show", gn.GRADING_BRIDGE], capture_output=True).returncode != 0
     for _ in range(2):  # reused data root: base images already there
         again = ge.ensure_grading_engine(log=lambda m: None)
         assert ge.grading_client(again).images.list()
-        assert Path("/sys/class/net", ge.LAB_BRIDGE).exists() == lab_bridge
+        assert Path("/sys/class/net", gn.LAB_BRIDGE).exists() == lab_bridge
         ge.stop_grading_engine(log=lambda m: None)
     ge.ensure_grading_engine(log=lambda m: None)
     out = engine.containers.run(

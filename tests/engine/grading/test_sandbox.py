@@ -100,7 +100,7 @@ def test_the_loop_and_the_fork_bomb_were_stopped(graded):
 
 def test_the_sandbox_really_has_its_limits(engine):
     """Does a container started with the sandbox's command line run as non-root, offline, read-only?"""
-    from helpers.grading.sandbox import grader_image
+    from helpers.grading.sandbox_image import grader_image
 
     cmd = sandbox_command(grader_image(), "course-sandbox-probe", SandboxLimits())
     i = cmd.index(cmd[-1])

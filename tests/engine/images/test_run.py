@@ -1,4 +1,4 @@
-"""helpers.images.run and helpers.images.inspect on the real engine: readiness, health, logs on failure, ports, cleanup."""
+"""helpers.images.run and .inspect on the real engine: readiness, health, logs on failure, ports, cleanup."""
 
 from __future__ import annotations
 

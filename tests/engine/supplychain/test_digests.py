@@ -11,7 +11,8 @@ from helpers.engine.registry import ensure_registry
 from helpers.images.build import build
 from helpers.images.inspect import facts_from_archive, inspect_image
 from helpers.supplychain.digests import archive_digests, push_archive
-from helpers.supplychain.publish import RegistryClient, pull_by_digest
+from helpers.supplychain.publish import pull_by_digest
+from helpers.supplychain.registryapi import RegistryClient
 
 pytestmark = pytest.mark.engine
 

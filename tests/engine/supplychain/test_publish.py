@@ -8,7 +8,8 @@ from helpers.engine.baseimages import base_image
 from helpers.engine.registry import ensure_registry
 from helpers.errors import ImageNotFound, RegistryAuthError, RegistryError
 from helpers.images.build import build
-from helpers.supplychain.publish import RegistryClient, login, pull_by_digest, push
+from helpers.supplychain.publish import login, pull_by_digest, push
+from helpers.supplychain.registryapi import RegistryClient
 
 pytestmark = pytest.mark.engine
 

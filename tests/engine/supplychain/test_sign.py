@@ -9,8 +9,10 @@ from helpers.engine.baseimages import base_image
 from helpers.engine.registry import ensure_registry
 from helpers.errors import SignatureError
 from helpers.images.build import build
-from helpers.supplychain.publish import RegistryClient, push
-from helpers.supplychain.sign import generate_keypair, sign_image, signature_tag, verify_image
+from helpers.supplychain.keys import generate_keypair
+from helpers.supplychain.publish import push
+from helpers.supplychain.registryapi import RegistryClient
+from helpers.supplychain.sign import sign_image, signature_tag, verify_image
 
 pytestmark = pytest.mark.engine
 

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from helpers.ci.composefile import load_compose
-from helpers.ci.k8s import compose_to_k8s, manifests_yaml, validate_manifest
+from helpers.ci.k8s import compose_to_k8s, manifests_yaml
+from helpers.ci.k8sschema import validate_manifest
 from helpers.errors import ConfigFileError
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.ci.workflow import check_workflow, load_workflow
+from helpers.ci.workflow import check_workflow
+from helpers.ci.workflowfile import load_workflow
 from helpers.errors import ConfigFileError
 from helpers.paths import course_root
 

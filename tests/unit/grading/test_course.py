@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from helpers.cli import build_parser
 from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
-from helpers.grading import course
+from helpers.grading import course, nbgrader_run
 from helpers.grading import facts as grading
 from helpers.grading.sandbox import SandboxLimits, merge_outputs, sandbox_command
 from helpers.kit import prebuilt
@@ -226,9 +226,9 @@ def test_nbgrader_runs_with_the_kits_state_dir(tmp_path, monkeypatch):
 
     def fake_run(cmd, **kw):
         seen.update(kw["env"])
-        return course.subprocess.CompletedProcess(cmd, 0, "", "")
+        return nbgrader_run.subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(course.subprocess, "run", fake_run)
+    monkeypatch.setattr(nbgrader_run.subprocess, "run", fake_run)
     course.nbgrader(["list"], course.CourseDirs(tmp_path / "class", tmp_path / "x", "c"))
     assert seen["COURSE_ROOT"] == str(tmp_path / "class")
     assert seen["COURSE_STATE_DIR"] == str(state_dir())

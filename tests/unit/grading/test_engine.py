@@ -6,6 +6,7 @@ import os
 import subprocess
 
 from helpers.grading import engine as ge
+from helpers.grading import engine_network as gn
 
 
 def test_using_the_grading_engine_points_the_kit_there_and_restores_after(monkeypatch):
@@ -46,20 +47,20 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
         if cmd[0] == "iptables" and cmd[-1] == "-S" and cmd[2] == "filter":
             listing = (
                 "-A FORWARD -j DOCKER-USER\n"
-                f"-A FORWARD -s 10.213.0.0/16 -m comment --comment {ge.RULE_COMMENT} -j ACCEPT\n"
+                f"-A FORWARD -s 10.213.0.0/16 -m comment --comment {gn.RULE_COMMENT} -j ACCEPT\n"
             )
         return subprocess.CompletedProcess(cmd, 1 if failing else 0, listing, "")
 
-    monkeypatch.setattr(ge, "_run", fake_run)
-    monkeypatch.setattr(ge.Path, "write_text", lambda self, text: None)
-    ge._network_up()
+    monkeypatch.setattr(gn, "_run", fake_run)
+    monkeypatch.setattr(gn.Path, "write_text", lambda self, text: None)
+    gn.network_up()
     inserts = [c for c in calls if c[0] == "iptables" and "-I" in c]
-    assert len(inserts) == len(ge._RULES)
-    assert all(c[-2:] == ["--comment", ge.RULE_COMMENT] for c in inserts)
+    assert len(inserts) == len(gn._RULES)
+    assert all(c[-2:] == ["--comment", gn.RULE_COMMENT] for c in inserts)
     forward = [c[c.index("1") + 1 : -4] for c in inserts if "FORWARD" in c]
     # inserted at position 1 one after another: the last inserted ends up on top
-    assert list(reversed(forward)) == [r for _, chain, r in ge._RULES if chain == "FORWARD"]
-    top = [r for _, chain, r in ge._RULES if chain == "INPUT"]
+    assert list(reversed(forward)) == [r for _, chain, r in gn._RULES if chain == "FORWARD"]
+    top = [r for _, chain, r in gn._RULES if chain == "INPUT"]
     assert "RELATED,ESTABLISHED" in top[0] and top[-1][-2:] == ["-j", "DROP"]
     assert any(c[:3] == ["ip", "link", "add"] for c in calls)
     deleted = [c for c in calls if c[0] == "iptables" and "-D" in c]
@@ -75,7 +76,7 @@ def test_firewall_rules_go_on_top_in_order_and_are_removed_by_their_comment(monk
             "-m",
             "comment",
             "--comment",
-            ge.RULE_COMMENT,
+            gn.RULE_COMMENT,
             "-j",
             "ACCEPT",
         ]

@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from kitroot import ROOT
 
 from helpers.errors import CourseError, HealthTimeout
 from helpers.grading import queries
-from helpers.grading.labcheck import ImageReport
+from helpers.grading.facts import load_spec
+from helpers.grading.labs.common import ImageReport
 from helpers.grading.queries import GradingPending, GradingRefused, parse_requests, query_key
 from helpers.grading.session import TrustedSession
 from helpers.images.inspect import ImageFacts, Layer
@@ -157,3 +159,14 @@ def test_a_submission_that_keeps_asking_runs_out_of_budget():
     oks = [a["ok"] for a in session.answers.values()]
     assert oks == [True, True, True, False, False]
     assert "budget" in list(session.answers.values())[-1]["error"]["message"]
+
+
+def test_each_lab_asks_only_for_queries_of_its_own_module():
+    """Is every query in a lab's grading.yml registered, and defined in its module (helpers.grading.labs.labN)?"""
+    found = queries.registered()
+    for n, lab in enumerate(sorted(p.name for p in (ROOT / "source").glob("lab*") if p.is_dir()), start=1):
+        spec = load_spec(lab, root=ROOT)
+        assert spec.queries, lab
+        for name in spec.queries:
+            assert name in found, (lab, name)
+            assert found[name].__module__ == f"helpers.grading.labs.lab{n}", (lab, name, found[name].__module__)

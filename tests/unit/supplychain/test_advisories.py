@@ -1,4 +1,4 @@
-"""Advisory records: severity, range matching, the offline snapshot, malformed files."""
+"""Advisory records: range matching, the offline snapshot, malformed files, the OSV API."""
 
 import datetime as dt
 import json
@@ -6,28 +6,7 @@ import json
 import pytest
 
 from helpers.errors import AdvisoryError
-from helpers.supplychain.advisories import AdvisoryDB, cvss3_score, load_snapshot, parse_record, severity_of
-
-
-@pytest.mark.parametrize(
-    "vector,score",
-    [
-        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
-        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
-        ("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N", 6.4),
-        ("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:L/A:N", 3.3),
-        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1),
-    ],
-)
-def test_cvss3_scores_match_the_specification(vector, score):
-    """Does the base score match FIRST's calculator for well-known vectors?"""
-    assert cvss3_score(vector) == score
-
-
-def test_severity_falls_back_to_database_specific_then_unknown():
-    """Is a record without CVSS rated from database_specific, and UNKNOWN without either?"""
-    assert severity_of({"database_specific": {"severity": "MODERATE"}}) == "MEDIUM"
-    assert severity_of({}) == "UNKNOWN"
+from helpers.supplychain.advisories import AdvisoryDB, load_snapshot, parse_record
 
 
 def _rec(eco="PyPI", name="idna", events=({"introduced": "0"}, {"fixed": "3.7"}), **kw):

@@ -5,7 +5,8 @@ import zipfile
 
 import requests
 
-from helpers.supplychain.secrets import TokenIndex, _contains, make_private_wheel
+from helpers.supplychain.privateindex import TokenIndex, make_private_wheel
+from helpers.supplychain.secrets import _contains
 
 
 def test_wheel_is_installable_shape(tmp_path):

@@ -1,22 +1,24 @@
-"""Pure logic of helpers.grading.labcheck, helpers.build's ARG filling, helpers.images.run and helpers.images.widgets (no engine)."""
+"""Pure logic of helpers.grading.labs.common (the Dockerfile as the checks read it, the checklist, no vacuous passes),
+and of the image helpers the lab checks use: ARG filling, helpers.images.run and helpers.images.widgets (no engine)."""
 
 from __future__ import annotations
 
 import socket
 
-from helpers.grading.labcheck import grading_engine, instructions
+from helpers.grading.labs.common import grading_engine
 from helpers.images.build import BuildResult, BuildStep, official_arg_defaults
 from helpers.images.run import http_get, port_free
 from helpers.images.widgets import BuildProgress
+from helpers.review.dockerfile import parse_dockerfile
 
 
 def test_instructions_join_continuations_and_drop_comments():
-    """Are continuation lines joined and comments dropped, like Docker reads a Dockerfile?"""
+    """Do the lab checks read instructions with continuations joined and comments dropped, like Docker does?"""
     text = '# c\nARG BASE_IMAGE=python:3.12\nFROM ${BASE_IMAGE} AS b\nRUN a \\\n && b\ncmd ["x"]\n'
-    assert instructions(text) == [
+    assert [(i.keyword, i.args) for i in parse_dockerfile(text).instructions] == [
         ("ARG", "BASE_IMAGE=python:3.12"),
         ("FROM", "${BASE_IMAGE} AS b"),
-        ("RUN", "a   && b"),
+        ("RUN", "a && b"),
         ("CMD", '["x"]'),
     ]
 
@@ -96,7 +98,7 @@ def test_build_progress_tracks_steps_without_widgets(capsys):
 
 def test_static_checks_tell_the_naive_and_the_optimized_reference_apart():
     """Does the text-only checklist fail the naive reference where Lab 2 improves it, and pass the optimized one?"""
-    from helpers.grading.labcheck import static_checks
+    from helpers.grading.labs.common import static_checks
     from helpers.kit.sampleapp import reference_dockerfile
 
     naive = static_checks(reference_dockerfile("naive"))["ok"]
@@ -107,7 +109,7 @@ def test_static_checks_tell_the_naive_and_the_optimized_reference_apart():
 
 def test_static_checks_see_shell_form_and_root_user():
     """Is a shell-form CMD and `USER root` in the final stage flagged?"""
-    from helpers.grading.labcheck import static_checks
+    from helpers.grading.labs.common import static_checks
 
     ok = static_checks("FROM a AS b\nUSER app\nFROM c\nUSER root\nCMD python -m app\n")["ok"]
     assert not ok["final stage has a non-root USER"] and not ok["CMD/ENTRYPOINT in exec form"]
