@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from course_fixture import make_course, make_lab_course, scores, submit_notebook  # noqa: E402
 
-from helpers.grading import course  # noqa: E402
-from helpers.grading.sandbox import grader_image  # noqa: E402
+from helpers.grading import course, nbgrader_run  # noqa: E402
+from helpers.grading.sandbox_image import grader_image  # noqa: E402
 
 ANSWERS = [
     {"add": "def add(a, b):\n    return a + b", "greet": 'def greet(name):\n    return f"hello {name}"'},
@@ -40,7 +40,7 @@ ANSWERS = [
 HOSTILE = {5: {"add": "while True:\n    pass"}, 17: {"add": "import os\nos._exit(1)"}}
 
 
-def submit_directly(dirs: course.CourseDirs, sid: str, answer: dict[str, str] | None) -> None:
+def submit_directly(dirs: nbgrader_run.CourseDirs, sid: str, answer: dict[str, str] | None) -> None:
     """Put a submission where `collect` would (submitted/<sid>/ps1), to time autograde alone."""
     folder = dirs.root / "submitted" / sid / "ps1"
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,7 +56,7 @@ def submit_directly(dirs: course.CourseDirs, sid: str, answer: dict[str, str] | 
     nbformat.write(nb, folder / "ps1.ipynb")
 
 
-def timed(dirs: course.CourseDirs, workers: int, students: list[str], sandbox: bool = True):
+def timed(dirs: nbgrader_run.CourseDirs, workers: int, students: list[str], sandbox: bool = True):
     start = time.monotonic()
     df = course.autograde("ps1", students, dirs, workers=workers, sandbox=sandbox)
     return time.monotonic() - start, df

@@ -106,7 +106,7 @@ _EXPORTS: dict[str, str] = {
     "verify_image": "supplychain.sign",
     # CI: workflow, pipeline, Compose, Kubernetes, BuildKit cache (helpers.ci)
     "ComposeStack": "ci.compose",
-    "PipelineReport": "ci.pipeline",
+    "PipelineReport": "ci.pipelinereport",
     "SAMPLE_COMPOSE": "ci.composefile",
     "build_from_workflow": "ci.pipeline",
     "cache_roundtrip": "ci.buildcache",
@@ -122,7 +122,7 @@ _EXPORTS: dict[str, str] = {
     "prepare_sample_images": "ci.samplestack",
     "run_pipeline": "ci.pipeline",
     "smoke_test": "ci.samplestack",
-    "timed_build": "ci.buildcache",
+    "timed_build": "ci.buildtimeline",
     "validate_manifest": "ci.k8sschema",
     # lessons 01-07 (helpers.lessons)
     "DOCKERFILES": "lessons.caching",

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from helpers.grading import course
+from helpers.grading import course, nbgrader_run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
@@ -16,7 +16,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
 
 def make_course(
     names: tuple[str, ...] = ("ps1",), source: Path | None = None, prefix: str = "course-test-"
-) -> tuple[course.CourseDirs, Path]:
+) -> tuple[nbgrader_run.CourseDirs, Path]:
     """A course root under /tmp (readable by other uids, unlike pytest's tmp_path), released.
 
     Args:
@@ -33,13 +33,13 @@ def make_course(
     if source is not None:
         (root / "sample_python_app").symlink_to(ROOT / "sample_python_app")  # the kit's labs build it
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    dirs = course.course_dirs(root, base / "exchange")
+    dirs = nbgrader_run.course_dirs(root, base / "exchange")
     rel = course.release(names, dirs)
     assert rel["ok"].all(), rel.to_string()
     return dirs, base
 
 
-def scores(dirs: course.CourseDirs, assignment: str, all_labs: bool = False) -> Any:
+def scores(dirs: nbgrader_run.CourseDirs, assignment: str, all_labs: bool = False) -> Any:
     """student -> score of one assignment (``all_labs``: assignment -> student -> score, one export)."""
     df = course.grades(dirs.root / "grades.csv", dirs)
     df = df[df["timestamp"].astype(str) != "nan"]
@@ -49,12 +49,12 @@ def scores(dirs: course.CourseDirs, assignment: str, all_labs: bool = False) -> 
     return by_lab if all_labs else by_lab.get(assignment, {})
 
 
-def make_lab_course(labs: tuple[str, ...]) -> tuple[course.CourseDirs, Path]:
+def make_lab_course(labs: tuple[str, ...]) -> tuple[nbgrader_run.CourseDirs, Path]:
     """A throwaway course holding the kit's real labs (released), sharing the kit's sample app."""
     return make_course(labs, source=ROOT / "source", prefix="course-labs-")
 
 
-def submit_notebook(dirs: course.CourseDirs, lab: str, student: str, nb: Any) -> None:
+def submit_notebook(dirs: nbgrader_run.CourseDirs, lab: str, student: str, nb: Any) -> None:
     """Put a notebook where ``collect`` would (submitted/<student>/<lab>/), skipping the exchange."""
     import nbformat
 

@@ -16,7 +16,8 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from helpers.archive.reader import ImageArchive, read_archive, read_engine_image_fast
+from helpers.archive.model import ImageArchive
+from helpers.archive.reader import read_archive, read_engine_image_fast
 from helpers.lessons.caching import _instruction
 
 __all__ = [

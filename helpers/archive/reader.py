@@ -47,17 +47,7 @@ from helpers.archive.tarstream import (
 from helpers.engine.client import get_client
 from helpers.errors import ImageNotFound, NotAnImageArchive
 
-__all__ = [
-    "Entry",
-    "ArchiveLayer",
-    "ImageArchive",
-    "read_archive",
-    "read_engine_image",
-    "read_engine_image_fast",
-    "save_image",
-    "saved_archive",
-    "iter_tar",
-]
+__all__ = ["read_archive", "read_engine_image", "read_engine_image_fast", "save_image", "saved_archive"]
 
 _MAX_JSON = 8 * 1024 * 1024
 

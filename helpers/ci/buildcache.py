@@ -20,22 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.ci.buildtimeline import StepTiming, TimedBuild, stage_graph, timed_build
+from helpers.ci.buildtimeline import TimedBuild, timed_build
 from helpers.engine.client import get_client
 from helpers.engine.registry import RegistryInfo, local_registry
 from helpers.errors import CourseError, RegistryError
 from helpers.supplychain.tags import delete_manifest
 
-__all__ = [
-    "stage_graph",
-    "StepTiming",
-    "TimedBuild",
-    "timed_build",
-    "CacheRoundTrip",
-    "cache_roundtrip",
-    "tagged_dockerfile",
-    "prune_run_cache",
-]
+__all__ = ["CacheRoundTrip", "cache_roundtrip", "tagged_dockerfile", "prune_run_cache"]
 
 
 def tagged_dockerfile(text: str, run_id: str) -> str:

@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from helpers.ci.composefile import SAMPLE_COMPOSE, load_compose, merge_compose
-from helpers.ci.composefile import SERVICE_KEYS as SERVICE_KEYS  # re-exported: callers of the earlier layout
-from helpers.ci.samplestack import prepare_sample_images as prepare_sample_images  # re-exported, as above
-from helpers.ci.samplestack import smoke_test as smoke_test  # re-exported, as above
 from helpers.engine.client import get_client, session_id
 from helpers.engine.tools import compose_command
 from helpers.errors import ContainerError, HealthTimeout, PortInUse, ToolMissing

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.ci.pipelinereport import PipelineReport, Stage
-from helpers.ci.workflow import _BUILD, load_workflow, workflow_steps
+from helpers.ci.workflow import _BUILD
+from helpers.ci.workflowfile import load_workflow, workflow_steps
 from helpers.engine.client import get_client, kit_labels
 from helpers.engine.registry import local_registry
 from helpers.errors import CourseError, HealthTimeout
@@ -25,7 +26,7 @@ from helpers.images.build import build
 from helpers.images.health import HealthState, log_tail, wait_health
 from helpers.paths import DATA_DIR, course_root
 
-__all__ = ["Stage", "PipelineReport", "run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
+__all__ = ["run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
 
 #: The kit's reference Dockerfiles for sample_python_app.
 REFERENCE = DATA_DIR / "sample_app"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images, smoke_test
+from helpers.ci.compose import ComposeStack
+from helpers.ci.composefile import SAMPLE_COMPOSE, load_compose
 from helpers.ci.k8s import compose_to_k8s, manifests_yaml
+from helpers.ci.samplestack import prepare_sample_images, smoke_test
 
 #: where the work is done (shown by ``python -m helpers --help``)
 LIBRARY = "helpers.ci.compose (Compose stacks), helpers.ci.k8s (Kubernetes manifests)"

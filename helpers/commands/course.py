@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from helpers.grading import course
+from helpers.grading import course, nbgrader_run
 from helpers.grading.plots import plot_score_distribution
 from helpers.kit.prebuilt import export_images
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{item.ref:55} {item.bytes / 1e6:8.1f} MB  {item.archive}")
         print(f"manifest: {manifest.path}")
         return 0
-    dirs = course.course_dirs()
+    dirs = nbgrader_run.course_dirs()
     if args.step == "grades":
         import matplotlib
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         print(df.groupby("assignment")["score"].describe().to_string())
         print(f"grades: {csv}\nplot:   {png}")
         return 0
-    names = args.assignment or course.assignments(dirs)
+    names = args.assignment or nbgrader_run.assignments(dirs)
     ok = True
     if args.step == "release":
         ok = _show(course.release(names, dirs))

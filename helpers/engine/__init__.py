@@ -1,4 +1,8 @@
-"""The Docker Engines the kit talks to and provisions: the client, the lab engine's start (``daemon``), environment status (``env``), the registry, base images and external tools."""
+"""The Docker Engines the kit talks to and provisions.
+
+The client, the lab engine's start (``env.up`` -> ``daemon``; ``dockerd`` starts every kit dockerd), environment
+status (``env``), the registry, base images and external tools.
+"""
 
 from __future__ import annotations
 

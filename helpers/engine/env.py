@@ -19,7 +19,7 @@ from helpers.engine.registry import ensure_registry, registry_status, stop_regis
 from helpers.engine.tools import TOOLS, find_tool
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.engine import grading_engine_status, stop_grading_engine
-from helpers.images.build import find_builder
+from helpers.images.builders import find_builder
 from helpers.images.provision import ensure_base_images
 from helpers.vm.tools import ensure_vm_tools
 

@@ -24,7 +24,6 @@ from helpers._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "ClearHiddenTracebacks": "nbgrader_sandbox",
     "CourseDirs": "nbgrader_run",
-    "CourseError": "course",
     "EngineStep": "facts",
     "FACTS_ENV": "facts",
     "GRADER_IMAGE": "sandbox_image",

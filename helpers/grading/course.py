@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
-from helpers.grading.engine import ensure_grading_engine, grading_engine_env
+from helpers.grading.engine import ensure_grading_engine
+from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import load_spec
 from helpers.grading.nbgrader_run import (
     CourseDirs,
@@ -31,25 +32,9 @@ from helpers.grading.nbgrader_run import (
     steps_frame,
 )
 from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
-from helpers.grading.submissions import SAFE_STUDENT_ID, blocking, check_submission, submitted
+from helpers.grading.submissions import blocking, check_submission, submitted
 
-__all__ = [
-    "release",
-    "collect",
-    "autograde",
-    "feedback",
-    "grades",
-    # the steps' building blocks, re-exported for callers of ``course.*``
-    "CourseError",
-    "CourseDirs",
-    "StepReport",
-    "course_dirs",
-    "assignments",
-    "ensure_exchange",
-    "nbgrader",
-    "check_submission",
-    "SAFE_STUDENT_ID",
-]
+__all__ = ["release", "collect", "autograde", "feedback", "grades"]
 
 SANDBOX_PREPROCESSORS = (
     "helpers.grading.nbgrader_sandbox.SandboxExecute",

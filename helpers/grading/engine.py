@@ -34,20 +34,15 @@ from helpers.engine.dockerd import DOCKERD, pid_alive, start_dockerd, terminate
 from helpers.engine.registry import ensure_registry, stop_registry
 from helpers.errors import SetupError
 from helpers.grading.engine_env import (
-    GRADING_ENV,
     GRADING_REGISTRY_PORT,
     GradingEngine,
-    current_grading_engine,
     engine_client,
-    grading_client,
     grading_dir,
-    grading_engine_env,
     read_engine,
     using_grading_engine,
 )
 from helpers.grading.engine_network import (
     GRADING_BRIDGE,
-    GRADING_SUBNET,
     LAB_BRIDGE,
     POOL,
     link_exists,
@@ -55,22 +50,7 @@ from helpers.grading.engine_network import (
     network_up,
 )
 
-__all__ = [
-    "ensure_grading_engine",
-    "stop_grading_engine",
-    "grading_engine_status",
-    "unavailable_reason",
-    # where the engine is (helpers.grading.engine_env) and its network (helpers.grading.engine_network)
-    "GradingEngine",
-    "grading_engine_env",
-    "using_grading_engine",
-    "current_grading_engine",
-    "grading_client",
-    "GRADING_ENV",
-    "GRADING_BRIDGE",
-    "GRADING_SUBNET",
-    "GRADING_REGISTRY_PORT",
-]
+__all__ = ["ensure_grading_engine", "stop_grading_engine", "grading_engine_status", "unavailable_reason"]
 
 #: Where the grading engines' sockets go (short paths, whatever the checkout's path).
 RUN_BASE = Path("/run")

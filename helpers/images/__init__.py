@@ -38,7 +38,6 @@ _EXPORTS: dict[str, str] = {
     "layers_frame": "inspect",
     "legacy_build": "legacy_build",
     "log_tail": "health",
-    "official_arg_defaults": "build",
     "parse_line": "progress",
     "parse_plain_progress": "progress",
     "plot_build_steps": "plots",

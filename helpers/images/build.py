@@ -16,24 +16,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.baseimages import fill_base_args, official_arg_defaults
+from helpers.engine.baseimages import fill_base_args
 from helpers.engine.client import get_client, kit_labels
 from helpers.errors import BuildError, DockerfileError
-from helpers.images.builders import Builder, find_builder
+from helpers.images.builders import find_builder
 from helpers.images.buildkit import buildkit_build
-from helpers.images.buildmodel import BuildResult, BuildSpec, BuildStep, LineCallback
+from helpers.images.buildmodel import BuildResult, BuildSpec, LineCallback
 from helpers.images.legacy_build import legacy_build
-from helpers.images.progress import parse_plain_progress
 
-__all__ = [
-    "Builder",
-    "find_builder",
-    "build",
-    "BuildResult",
-    "BuildStep",
-    "official_arg_defaults",
-    "parse_plain_progress",
-]
+__all__ = ["build"]
 
 
 def build(

@@ -16,15 +16,13 @@ from helpers.engine.client import get_client, kit_labels
 from helpers.errors import ContainerError, HealthTimeout, ImageNotFound, PortInUse
 from helpers.images.health import HealthState, HealthWait, wait_health
 from helpers.images.running import (
-    ExecResult,
     HttpAnswer,
     RunningContainer,
-    http_get,
     port_free,
     remove_container,
 )
 
-__all__ = ["run_container", "RunningContainer", "HttpAnswer", "ExecResult", "port_free", "http_get", "SANDBOX_LIMITS"]
+__all__ = ["run_container", "SANDBOX_LIMITS"]
 
 #: Unprivileged limits for running code we do not trust (graded submissions).
 SANDBOX_LIMITS: dict[str, Any] = {

@@ -1,4 +1,7 @@
-"""The course as students open it: the JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives."""
+"""The course as students open it.
+
+The JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives.
+"""
 
 from __future__ import annotations
 

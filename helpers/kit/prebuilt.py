@@ -165,7 +165,6 @@ def export_images(
     """
     from docker.errors import ImageNotFound as _NF
 
-
     c = get_client(client)
     out = prebuilt_dir(dest)
     out.mkdir(parents=True, exist_ok=True)

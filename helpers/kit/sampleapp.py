@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import SetupError
-from helpers.images.build import BuildResult, build
+from helpers.images.build import build
+from helpers.images.buildmodel import BuildResult
 from helpers.images.inspect import inspect_image
 from helpers.paths import DATA_DIR, course_root
 
@@ -142,46 +143,68 @@ def measure_builds(
     """
     import pandas as pd
 
-    rows = []
-    for i, (label, (dockerfile, ignore)) in enumerate(variants.items()):
-        tag = f"{SAMPLE_REPO}:measure-{i}"
-        with tempfile.TemporaryDirectory(prefix="course-measure-") as tmp:
-            app = copy_app(Path(tmp) / "app")
-
-            def once(no_cache: bool = False) -> BuildResult:
-                return build(
-                    app,
-                    dockerfile_text=dockerfile,
-                    dockerignore_text=ignore,
-                    tags=[tag],
-                    no_cache=no_cache,
-                    on_line=on_line,
-                    client=client,
-                )
-
-            first = once(no_cache=cold)
-            touch_source(app, f"source change {time.time()}")
-            src = once()
-            dep = None
-            if dependency_change_for is None or label in set(dependency_change_for):
-                touch_requirements(app, f"# dependency change {time.time()}")
-                dep = once()
-        facts = inspect_image(tag, client)
-        deps = [
-            s
-            for s in src.steps
-            if ("pip" in s.instruction or "requirements" in s.instruction) and not s.instruction.startswith("FROM")
-        ]
-        rows.append(
-            {
-                "image": label,
-                "size_mb": facts.size_mb,
-                "layers": facts.fs_layers,
-                "cold_s": round(first.seconds, 1),
-                "source_change_s": round(src.seconds, 1),
-                "dependency_change_s": round(dep.seconds, 1) if dep else float("nan"),
-                "source_change_vs_cold": round(src.seconds / first.seconds, 3) if first.seconds else float("nan"),
-                "deps_cached_on_source_change": bool(deps) and all(s.cached for s in deps),
-            }
+    wanted = None if dependency_change_for is None else set(dependency_change_for)
+    rows = [
+        _measure_variant(
+            label,
+            dockerfile,
+            ignore,
+            f"{SAMPLE_REPO}:measure-{i}",
+            cold,
+            wanted is None or label in wanted,
+            on_line,
+            client,
         )
+        for i, (label, (dockerfile, ignore)) in enumerate(variants.items())
+    ]
     return pd.DataFrame(rows).set_index("image")
+
+
+def _measure_variant(
+    label: str,
+    dockerfile: str,
+    ignore: str | None,
+    tag: str,
+    cold: bool,
+    dependency_change: bool,
+    on_line: Callable[[str], None] | None,
+    client: Any,
+) -> dict[str, Any]:
+    """One row of :func:`measure_builds`: a first build, a source change, a dependency change (if asked)."""
+    with tempfile.TemporaryDirectory(prefix="course-measure-") as tmp:
+        app = copy_app(Path(tmp) / "app")
+
+        def once(no_cache: bool = False) -> BuildResult:
+            return build(
+                app,
+                dockerfile_text=dockerfile,
+                dockerignore_text=ignore,
+                tags=[tag],
+                no_cache=no_cache,
+                on_line=on_line,
+                client=client,
+            )
+
+        first = once(no_cache=cold)
+        touch_source(app, f"source change {time.time()}")
+        src = once()
+        dep = None
+        if dependency_change:
+            touch_requirements(app, f"# dependency change {time.time()}")
+            dep = once()
+    facts = inspect_image(tag, client)
+    deps = [
+        s
+        for s in src.steps
+        if ("pip" in s.instruction or "requirements" in s.instruction) and not s.instruction.startswith("FROM")
+    ]
+    return {
+        "image": label,
+        "size_mb": facts.size_mb,
+        "layers": facts.fs_layers,
+        "cold_s": round(first.seconds, 1),
+        "source_change_s": round(src.seconds, 1),
+        "dependency_change_s": round(dep.seconds, 1) if dep else float("nan"),
+        "source_change_vs_cold": round(src.seconds / first.seconds, 3) if first.seconds else float("nan"),
+        "deps_cached_on_source_change": bool(deps) and all(s.cached for s in deps),
+    }

@@ -16,7 +16,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from helpers.archive.reader import Entry, ImageArchive, read_archive, read_engine_image_fast
+from helpers.archive.model import ImageArchive
+from helpers.archive.reader import read_archive, read_engine_image_fast
+from helpers.archive.tarstream import Entry
 from helpers.layers.filetree import OPAQUE, WHITEOUT, LayerTree, WastedFile, dive_efficiency, true_waste
 
 __all__ = ["LayerInfo", "LayerAnalysis", "analyze_layers", "analyze_archive", "looks_like_archive"]

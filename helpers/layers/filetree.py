@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from helpers.archive.reader import Entry
+from helpers.archive.tarstream import Entry
 
 __all__ = ["Node", "LayerTree", "DiveFigures", "dive_efficiency", "WastedFile", "true_waste", "WHITEOUT", "OPAQUE"]
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.engine.client import LABEL, get_client
-from helpers.images.build import BuildResult, build
+from helpers.images.build import build
+from helpers.images.buildmodel import BuildResult
 from helpers.lessons.common import lesson_tag
 
 __all__ = ["DOCKERFILES", "CachingDemo", "run_caching_demo", "image_layers", "remove_images"]

@@ -14,7 +14,6 @@ from typing import Any
 from helpers.review.courserules import COURSE_RULES, course_findings
 from helpers.review.dockerfile import parse_dockerfile, read_dockerfile
 from helpers.review.findings import SEVERITY_ORDER, Finding
-from helpers.review.findings import findings_frame as findings_frame  # re-exported: callers of the earlier layout
 from helpers.review.hadolint import hadolint_findings
 
 __all__ = ["review_dockerfile"]

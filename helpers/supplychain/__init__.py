@@ -1,4 +1,7 @@
-"""Supply chain: SBOMs, advisories, version ordering, scanning, remediation, publishing, signing, tags, digests and build secrets."""
+"""Supply chain.
+
+SBOMs, advisories, version ordering, scanning, remediation, publishing, signing, tags, digests and build secrets.
+"""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from helpers.images.build import build
 from helpers.images.health import HealthState, wait_health
 from helpers.images.run import SANDBOX_LIMITS
 from helpers.paths import course_root
-from helpers.supplychain.sbom import Package, Sbom
+from helpers.supplychain.bom import Package, Sbom
 
 __all__ = [
     "app_context",

@@ -17,20 +17,10 @@ from typing import Any
 
 from helpers.archive.model import ArchiveLayer, ImageArchive
 from helpers.archive.reader import read_archive, saved_archive
-from helpers.supplychain.bom import Layer, Package, Sbom
-from helpers.supplychain.pkgdb import PackageDb, parse_apk_installed, parse_dpkg_status
+from helpers.supplychain.bom import Layer, Sbom
+from helpers.supplychain.pkgdb import PackageDb
 
-__all__ = [
-    "Package",
-    "Layer",
-    "Sbom",
-    "sbom",
-    "image_sbom",
-    "read_sbom_archive",
-    "sbom_of_archive",
-    "parse_dpkg_status",
-    "parse_apk_installed",
-]
+__all__ = ["sbom", "image_sbom", "read_sbom_archive", "sbom_of_archive"]
 
 
 def sbom(source: str | os.PathLike[str], client: Any = None) -> Sbom:

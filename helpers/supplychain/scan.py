@@ -16,7 +16,8 @@ from typing import Any
 from helpers.engine.tools import find_tool, require_tool
 from helpers.errors import CourseError, ScanToolError
 from helpers.supplychain.advisories import AdvisoryDB, load_snapshot, osv_api_query, osv_api_reachable
-from helpers.supplychain.sbom import Sbom, sbom
+from helpers.supplychain.bom import Sbom
+from helpers.supplychain.sbom import sbom
 from helpers.supplychain.severity import SEVERITIES
 
 __all__ = [

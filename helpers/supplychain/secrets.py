@@ -23,19 +23,9 @@ from helpers.archive.model import ImageArchive
 from helpers.archive.reader import read_archive, saved_archive
 from helpers.errors import CourseError
 from helpers.images.build import build
-from helpers.supplychain.privateindex import TokenIndex, bridge_gateway, make_private_wheel
+from helpers.supplychain.privateindex import TokenIndex, make_private_wheel
 
-__all__ = [
-    "make_private_wheel",
-    "TokenIndex",
-    "Leak",
-    "SecretCheck",
-    "find_secret_in_image",
-    "bridge_gateway",
-    "SECRET_DOCKERFILES",
-    "DEMO_TOKEN",
-    "build_secret_demo",
-]
+__all__ = ["Leak", "SecretCheck", "find_secret_in_image", "SECRET_DOCKERFILES", "DEMO_TOKEN", "build_secret_demo"]
 
 #: Notebook 21's two ways to hand pip the index token: a secret mount (no layer keeps it), ARG/ENV (it leaks).
 SECRET_DOCKERFILES: dict[str, str] = {

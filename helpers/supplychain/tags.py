@@ -54,7 +54,6 @@ def delete_manifest(repo: str, digest: str, registry: Any = None) -> bool:
     """
     import requests
 
-
     reg = registry or local_registry()
     name = repo.split("/", 1)[1] if repo.startswith(reg.address + "/") else repo
     try:

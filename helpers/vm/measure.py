@@ -18,8 +18,6 @@ from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, get_client, kit_lab
 from helpers.errors import ContainerError, HealthTimeout, ImageNotFound
 from helpers.images.health import container_health, log_tail
 from helpers.vm.appimage import ROLE, AppImage
-from helpers.vm.appimage import measure_app_image as measure_app_image  # re-exported: callers of the earlier layout
-from helpers.vm.environment import describe_environment as describe_environment  # re-exported, as above
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
 from helpers.vm.results import COLUMNS, MIB, load_rows, measurement_row
 from helpers.vm.usage import container_usage

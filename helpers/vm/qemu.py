@@ -26,10 +26,7 @@ from helpers.vm.appimage import AppImage
 from helpers.vm.initramfs import guest_memory
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
 from helpers.vm.results import COLUMNS, MIB, load_rows, measurement_row
-from helpers.vm.results import published_vm_figures as published_vm_figures  # re-exported: earlier layout
 from helpers.vm.tools import VmTools, find_vm_tools, probe_kvm, qemu_base_command
-from helpers.vm.tools import ensure_vm_tools as ensure_vm_tools  # re-exported, as above
-from helpers.vm.tools import vm_tools_available as vm_tools_available  # re-exported, as above
 from helpers.vm.vmimage import VmImage, build_vm_image
 
 __all__ = ["RunningVm", "run_vm", "measure_vm"]

@@ -10,7 +10,7 @@ import pytest
 
 from helpers.cli import build_parser, main
 from helpers.errors import BuildError, CourseError, DockerfileError, EngineUnavailable, PortInUse
-from helpers.images.build import parse_plain_progress
+from helpers.images.progress import parse_plain_progress
 from helpers.kit.labserver import free_port
 
 PLAIN_LOG = """\

@@ -25,7 +25,8 @@ from helpers.engine.client import engine_available, get_client
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.queries import replaying
 from helpers.grading.session import current_session
-from helpers.images.build import BuildResult, build
+from helpers.images.build import build
+from helpers.images.buildmodel import BuildResult
 from helpers.images.inspect import ImageFacts, inspect_image
 from helpers.images.run import run_container
 from helpers.kit.sampleapp import app_dir, copy_app, touch_source

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.ci.pipeline import REFERENCE, PipelineReport, build_from_workflow, run_pipeline
+from helpers.ci.pipeline import REFERENCE, build_from_workflow, run_pipeline
+from helpers.ci.pipelinereport import PipelineReport
 from helpers.engine.client import get_client
 from helpers.grading.queries import GradingRefused, trusted_query
 from helpers.kit.sampleapp import app_dir

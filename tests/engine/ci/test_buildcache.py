@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.ci.buildcache import cache_roundtrip, prune_run_cache, tagged_dockerfile, timed_build
+from helpers.ci.buildcache import cache_roundtrip, prune_run_cache, tagged_dockerfile
+from helpers.ci.buildtimeline import timed_build
 from helpers.paths import course_root
 
 pytestmark = pytest.mark.engine

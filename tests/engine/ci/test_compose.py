@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers.ci.compose import SAMPLE_COMPOSE, ComposeStack, load_compose, prepare_sample_images, smoke_test
+from helpers.ci.compose import ComposeStack
+from helpers.ci.composefile import SAMPLE_COMPOSE, load_compose
+from helpers.ci.samplestack import prepare_sample_images, smoke_test
 from helpers.errors import HealthTimeout, PortInUse
 
 pytestmark = pytest.mark.engine

@@ -13,7 +13,8 @@ from helpers.engine.baseimages import LOCAL, OFFICIAL, base_image
 from helpers.engine.client import LABEL, SESSION_LABEL, cleanup, kit_labels
 from helpers.engine.registry import local_registry
 from helpers.errors import BuildError, DockerfileError
-from helpers.images.build import build, find_builder
+from helpers.images.build import build
+from helpers.images.builders import find_builder
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,7 @@ from course_fixture import make_course, scores
 from students import Student
 
 from helpers.engine.client import LABEL, SESSION_LABEL, session_id
-from helpers.grading import course
+from helpers.grading import course, nbgrader_run
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -115,6 +115,6 @@ def test_no_sandbox_container_is_left(graded, engine):
 def test_missing_exchange_is_a_clear_error(graded):
     """Does collecting from an exchange that does not exist say so and what to do?"""
     dirs, *_ = graded
-    gone = course.CourseDirs(dirs.root, dirs.root / "no-such-exchange", dirs.course_id)
+    gone = nbgrader_run.CourseDirs(dirs.root, dirs.root / "no-such-exchange", dirs.course_id)
     with pytest.raises(course.CourseError, match="does not exist"):
         course.collect("ps1", gone)

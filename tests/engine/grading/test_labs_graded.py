@@ -127,7 +127,8 @@ def test_engine_work_ran_on_a_grading_engine_that_keeps_nothing(graded, engine):
     """Did every lab's builds and pushes run on the grading engine (not the instructor's), which holds
     only the base images once grading is over?"""
     from helpers.engine.baseimages import LOCAL, OFFICIAL
-    from helpers.grading.engine import grading_client, unavailable_reason
+    from helpers.grading.engine import unavailable_reason
+    from helpers.grading.engine_env import grading_client
 
     if unavailable_reason():
         unavailable(f"no separate grading engine here: {unavailable_reason()}")
@@ -171,6 +172,7 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
     from helpers.engine.baseimages import base_image
     from helpers.engine.client import kit_labels
     from helpers.grading import engine as ge
+    from helpers.grading import engine_env
     from helpers.grading import engine_network as gn
 
     if ge.unavailable_reason():
@@ -182,7 +184,7 @@ def test_env_down_stops_the_grading_engine_and_removes_its_rules(graded, engine)
     assert subprocess.run(["ip", "link", "show", gn.GRADING_BRIDGE], capture_output=True).returncode != 0
     for _ in range(2):  # reused data root: base images already there
         again = ge.ensure_grading_engine(log=lambda m: None)
-        assert ge.grading_client(again).images.list()
+        assert engine_env.grading_client(again).images.list()
         assert Path("/sys/class/net", gn.LAB_BRIDGE).exists() == lab_bridge
         ge.stop_grading_engine(log=lambda m: None)
     ge.ensure_grading_engine(log=lambda m: None)

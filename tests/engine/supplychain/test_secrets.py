@@ -6,7 +6,8 @@ import secrets
 import pytest
 
 from helpers.images.build import build
-from helpers.supplychain.secrets import SECRET_DOCKERFILES, TokenIndex, find_secret_in_image, make_private_wheel
+from helpers.supplychain.privateindex import TokenIndex, make_private_wheel
+from helpers.supplychain.secrets import SECRET_DOCKERFILES, find_secret_in_image
 
 pytestmark = pytest.mark.engine
 

@@ -6,7 +6,9 @@ import pytest
 from ci_rules import unavailable
 
 from helpers.engine.client import LABEL, session_id
-from helpers.vm.measure import describe_environment, measure_app_image, measure_container, replicas_in_budget
+from helpers.vm.appimage import measure_app_image
+from helpers.vm.environment import describe_environment
+from helpers.vm.measure import measure_container, replicas_in_budget
 
 pytestmark = pytest.mark.engine
 

@@ -17,16 +17,11 @@ from ci_rules import engine_required
 
 from helpers.engine.client import session_id
 from helpers.errors import CourseError
-from helpers.vm.measure import measure_app_image
-from helpers.vm.qemu import (
-    build_vm_image,
-    ensure_vm_tools,
-    find_vm_tools,
-    measure_vm,
-    probe_kvm,
-    published_vm_figures,
-    vm_tools_available,
-)
+from helpers.vm.appimage import measure_app_image
+from helpers.vm.qemu import measure_vm
+from helpers.vm.results import published_vm_figures
+from helpers.vm.tools import ensure_vm_tools, find_vm_tools, probe_kvm, vm_tools_available
+from helpers.vm.vmimage import build_vm_image
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 

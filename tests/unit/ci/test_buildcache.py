@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from helpers.ci.buildcache import StepTiming, TimedBuild, stage_graph, tagged_dockerfile
+from helpers.ci.buildcache import tagged_dockerfile
+from helpers.ci.buildtimeline import StepTiming, TimedBuild, stage_graph
 from helpers.paths import course_root
 from helpers.supplychain.tags import TagState, tag_table
 

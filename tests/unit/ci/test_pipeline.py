@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.ci.pipeline import PipelineReport, Stage, build_from_workflow
+from helpers.ci.pipeline import build_from_workflow
+from helpers.ci.pipelinereport import PipelineReport, Stage
 from helpers.errors import CourseError
 from helpers.paths import course_root
 

@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from helpers.cli import build_parser
 from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
-from helpers.grading import course, nbgrader_run
+from helpers.grading import course, nbgrader_run, submissions
 from helpers.grading import facts as grading
 from helpers.grading.sandbox import SandboxLimits, merge_outputs, sandbox_command
 from helpers.kit import prebuilt
@@ -122,19 +122,19 @@ def test_read_facts_follows_the_env_var(tmp_path, monkeypatch):
 )
 def test_student_ids(sid, ok):
     """Are only ids that are safe as folder names and in the gradebook accepted?"""
-    assert bool(course.SAFE_STUDENT_ID.match(sid)) is ok
+    assert bool(submissions.SAFE_STUDENT_ID.match(sid)) is ok
 
 
 def test_collect_without_exchange_says_what_to_do(tmp_path):
     """Does collect refuse a missing exchange with a hint, before running nbgrader?"""
-    dirs = course.CourseDirs(tmp_path, tmp_path / "nope", "c")
+    dirs = nbgrader_run.CourseDirs(tmp_path, tmp_path / "nope", "c")
     with pytest.raises(CourseError, match="make release"):
         course.collect("ps1", dirs)
 
 
 def test_odd_student_id_is_refused_without_touching_the_gradebook(tmp_path):
     """Is a student with an odd id reported before anything is read or written?"""
-    dirs = course.CourseDirs(tmp_path, tmp_path / "x", "c")
+    dirs = nbgrader_run.CourseDirs(tmp_path, tmp_path / "x", "c")
     problems = course.check_submission("ps1", "bob; rm -rf /", dirs)
     assert "not graded" in problems[0]
     assert not (tmp_path / "gradebook.db").exists()
@@ -229,7 +229,7 @@ def test_nbgrader_runs_with_the_kits_state_dir(tmp_path, monkeypatch):
         return nbgrader_run.subprocess.CompletedProcess(cmd, 0, "", "")
 
     monkeypatch.setattr(nbgrader_run.subprocess, "run", fake_run)
-    course.nbgrader(["list"], course.CourseDirs(tmp_path / "class", tmp_path / "x", "c"))
+    nbgrader_run.nbgrader(["list"], nbgrader_run.CourseDirs(tmp_path / "class", tmp_path / "x", "c"))
     assert seen["COURSE_ROOT"] == str(tmp_path / "class")
     assert seen["COURSE_STATE_DIR"] == str(state_dir())
     assert not seen["COURSE_STATE_DIR"].startswith(str(tmp_path))

@@ -6,6 +6,7 @@ import os
 import subprocess
 
 from helpers.grading import engine as ge
+from helpers.grading import engine_env
 from helpers.grading import engine_network as gn
 
 
@@ -13,17 +14,17 @@ def test_using_the_grading_engine_points_the_kit_there_and_restores_after(monkey
     """Inside the block, the engine, registry port and state dir are the grading engine's; after it, yours."""
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setenv("COURSE_STATE_DIR", "/tmp/mine")
-    engine = ge.GradingEngine("unix:///run/course-grading-x/docker.sock", "/tmp/grading", 5055)
-    monkeypatch.setenv(ge.GRADING_ENV, ge.grading_engine_env(engine)[ge.GRADING_ENV])
+    engine = engine_env.GradingEngine("unix:///run/course-grading-x/docker.sock", "/tmp/grading", 5055)
+    monkeypatch.setenv(engine_env.GRADING_ENV, engine_env.grading_engine_env(engine)[engine_env.GRADING_ENV])
     from helpers.engine.registry import local_registry
 
-    with ge.using_grading_engine() as used:
+    with engine_env.using_grading_engine() as used:
         assert used == engine
         assert os.environ["DOCKER_HOST"] == engine.docker_host
         assert local_registry().address == "127.0.0.1:5055"
     assert "DOCKER_HOST" not in os.environ and os.environ["COURSE_STATE_DIR"] == "/tmp/mine"
-    monkeypatch.delenv(ge.GRADING_ENV)
-    with ge.using_grading_engine() as used:
+    monkeypatch.delenv(engine_env.GRADING_ENV)
+    with engine_env.using_grading_engine() as used:
         assert used is None and "DOCKER_HOST" not in os.environ
 
 

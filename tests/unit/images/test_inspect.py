@@ -71,7 +71,7 @@ def test_plots_draw_measured_values_and_skip_missing_ones():
     matplotlib.use("Agg")
     import pandas as pd
 
-    from helpers.images.build import BuildResult, BuildStep
+    from helpers.images.buildmodel import BuildResult, BuildStep
     from helpers.images.plots import plot_build_steps, plot_build_times, plot_image_sizes, plot_layer_sizes
 
     sizes = pd.DataFrame({"size_mb": [878.9, 289.3]}, index=["naive", "optimized"])

@@ -9,8 +9,9 @@ import sys
 import pytest
 from kitroot import ROOT
 
+from helpers.review.courserules import COURSE_RULES, course_findings
 from helpers.review.dockerfile import parse_dockerfile
-from helpers.review.rules import COURSE_RULES, course_findings, review_dockerfile
+from helpers.review.rules import review_dockerfile
 
 GALLERY = ROOT / "notebooks" / "data" / "dockerfiles"
 GOOD = """# syntax=docker/dockerfile:1

@@ -7,7 +7,8 @@ import tarfile
 import pytest
 
 from helpers.errors import NotAnImageArchive
-from helpers.supplychain.sbom import parse_apk_installed, parse_dpkg_status, read_sbom_archive
+from helpers.supplychain.pkgdb import parse_apk_installed, parse_dpkg_status
+from helpers.supplychain.sbom import read_sbom_archive
 
 STATUS_1 = """Package: libc6
 Status: install ok installed

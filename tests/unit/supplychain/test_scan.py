@@ -1,6 +1,7 @@
 """Matching a bill of materials, tool output parsing, tool failures, comparison."""
 
 import datetime as dt
+import json
 import os
 import stat
 
@@ -8,7 +9,7 @@ import pytest
 
 from helpers.errors import CourseError, ScanToolError
 from helpers.supplychain.advisories import AdvisoryDB, parse_record
-from helpers.supplychain.sbom import Package, Sbom
+from helpers.supplychain.bom import Package, Sbom
 from helpers.supplychain.scan import (
     Finding,
     ScanResult,
@@ -155,7 +156,20 @@ def test_working_fake_trivy(tmp_path, monkeypatch):
         tmp_path,
         monkeypatch,
         "trivy",
-        """echo '{"Results":[{"Type":"debian","Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"x","InstalledVersion":"1","Severity":"HIGH"}]}]}'\n""",
+        "echo '"
+        + json.dumps(
+            {
+                "Results": [
+                    {
+                        "Type": "debian",
+                        "Vulnerabilities": [
+                            {"VulnerabilityID": "CVE-1", "PkgName": "x", "InstalledVersion": "1", "Severity": "HIGH"}
+                        ],
+                    }
+                ]
+            }
+        )
+        + "'\n",
     )
     res = scan("some/image:1")
     assert res.source == "trivy" and res.findings[0].id == "CVE-1" and "live" in res.describe()

@@ -10,7 +10,7 @@ import pytest
 
 from helpers.errors import HealthTimeout
 from helpers.vm.loadgen import free_port, loopback_load, wait_for_http
-from helpers.vm.measure import COLUMNS, measurement_row
+from helpers.vm.results import COLUMNS, measurement_row
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

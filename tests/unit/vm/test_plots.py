@@ -9,9 +9,11 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from helpers.vm.cost import monthly_cost  # noqa: E402
-from helpers.vm.measure import measurement_row  # noqa: E402
 from helpers.vm.plots import plot_cost, plot_density, plot_memory, plot_startup  # noqa: E402
-from helpers.vm.qemu import published_vm_figures  # noqa: E402
+from helpers.vm.results import (
+    measurement_row,  # noqa: E402
+    published_vm_figures,  # noqa: E402
+)
 
 
 def _frame():

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import socket
 
+from helpers.engine.baseimages import official_arg_defaults
 from helpers.grading.labs.common import grading_engine
-from helpers.images.build import BuildResult, BuildStep, official_arg_defaults
-from helpers.images.run import http_get, port_free
+from helpers.images.buildmodel import BuildResult, BuildStep
+from helpers.images.running import http_get, port_free
 from helpers.images.widgets import BuildProgress
 from helpers.review.dockerfile import parse_dockerfile
 
