@@ -10,7 +10,8 @@ Where things are (each subpackage's ``__init__`` names the module behind every p
   engine through ``daemon.py`` (the one dockerd starter); ``registry.py``, ``baseimages.py``, ``tools.py``.
 - ``images/``: build (``build.py``), run, inspect; the one BuildKit progress parser and health waiter.
 - ``archive/``: the one reader of ``docker save`` archives and OCI layouts (``reader.py``).
-- ``layers/``: ``analysis.py`` computes dive's figures and the true waste; CI rules, plots, widgets.
+- ``layers/``: ``analysis.py`` (``analyze_layers``: dive's figures) and ``filetree.py`` (``true_waste``: the bytes
+  a later layer hides); CI rules, plots, widgets.
 - ``review/``: the one Dockerfile parser (``dockerfile.py``) and the review rules.
 - ``supplychain/``: SBOM, advisories, scanning, remediation, publishing, signing, tags, digests, secrets.
 - ``ci/``: workflow checks, the local pipeline, BuildKit cache, Compose, Kubernetes.

@@ -11,7 +11,7 @@ from helpers.layers.ci_rules import evaluate_ci
 __all__ = ["register", "run"]
 
 #: where the work is done (shown by ``python -m helpers --help``)
-LIBRARY = "helpers.layers.analysis: dive's figures and the true waste"
+LIBRARY = "helpers.layers.analysis (dive's figures), helpers.layers.filetree (the true waste)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
