@@ -12,10 +12,15 @@ c.CourseDirectory.course_id = os.environ.get("COURSE_ID", "docker-cicd")
 # The exchange must exist and be world-writable; `python -m helpers course` creates it.
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(HERE / ".course" / "exchange"))
 c.Exchange.path_includes_course = True
-# Keep hidden tests hidden in the feedback students receive.
+# Feedback students receive: no hidden test (not in sources, not quoted by outputs), nothing that runs
+# in their browser, and a student's own marker text never fails everyone's feedback. The same list as
+# helpers.grading.feedback.FEEDBACK_PREPROCESSORS (a test checks it), so that feedback generated from the
+# formgrader is as safe; `make feedback` also copies no other file of autograded/ (grading_facts.json).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "helpers.grading.nbgrader_sandbox.ClearHiddenTracebacks",
+    "helpers.grading.nbgrader_sandbox.ClearHiddenTestsSafely",
+    "helpers.grading.nbgrader_sandbox.InertFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # Engine labs build and run images: give each cell time, but not forever.

@@ -21,7 +21,7 @@ from helpers.ci.composefile import SAMPLE_COMPOSE, load_compose, merge_compose
 from helpers.engine.client import get_client, session_id
 from helpers.engine.tools import compose_command
 from helpers.errors import ContainerError, HealthTimeout, PortInUse, ToolMissing
-from helpers.images.health import container_health, wait_group_health
+from helpers.images.health import container_health, log_tail, wait_group_health
 
 __all__ = ["compose_cli", "ComposeStack"]
 
@@ -219,7 +219,7 @@ class ComposeStack:
 
 def _health_tail(container: Any) -> str:
     """The container's last log lines and its last health-check result."""
-    log = container.logs(tail=8).decode(errors="replace").rstrip()
+    log = log_tail(container, 8).rstrip()  # byte-capped too: one line can be endless
     probe = container_health(container, reload=False).probe_tail() or "exit code None, output ''"
     return (log + "\n" if log else "") + f"last health check: {probe}"
 

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from helpers.bounded import YAML_CAP, compose_yaml, read_text_capped
 from helpers.errors import ConfigFileError
 from helpers.paths import DATA_DIR
 
@@ -36,6 +37,7 @@ volumes_from working_dir
 )
 _TOP_KEYS = {"version", "name", "services", "volumes", "networks", "configs", "secrets"}
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+_BARE = re.compile(r"\$()()(\w+)")  # _VAR's groups, for a text with no `}` left
 
 
 def load_compose(
@@ -77,23 +79,13 @@ def merge_compose(base: Any, over: Any) -> Any:
 
 
 def _parse(path: Path) -> tuple[dict[str, Any], Any]:
-    """The file as data and as a YAML node tree (the tree knows each key's line)."""
-    import yaml
+    """The file as data and as a YAML node tree (the tree knows each key's line), read within bounds.
 
-    try:
-        text = path.read_text()
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
-    except OSError as e:
-        raise ConfigFileError(str(path), f"cannot be read ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ConfigFileError(
-            path.name,
-            f"is not valid YAML: {getattr(e, 'problem', e)}",
-            line=mark.line + 1 if mark else 0,
-            hint="Check the indentation on that line.",
-        ) from e
+    A compose file may be a student's: :func:`helpers.bounded.compose_yaml` caps its size and refuses
+    anchors, aliases and deep nesting (the kit's own files use none).
+    """
+    text = read_text_capped(path, YAML_CAP, path.name)
+    node, doc = compose_yaml(text, path.name, hint="Check the indentation on that line.")
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict):
         raise ConfigFileError(
             path.name, "has no `services:` mapping", hint="A compose file lists its services under `services:`."
@@ -137,12 +129,33 @@ def _check_keys(doc: dict[str, Any], lines: dict[str, int], name: str) -> None:
                 )
 
 
+def _substitute_text(text: str, env: dict[str, str]) -> str:
+    """Substitute the variables of one string in linear time (the file may be a student's).
+
+    ``_VAR.sub`` alone is quadratic on ``${a:-${a:-...`` with no ``}``: each ``$`` would rescan to the
+    end. Here a match looks no further than the next ``}`` (and, with none left, only for ``$NAME``):
+    a ``${NAME:-`` that reaches a ``}`` matches and consumes up to it.
+    """
+    out, i = [], 0
+    close = text.find("}")  # the first `}` at or after the current `$` (-1: none left, for good)
+    while (j := text.find("$", i)) >= 0:
+        if 0 <= close < j:
+            close = text.find("}", j)
+        m = _VAR.match(text, j, close + 1) if close >= 0 else _BARE.match(text, j)
+        if m is None:
+            out.append(text[i : j + 1])
+            i = j + 1
+            continue
+        out.append(text[i:j] + (env.get(m.group(1) or m.group(3)) or (m.group(2) or "")))
+        i = m.end()
+    out.append(text[i:])
+    return "".join(out)
+
+
 def _substitute(value: Any, env: dict[str, str]) -> Any:
     """Replace ``$VAR``, ``${VAR}`` and ``${VAR:-default}`` everywhere in ``value`` (``$$`` is a literal ``$``)."""
     if isinstance(value, str):
-        return _VAR.sub(
-            lambda m: env.get(m.group(1) or m.group(3)) or (m.group(2) or ""), value.replace("$$", "\0")
-        ).replace("\0", "$")
+        return _substitute_text(value.replace("$$", "\0"), env).replace("\0", "$")
     if isinstance(value, list):
         return [_substitute(v, env) for v in value]
     if isinstance(value, dict):

@@ -60,13 +60,50 @@ class WorkflowReport:
 
 _MAIN_COND = re.compile(r"refs/heads/main|github\.ref_name\s*==\s*'main'|github\.event_name\s*==\s*'push'")
 _BUILD = re.compile(r"docker\s+(?:buildx\s+)?build\b|docker\s+compose\s+build|docker-compose\s+build")
-_START = re.compile(r"docker\s+run\b[^\n]*\s(?:-d|--detach)\b|docker\s+(?:compose|-compose)\s+up|docker-compose\s+up")
+# `docker run ... -d` and `docker buildx build ... --push` are found as a command, then the flag after it
+# on its line (see _then_on_its_line): one regex `cmd[^\n]*flag` rescans to the line's end from every
+# `cmd` on it, quadratic on a workflow line that repeats the command.
+_RUN = re.compile(r"docker\s+run\b")
+_DETACH = re.compile(r"\s(?:-d|--detach)\b")
+_UP = re.compile(r"docker\s+(?:compose|-compose)\s+up|docker-compose\s+up")
 _TESTS = re.compile(r"\bpytest\b|\bunittest\b|\bcurl\b|\bwget\b|integration|\btests?\b|app-url|APP_URL", re.I)
-_PUSH = re.compile(r"docker\s+push\b|docker\s+buildx\s+build[^\n]*--push|docker\s+(?:compose|-compose)\s+push")
+_PUSH = re.compile(r"docker\s+push\b|docker\s+(?:compose|-compose)\s+push")
+_BUILDX = re.compile(r"docker\s+buildx\s+build")
+_PUSH_FLAG = re.compile(r"--push")
+_LOGIN = re.compile(r"docker\s+login\b")
+_PASSWORD_FLAG = re.compile(r"\s(?:-p|--password)[\s=]")
+_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _VERSIONED = re.compile(
     r"github\.sha|GITHUB_SHA|github\.ref_name|GITHUB_REF_NAME|steps\.\w+\.outputs|version|VERSION|"
     r"\bv?\d+\.\d+\.\d+\b|run_number|GITHUB_RUN_NUMBER"
 )
+
+
+def _then_on_its_line(text: str, first: re.Pattern[str], then: re.Pattern[str]) -> bool:
+    """Some match of ``first`` is followed by one of ``then`` on the line where it ends, in linear time.
+
+    Same as searching ``first[^\\n]*then``; once the text after one ``first`` up to its line's end
+    holds no ``then``, no later ``first`` ending on that line is looked at again.
+    """
+    searched_to = -1
+    for m in first.finditer(text):
+        if m.end() <= searched_to:
+            continue
+        eol = text.find("\n", m.end())
+        searched_to = len(text) if eol < 0 else eol
+        if then.search(text, m.end(), searched_to + 1):
+            return True
+    return False
+
+
+def _starts(run: str) -> bool:
+    """The commands start the image in the background (``docker run -d``, ``docker compose up``)."""
+    return _then_on_its_line(run, _RUN, _DETACH) or bool(_UP.search(run))
+
+
+def _pushes(run: str) -> bool:
+    """The commands push an image (``docker push``, ``docker buildx build --push``, ``docker compose push``)."""
+    return bool(_PUSH.search(run)) or _then_on_its_line(run, _BUILDX, _PUSH_FLAG)
 
 
 def _triggers(doc: dict[str, Any]) -> Check:
@@ -93,18 +130,18 @@ def _secret_leaks(steps: list[Step]) -> list[tuple[Step, str]]:
     """(step, why) for each command line that would print a secret to the log."""
     leaks = []
     for s in steps:
-        secret_vars = [k for k, v in s.env.items() if "secrets." in str(v)]
-        names = "|".join(re.escape(v) for v in secret_vars) or r"(?!x)x"
+        secret_vars = {str(k) for k, v in s.env.items() if "secrets." in str(v)}
+        traced = bool(secret_vars) or "secrets." in s.run  # once per step, not per line
         for raw in s.run.splitlines():
             line = raw.strip()
-            uses_secret = "secrets." in line or re.search(rf"\$\{{?(?:{names})\b", line)
-            if re.match(r"set\s+-\w*x", line) and (secret_vars or "secrets." in s.run):
+            uses_secret = "secrets." in line or not secret_vars.isdisjoint(_NAME.findall(line))
+            if re.match(r"set\s+-\w*x", line) and traced:
                 leaks.append((s, "`set -x` prints every command with the secret expanded"))
             elif re.search(r"^\s*(?:env|printenv)\s*$", line) and secret_vars:
                 leaks.append((s, f"`{line}` prints the secret environment variables"))
             elif uses_secret and re.search(r"\b(?:echo|printf|cat)\b", line) and "--password-stdin" not in line:
                 leaks.append((s, f"`{line[:60]}` prints a secret to the log"))
-            elif uses_secret and re.search(r"docker\s+login\b.*\s(?:-p|--password)[\s=]", line):
+            elif uses_secret and _then_on_its_line(line, _LOGIN, _PASSWORD_FLAG):
                 leaks.append((s, "`docker login -p` puts the password on the command line: use --password-stdin"))
     return leaks
 
@@ -148,7 +185,7 @@ def _integration_tests(doc: dict[str, Any], steps: list[Step]) -> Check:
     """Some step runs tests against the container: after it starts in the same job, or against a service."""
     name = "integration tests"
     services = any(isinstance(j, dict) and j.get("services") for j in doc["jobs"].values())
-    starts = [s for s in steps if _START.search(s.run)]
+    starts = [s for s in steps if _starts(s.run)]
     first = starts[0] if starts else None
     tests = [
         s
@@ -174,8 +211,7 @@ def _push_only_on_main(steps: list[Step]) -> Check:
     pushes = [
         s
         for s in steps
-        if _PUSH.search(s.run)
-        or ("build-push-action" in s.uses and str(s.with_.get("push", "false")).lower() != "false")
+        if _pushes(s.run) or ("build-push-action" in s.uses and str(s.with_.get("push", "false")).lower() != "false")
     ]
     if not pushes:
         return Check(name, False, "no step pushes the image (docker push)")

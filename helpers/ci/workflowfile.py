@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.bounded import YAML_CAP, load_yaml, read_text_capped
 from helpers.errors import ConfigFileError
 
 __all__ = ["Step", "load_workflow", "workflow_steps"]
@@ -48,32 +49,19 @@ def _loader() -> type:
 def load_workflow(source: str | Path) -> dict[str, Any]:
     """Parse a workflow file (a path, or the YAML text itself).
 
-    Raises:
-        ConfigFileError: The YAML does not parse (names the line) or is not a workflow.
-    """
-    import yaml
+    The text is student-supplied: it is read within the bounds of :func:`helpers.bounded.load_yaml`
+    (size cap, no anchors or aliases, limited nesting).
 
+    Raises:
+        ConfigFileError: The YAML does not parse (names the line), breaks a bound, or is not a workflow.
+    """
     path = "workflow"
     if isinstance(source, Path) or ("\n" not in str(source) and str(source).endswith((".yml", ".yaml"))):
         path = str(source)
-        try:
-            text = Path(source).read_text()
-        except OSError as e:
-            raise ConfigFileError(path, f"cannot be read ({e.strerror})", hint="Check the path.") from e
+        text = read_text_capped(source, YAML_CAP, path)
     else:
         text = str(source)
-    try:
-        doc = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 1 if mark else 0
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigFileError(
-            path,
-            f"is not valid YAML: {problem}",
-            line=line,
-            hint="Check the indentation (spaces, not tabs) and the colons on that line.",
-        ) from e
+    doc = load_yaml(text, path, loader=_loader())
     if not isinstance(doc, dict) or "jobs" not in doc:
         raise ConfigFileError(
             path,

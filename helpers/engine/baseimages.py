@@ -96,14 +96,25 @@ def remove_local_base_images(client: Any = None) -> list[str]:
     return removed
 
 
-_ARG_DEFAULT = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=[\"']?([^\s\"']+)", re.I | re.M)
+# Matched on one line at a time, from its first non-blank character: linear in the text's length.
+_ARG_DEFAULT = re.compile(r"ARG\s+([A-Za-z_][A-Za-z0-9_]*)=[\"']?([^\s\"']+)", re.I)
+
+
+def _arg_defaults(dockerfile_text: str) -> list[tuple[str, str]]:
+    """(name, default) of every ``ARG name=default`` line of a (student's) Dockerfile."""
+    out = []
+    for line in dockerfile_text.splitlines():
+        m = _ARG_DEFAULT.match(line.lstrip())
+        if m:
+            out.append((m.group(1), m.group(2)))
+    return out
 
 
 def official_arg_defaults(dockerfile_text: str) -> dict[str, str]:
     """ARGs whose default names an official Python image: name -> base kind ("slim" or "full")."""
     kinds = {ref: kind for kind, ref in OFFICIAL.items()}
     out: dict[str, str] = {}
-    for name, default in _ARG_DEFAULT.findall(dockerfile_text):
+    for name, default in _arg_defaults(dockerfile_text):
         ref = default.replace("-bookworm", "")
         if ref in kinds:
             out[name] = kinds[ref]

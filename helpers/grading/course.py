@@ -20,6 +20,7 @@ from helpers.errors import CourseError
 from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import load_spec
+from helpers.grading.feedback import feedback  # the feedback step lives there
 from helpers.grading.nbgrader_run import (
     CourseDirs,
     StepReport,
@@ -32,7 +33,7 @@ from helpers.grading.nbgrader_run import (
     steps_frame,
 )
 from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
-from helpers.grading.submissions import blocking, check_submission, submitted
+from helpers.grading.submissions import blocking, check_submission, inbound_intake, submitted
 
 __all__ = ["release", "collect", "autograde", "feedback", "grades"]
 
@@ -44,12 +45,6 @@ SANDBOX_PREPROCESSORS = (
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
-)
-FEEDBACK_PREPROCESSORS = (
-    "nbgrader.preprocessors.GetGrades",
-    "helpers.grading.nbgrader_sandbox.ClearHiddenTracebacks",
-    "nbgrader.preprocessors.ClearHiddenTests",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
 
 
@@ -73,24 +68,33 @@ def _require_exchange(dirs: CourseDirs) -> None:
         )
 
 
-def collect(assignment: str, dirs: CourseDirs | None = None, check_owner: bool = False) -> Any:
+def collect(assignment: str, dirs: CourseDirs | None = None, check_owner: bool | None = None) -> Any:
     """Collect every submission (resubmissions replace older ones), then check each one.
 
+    Each student's inbound folders are checked first, newest first (:func:`inbound_intake`): one
+    holding anything but plain files and folders (a link, a device...), or on a hub owned by
+    another account than the student it names, is refused with a row naming the file and is never
+    copied; nbgrader collects only the kit's own copy of the newest acceptable one.
+
     Args:
-        check_owner: nbgrader's check that a student's files belong to that OS user (on a
-            JupyterHub with real accounts, turn it on; with several fake students under one
-            account, e.g. root in CI, it only warns and must stay off).
+        check_owner: Check that each submission belongs to the OS account named as its student.
+            ``None`` (default): where such an account exists (a hub with real accounts); with
+            several fake students under one account (CI as root) the check row says it was not
+            possible. ``True``: refuse what cannot be checked. ``False``: do not check.
     """
     dirs = dirs or course_dirs()
     _require_exchange(dirs)
-    rows = [
-        run_step(
-            "collect", assignment, ["collect", assignment, "--update", f"--CollectApp.check_owner={check_owner}"], dirs
-        )
-    ]
+    with inbound_intake(assignment, dirs, check_owner) as intake:
+        # nbgrader's own owner check only warns, and the private copies are ours: the check is done above
+        args = ["collect", assignment, "--update", "--CollectApp.check_owner=False"]
+        rows = [run_step("collect", assignment, args, intake.dirs), *intake.refused]
     for student in submitted(assignment, dirs):
-        problems = check_submission(assignment, student, dirs)
-        rows.append(StepReport("check", assignment, student, not problems, 0.0, "; ".join(problems)))
+        try:
+            problems = check_submission(assignment, student, dirs)
+        except Exception as e:  # noqa: BLE001  (one crafted submission never stops the others' rows)
+            problems = [f"checking it failed ({type(e).__name__}: {str(e)[:200]}): not graded"]
+        message = "; ".join(m for m in [*problems, intake.notes.get(student, "")] if m)
+        rows.append(StepReport("check", assignment, student, not problems, 0.0, message))
     return steps_frame(rows)
 
 
@@ -133,41 +137,28 @@ def _sandbox_env(assignment: str, dirs: CourseDirs, log: Callable[[str], None]) 
 def _autograde_one(
     assignment: str, student: str, dirs: CourseDirs, extra: list[str], env: dict[str, str]
 ) -> StepReport:
-    """Check and autograde one student's submission (a busy SQLite gradebook is retried)."""
-    problems = check_submission(assignment, student, dirs)
-    if blocking(problems):
-        return StepReport("autograde", assignment, student, False, 0.0, "; ".join(problems))
-    rep = StepReport("autograde", assignment, student, False)
-    for attempt in range(3):
-        args = ["autograde", assignment, f"--student={student}", "--force", *extra]
-        rep = run_step("autograde", assignment, args, dirs, student, env)
-        if rep.ok or "database is locked" not in rep.message:
-            break
-        time.sleep(1 + attempt)
+    """Check and autograde one student's submission (a busy SQLite gradebook is retried).
+
+    The submission's files are checked again first (a link placed after collect is refused before
+    nbgrader copies anything). Whatever goes wrong with this student (a crafted notebook, a crash, a
+    timeout) becomes this student's failed row: the other students are graded as usual.
+    """
+    try:
+        problems = check_submission(assignment, student, dirs)
+        if blocking(problems):
+            return StepReport("autograde", assignment, student, False, 0.0, "; ".join(problems))
+        rep = StepReport("autograde", assignment, student, False)
+        for attempt in range(3):
+            args = ["autograde", assignment, f"--student={student}", "--force", *extra]
+            rep = run_step("autograde", assignment, args, dirs, student, env)
+            if rep.ok or "database is locked" not in rep.message:
+                break
+            time.sleep(1 + attempt)
+    except Exception as e:  # noqa: BLE001  (one student's failure is that student's row)
+        msg = f"grading failed ({type(e).__name__}: {str(e)[:300]}); only this student is affected"
+        return StepReport("autograde", assignment, student, False, 0.0, msg)
     rep.message = "; ".join([m for m in [rep.message, *problems] if m])
     return rep
-
-
-def feedback(assignment: str, dirs: CourseDirs | None = None) -> Any:
-    """Generate feedback (hidden tests stay hidden: see ``nbgrader_config.py``) and release it."""
-    dirs = dirs or course_dirs()
-    _require_exchange(dirs)
-    rows = [
-        run_step(
-            "generate_feedback",
-            assignment,
-            [
-                "generate_feedback",
-                assignment,
-                "--force",
-                *[f"--GenerateFeedback.preprocessors={p}" for p in FEEDBACK_PREPROCESSORS],
-            ],
-            dirs,
-        )
-    ]
-    if rows[-1].ok:
-        rows.append(run_step("release_feedback", assignment, ["release_feedback", assignment], dirs))
-    return steps_frame(rows)
 
 
 def grades(csv_path: str | os.PathLike[str] | None = None, dirs: CourseDirs | None = None) -> Any:

@@ -21,6 +21,12 @@ Contract for engine labs (student code never gets the Docker socket while graded
        rounds: 3                                    # sandbox runs at most (answers feed the next)
        build_timeout: 600                           # seconds per build the grader does
 
+   Settings a grade depends on (a severity threshold, a scan source) live here, on the instructor's
+   side, never in a notebook cell the student's kernel can change; the lab's trusted queries read
+   them with :meth:`GradingSpec.setting` (names and allowed values: :data:`GRADED_SETTINGS`)::
+
+       graded: {severity_threshold: HIGH, scan_source: auto}
+
 2. At grading time the trusted side builds the student's Dockerfile (``helpers.build``, with a
    time limit), runs the image (memory/pids limits, capabilities dropped), probes it, removes
    both, and writes the facts as JSON into the sandbox. The notebook finds the file through the
@@ -45,11 +51,20 @@ from helpers.errors import CourseError
 from helpers.grading.queries import registered
 from helpers.grading.sandbox import SandboxLimits
 from helpers.images.build import build
+from helpers.images.health import log_tail
+from helpers.images.running import exec_capped
 from helpers.paths import course_root
+from helpers.supplychain.scan import SOURCES
+from helpers.supplychain.severity import SEVERITIES
 
-__all__ = ["GradingSpec", "EngineStep", "load_spec", "engine_facts", "read_facts", "FACTS_ENV"]
+__all__ = ["GradingSpec", "EngineStep", "load_spec", "engine_facts", "read_facts", "FACTS_ENV", "GRADED_SETTINGS"]
 
 FACTS_ENV = "GRADING_FACTS"
+#: The graded settings a ``grading.yml`` may hold (``graded:``), each with the values it may take.
+GRADED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "severity_threshold": tuple(SEVERITIES),
+    "scan_source": tuple(SOURCES),
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,30 @@ class GradingSpec:
     prefetch: tuple[str, ...] = ()
     rounds: int = 3
     build_timeout: int = 600
+    graded: tuple[tuple[str, str], ...] = ()
+
+    def setting(self, name: str, default: str) -> str:
+        """A graded setting of the lab's ``grading.yml`` (``default`` when the file does not set it)."""
+        if name not in GRADED_SETTINGS:
+            raise KeyError(f"{name!r} is not a graded setting ({', '.join(GRADED_SETTINGS)})")
+        return dict(self.graded).get(name, default)
+
+
+def _graded_settings(data: Any) -> tuple[tuple[str, str], ...]:
+    """The ``graded:`` mapping, checked: known names only, each with one of its allowed values."""
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        raise TypeError("graded must be a mapping of setting -> value")
+    out = []
+    for name, value in data.items():
+        if name not in GRADED_SETTINGS:
+            raise TypeError(f"unknown graded setting {name!r} (known: {', '.join(GRADED_SETTINGS)})")
+        allowed = GRADED_SETTINGS[name]
+        if not isinstance(value, str) or value.upper() not in {a.upper() for a in allowed}:
+            raise TypeError(f"graded setting {name} must be one of {', '.join(allowed)}, not {value!r}")
+        out.append((name, next(a for a in allowed if a.upper() == value.upper())))
+    return tuple(sorted(out))
 
 
 def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> GradingSpec:
@@ -100,7 +139,7 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
             item["paths"] = tuple(item.get("paths", ("/health",)))
             item["env"] = tuple(sorted((item.get("env") or {}).items()))
             steps.append(EngineStep(**item))
-        unknown = set(data) - {"sandbox", "engine", "queries", "prefetch", "rounds", "build_timeout"}
+        unknown = set(data) - {"sandbox", "engine", "queries", "prefetch", "rounds", "build_timeout", "graded"}
         if unknown:
             raise TypeError(f"unknown keys {sorted(unknown)}")
         queries = tuple(str(q) for q in data.get("queries") or ())
@@ -120,6 +159,7 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
             tuple(q for q in prefetch if q in queries),
             rounds,
             int(data.get("build_timeout", 600)),
+            _graded_settings(data.get("graded")),
         )
     except (yaml.YAMLError, TypeError, AttributeError, ValueError) as e:
         raise CourseError(f"{path} is not a valid grading spec ({e}).", "See the format in docs/INSTRUCTOR.md.") from e
@@ -237,9 +277,11 @@ def _run(step: EngineStep, tag: str, client: Any) -> dict[str, Any]:
         run["exit_code"] = ctr.attrs["State"].get("ExitCode") if ctr.status != "running" else None
         run["health"] = (ctr.attrs["State"].get("Health") or {}).get("Status")
         if ctr.status == "running":
-            code, uid = ctr.exec_run(["id", "-u"])
-            run["uid"] = int(uid.strip()) if code == 0 and uid.strip().isdigit() else None
-        run["logs_tail"] = ctr.logs(tail=30).decode(errors="replace")
+            res = exec_capped(ctr, ["id", "-u"], timeout=10)  # the student's image: bounded output and time
+            uid = res.output.strip()
+            plain = uid.isascii() and uid.isdigit() and len(uid) <= 10  # int() raises on "²" or 5000 digits
+            run["uid"] = int(uid) if res.exit_code == 0 and plain else None
+        run["logs_tail"] = log_tail(ctr, 30)
         run["ok"] = (
             ctr.status == "running"
             and all(v["status"] < 500 for v in run["http"].values())

@@ -1,20 +1,30 @@
-"""What is wrong with a submission, before it is graded: its student id, its notebooks, its test cells.
+"""What is wrong with a submission, before it is graded: its files, its student id, its notebooks, its test cells.
 
-Blocking problems (not graded): an unusable student id, a file that is not a notebook, an assignment
-missing from the gradebook. Tampered or deleted test cells are reported but graded: nbgrader restores
-every test cell from the gradebook before anything runs. Used by ``collect`` and ``autograde``
+Blocking problems (not graded): an unusable student id, anything that is not a plain file or folder
+(links, devices: :mod:`helpers.grading.intake`), a file that is not a notebook, crafted nbgrader
+metadata, an assignment missing from the gradebook. Tampered or deleted test cells are reported but
+graded: nbgrader restores every test cell from the gradebook before anything runs. Used by
+``collect`` (with :func:`inbound_intake`, before nbgrader copies anything) and ``autograde``
 (:mod:`helpers.grading.course`).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from helpers.grading.nbgrader_run import CourseDirs, course_dirs
+from helpers.errors import CourseError
+from helpers.grading.intake import copy_submission, inspect_submission, owner_problems
+from helpers.grading.nbgrader_run import CourseDirs, StepReport, course_dirs
 
-__all__ = ["SAFE_STUDENT_ID", "check_submission", "submitted", "blocking"]
+__all__ = ["SAFE_STUDENT_ID", "Intake", "check_submission", "inbound_intake", "submitted", "blocking"]
 
 #: Student ids the kit grades (others are reported, not graded): letters, digits, . _ @ -
 SAFE_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -29,9 +39,10 @@ def submitted(assignment: str, dirs: CourseDirs) -> list[str]:
 def check_submission(assignment: str, student: str, dirs: CourseDirs | None = None) -> list[str]:
     """What is wrong with one submission, in words ([] when nothing).
 
-    Blocking problems (the submission is not graded): an unusable student id, a notebook that is
-    not a notebook, a missing notebook. Tampered tests are reported but graded: nbgrader restores
-    every test cell from the gradebook before running anything.
+    Blocking problems (the submission is not graded): an unusable student id, anything but plain
+    files and folders (checked before anything is opened), a notebook that is not a notebook,
+    nbgrader metadata of the wrong shape (nbgrader's own apps would crash on it). Tampered tests
+    are reported but graded: nbgrader restores every test cell from the gradebook before running anything.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -42,6 +53,11 @@ def check_submission(assignment: str, student: str, dirs: CourseDirs | None = No
             "not graded; rename the folder under submitted/ and run autograde again"
         ]
     folder = dirs.root / "submitted" / student / assignment
+    if not os.path.lexists(folder):
+        return [f"there is no submitted/{student}/{assignment}: not graded; run collect first"]
+    files = [f"submitted/{student} is a link"] if os.path.islink(folder.parent) else inspect_submission(folder)
+    if files:
+        return [f"refused, not graded: {m} (a submission holds plain files and folders only)" for m in files]
     with Gradebook(f"sqlite:///{dirs.root / 'gradebook.db'}", dirs.course_id) as gb:
         try:
             notebooks = gb.find_assignment(assignment).notebooks
@@ -64,13 +80,40 @@ def _notebook_problems(path: Path, entry: Any, release: Path) -> list[str]:
             f"{path.name} is not a notebook ({type(e).__name__}): not graded; "
             "ask the student to submit the .ipynb file again"
         ]
+    try:
+        crafted = _crafted_metadata(nb)
+    except (AttributeError, TypeError, KeyError) as e:  # cells or metadata of the wrong shape
+        crafted = f"its structure is not a notebook's ({type(e).__name__})"
+    if crafted:
+        return [f"{path.name}: {crafted}: not graded; ask the student to submit a fresh copy of the notebook"]
     return _test_cell_problems(path.name, nb, entry, _release_checksums(release / path.name))
+
+
+def _crafted_metadata(nb: Any) -> str:
+    """What is wrong with the notebook's nbgrader metadata in shape (nbgrader's own apps would crash on it), or ''."""
+    if not isinstance(nb.get("cells"), list):
+        return "it has no list of cells"
+    for i, cell in enumerate(nb.cells, 1):
+        meta = cell.get("metadata") if isinstance(cell, dict) else None
+        if not isinstance(meta, dict) or not isinstance(cell.get("source", ""), str):
+            return f"cell {i} is malformed"
+        nbg = meta.get("nbgrader")
+        if nbg is None:
+            continue
+        if not isinstance(nbg, dict):
+            return f"cell {i} has nbgrader metadata that is not a mapping"
+        if not isinstance(nbg.get("grade_id", ""), str):
+            return f"cell {i} has a grade_id that is not a string"
+        points = nbg.get("points", 0)
+        if nbg.get("grade") and (isinstance(points, bool) or not isinstance(points, (int, float))):
+            return f"cell {i} has points that are not a number ({str(points)[:40]!r})"
+        if any(not isinstance(nbg.get(k, False), bool) for k in ("grade", "solution", "locked", "task")):
+            return f"cell {i} has nbgrader flags that are not true/false"
+    return ""
 
 
 def _test_cell_problems(name: str, nb: Any, entry: Any, reference: dict[str, str]) -> list[str]:
     """Test and locked cells of the gradebook ``entry`` that the notebook deleted or changed."""
-    from nbgrader.utils import compute_checksum
-
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     tests = {g.name for g in entry.grade_cells} - {s.name for s in entry.solution_cells}
     problems = []
@@ -81,12 +124,22 @@ def _test_cell_problems(name: str, nb: Any, entry: Any, reference: dict[str, str
         expected = reference.get(src.name, src.checksum)
         if cell is None:
             problems.append(f"{name}: test cell {src.name!r} was deleted (restored for grading)")
-        elif expected and compute_checksum(cell) != expected:
+        elif expected and _checksum(cell) != expected:
             problems.append(
                 f"{name}: cell {src.name!r} or its grading metadata was changed "
                 "(restored from the gradebook for grading)"
             )
     return problems
+
+
+def _checksum(cell: Any) -> str:
+    """nbgrader's checksum of a cell ('' when its metadata lacks what nbgrader needs, e.g. a grade cell's points)."""
+    from nbgrader.utils import compute_checksum
+
+    try:
+        return compute_checksum(cell)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ""
 
 
 def _release_checksums(path: Path) -> dict[str, str]:
@@ -107,3 +160,93 @@ def _release_checksums(path: Path) -> dict[str, str]:
 def blocking(problems: list[str]) -> bool:
     """True when a problem keeps the submission from being graded at all."""
     return any("not graded" in p or "not in the gradebook" in p for p in problems)
+
+
+@dataclass
+class Intake:
+    """What ``collect`` hands nbgrader: a private exchange holding one checked copy per student, and the rest."""
+
+    dirs: CourseDirs  #: the course, with the private exchange nbgrader collects from
+    refused: list[StepReport] = field(default_factory=list)  #: one row per refused inbound folder
+    notes: dict[str, str] = field(default_factory=dict)  #: student -> note for the check row
+
+
+@contextmanager
+def inbound_intake(assignment: str, dirs: CourseDirs, check_owner: bool | None = None) -> Iterator[Intake]:
+    """Check each student's inbound submissions (newest first) and copy the newest acceptable one aside.
+
+    nbgrader's ``collect`` copies inbound folders following links and trusts their names; it is run
+    on the private exchange this yields instead, which holds only copies made here, of folders that
+    hold plain files only and (see :func:`helpers.grading.intake.owner_problems`) belong to the
+    student they name. A newer refused submission gets a row; an older acceptable one is collected.
+    """
+    inbound = dirs.exchange / dirs.course_id / "inbound"
+    with tempfile.TemporaryDirectory(prefix="course-intake-") as tmp:
+        private = Path(tmp) / "exchange"
+        (private / dirs.course_id / "inbound").mkdir(parents=True)
+        intake = Intake(replace(dirs, exchange=private))
+        for student, names in _inbound_by_student(inbound, assignment, intake).items():
+            for name in names:
+                dest = private / dirs.course_id / "inbound" / name
+                try:
+                    problems = _intake_one(inbound / name, dest, student, check_owner, intake)
+                except OSError as e:  # the student changed the folder while it was read
+                    problems = [f"it could not be read ({e.strerror or e})"]
+                if not problems:
+                    break
+                shutil.rmtree(dest, ignore_errors=True)
+                intake.refused.append(
+                    StepReport(
+                        "collect", assignment, student, False, 0.0, f"{name}: not collected: {'; '.join(problems)}"
+                    )
+                )
+        yield intake
+
+
+def _intake_one(src: Path, dest: Path, student: str, check_owner: bool | None, intake: Intake) -> list[str]:
+    """Check one inbound folder and copy it to ``dest`` ([] when copied; the owner note goes to ``intake``)."""
+    files = inspect_submission(src)
+    if files:
+        return [*files, "a submission holds plain files and folders only"]
+    problems, note = owner_problems(src, student, check_owner)
+    if problems:
+        return [*problems, "the folder's name says who submitted it, its owner says otherwise"]
+    if note:
+        intake.notes[student] = note
+    return copy_submission(src, dest)
+
+
+def _inbound_by_student(inbound: Path, assignment: str, intake: Intake) -> dict[str, list[str]]:
+    """student -> inbound folder names of ``assignment``, newest first (names nbgrader cannot parse get a row)."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        names = os.listdir(inbound)
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise CourseError(f"Cannot list {inbound}: {e.strerror}.", "Run collect as the instructor who released.") from e
+    found: dict[str, list[tuple[Any, str]]] = {}
+    for name in names:
+        parts = name.rsplit("+", 3)
+        if name.startswith(".") or len(parts) != 4 or parts[1] != assignment:
+            continue  # not a submission of this assignment (nbgrader would not pick it either)
+        try:
+            stamp = parse_utc(parts[2])
+            ok = parts[0] not in ("", ".", "..")
+        except Exception:  # noqa: BLE001  (dateutil raises several kinds)
+            ok = False
+        if not ok:
+            intake.refused.append(
+                StepReport(
+                    "collect",
+                    assignment,
+                    parts[0],
+                    False,
+                    0.0,
+                    f"{name!r}: not collected: not <student>+<lab>+<time>+<random>",
+                )
+            )
+            continue
+        found.setdefault(parts[0], []).append((stamp, name))
+    return {s: [n for _, n in sorted(v, reverse=True)] for s, v in sorted(found.items())}

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.bounded import LOG_CAP, close_quietly, read_capped
+
 __all__ = [
     "HealthState",
     "HealthWait",
@@ -222,12 +224,21 @@ def wait_group_health(
         time.sleep(poll)
 
 
-def log_tail(container: Any, lines: int = 20) -> str:
-    """The last ``lines`` lines of a container's output ("" when they cannot be read).
+def log_tail(container: Any, lines: int = 20, max_bytes: int = LOG_CAP) -> str:
+    """The last ``lines`` lines of a container's output, at most ``max_bytes`` of them ("" when unreadable).
 
+    The container may be a student's: the engine is asked for the tail only and the answer is read as
+    a stream that stops at ``max_bytes`` (one endless line costs no more), saying when it was cut.
     Best effort: it is called while reporting another error, so it never raises.
     """
     try:
-        return container.logs(tail=lines).decode(errors="replace")
+        stream = container.logs(stream=True, follow=False, tail=lines)
     except Exception:  # noqa: BLE001 - best effort while reporting another error
         return ""
+    try:
+        chunks = [stream] if isinstance(stream, bytes) else stream
+        return read_capped(chunks, max_bytes, keep="head", drain=False).text()
+    except Exception:  # noqa: BLE001
+        return ""
+    finally:
+        close_quietly(stream)

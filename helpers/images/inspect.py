@@ -246,7 +246,7 @@ def layers_frame(facts: ImageFacts) -> Any:
 def _short(created_by: str, width: int = 70) -> str:
     text = re.sub(r"^/bin/sh -c #\(nop\)\s*", "", created_by)
     text = re.sub(r"^/bin/sh -c ", "RUN ", text)
-    text = re.sub(r"^RUN \|\d+ (\S+=\S+ )+", "RUN ", text)
+    text = re.sub(r"^RUN \|\d+ ([^\s=]+=\S* )+", "RUN ", text)  # a name has no `=`: linear, not quadratic
     text = re.sub(r"^RUN /bin/sh -c ", "RUN ", text)
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.images.health import HealthState, container_health
+from helpers.bounded import OUTPUT_CAP, CapBuffer, close_quietly
+from helpers.images.health import HealthState, container_health, log_tail
 
-__all__ = ["RunningContainer", "HttpAnswer", "ExecResult", "http_get", "port_free", "remove_container"]
+__all__ = [
+    "RunningContainer",
+    "HttpAnswer",
+    "ExecResult",
+    "EXEC_TIMEOUT",
+    "exec_capped",
+    "http_get",
+    "port_free",
+    "remove_container",
+]
 
 
 @dataclass
@@ -33,12 +45,25 @@ class HttpAnswer:
         return json.loads(self.body)
 
 
+#: Seconds a command run by :func:`exec_capped` may take before its container is killed.
+EXEC_TIMEOUT = 120.0
+
+
 @dataclass
 class ExecResult:
-    """The result of a command run inside a container."""
+    """The result of a command run inside a container.
+
+    Attributes:
+        exit_code: The command's exit code (-1 when it timed out or cannot be read).
+        output: stdout and stderr, at most the cap's worth of their tail (``cut`` says when longer).
+        cut: The command printed more than the cap; ``output`` starts with a line saying so.
+        timed_out: The command ran past its time limit; its container was killed.
+    """
 
     exit_code: int
     output: str
+    cut: bool = False
+    timed_out: bool = False
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -109,19 +134,18 @@ class RunningContainer:
         return self.state().health
 
     def logs(self, tail: int = 30) -> str:
-        """The last ``tail`` lines of the container's output."""
-        from docker.errors import APIError, NotFound
+        """The last ``tail`` lines of the container's output (at most :data:`helpers.bounded.LOG_CAP` bytes)."""
+        return log_tail(self.container, tail).rstrip()
 
-        try:
-            return self.container.logs(tail=tail).decode(errors="replace").rstrip()
-        except (APIError, NotFound):
-            return ""
-
-    def exec(self, cmd: str | Sequence[str], user: str | None = None, workdir: str | None = None) -> ExecResult:
-        """Run a command inside the container (``docker exec``)."""
-        kwargs = {k: v for k, v in (("user", user), ("workdir", workdir)) if v}
-        code, out = self.container.exec_run(cmd, demux=False, **kwargs)
-        return ExecResult(int(code), (out or b"").decode(errors="replace"))
+    def exec(
+        self,
+        cmd: str | Sequence[str],
+        user: str | None = None,
+        workdir: str | None = None,
+        timeout: float = EXEC_TIMEOUT,
+    ) -> ExecResult:
+        """Run a command inside the container (``docker exec``), within :func:`exec_capped`'s bounds."""
+        return exec_capped(self.container, cmd, user=user, workdir=workdir, timeout=timeout)
 
     # -- life cycle ------------------------------------------------------------
     def stop(self, timeout: int = 10) -> None:
@@ -141,6 +165,86 @@ class RunningContainer:
     def __repr__(self) -> str:
         ports = ", ".join(f"{c}->127.0.0.1:{h}" for c, h in self.ports.items())
         return f"<RunningContainer {self.name} {ports}>"
+
+
+def exec_capped(
+    container: Any,
+    cmd: str | Sequence[str],
+    user: str | None = None,
+    workdir: str | None = None,
+    timeout: float = EXEC_TIMEOUT,
+    max_bytes: int = OUTPUT_CAP,
+) -> ExecResult:
+    """Run a command in a (possibly hostile) container, reading its output as a stream within bounds.
+
+    Unlike ``container.exec_run``, which holds the whole output in memory (twice), this keeps only
+    the last ``max_bytes`` and stops waiting after ``timeout`` seconds: the engine cannot stop one
+    exec process, so the container is killed (a grader's container is thrown away after its checks).
+
+    Args:
+        container: docker-py Container.
+        cmd: The command (argv list, or a string the engine splits).
+        user: Run as this user (default: the image's USER).
+        workdir: Working directory inside the container.
+        timeout: Seconds the command may run.
+        max_bytes: Bytes of output to keep (the tail; the result says when it was cut).
+
+    Returns:
+        An :class:`ExecResult`; a timeout is recorded in it (``timed_out``, exit code -1), not raised.
+    """
+    api = container.client.api
+    exec_id = api.exec_create(container.id, cmd, stdout=True, stderr=True, user=user or "", workdir=workdir)["Id"]
+    deadline = time.monotonic() + timeout
+    stream = api.exec_start(exec_id, stream=True, demux=False)
+    _no_read_timeout(api, stream)
+    buf = CapBuffer(max_bytes, keep="tail")
+    reader = threading.Thread(target=_pump, args=(stream, buf), name=f"exec-{exec_id[:12]}", daemon=True)
+    reader.start()
+    reader.join(timeout)
+    info = api.exec_inspect(exec_id) if not reader.is_alive() else {"Running": True}
+    while info.get("Running") and time.monotonic() < deadline:  # the read ended early (a client-side timeout)
+        time.sleep(0.2)
+        info = api.exec_inspect(exec_id)
+    if info.get("Running"):
+        _kill(container)
+        close_quietly(stream)
+        reader.join(5)
+        out = buf.result()
+        note = f"[the command ran past {timeout:.0f} s; its container was killed]\n"
+        return ExecResult(-1, note + out.text(), out.cut, timed_out=True)
+    out = buf.result()
+    code = info.get("ExitCode")
+    return ExecResult(int(code) if code is not None else -1, out.text(), out.cut)
+
+
+def _pump(stream: Iterable[bytes], buf: CapBuffer) -> None:
+    """Read a stream into ``buf`` until it ends or breaks (a kill breaks it)."""
+    try:
+        for chunk in stream:
+            if chunk:
+                buf.add(chunk)
+    except Exception:  # noqa: BLE001, S110 - a broken stream ends the read; the caller checks the exec's state
+        pass
+    finally:
+        close_quietly(stream)
+
+
+def _no_read_timeout(api: Any, stream: Any) -> None:
+    """Let the exec stream wait past the client's read timeout (this function keeps its own); best effort."""
+    try:
+        api._disable_socket_timeout(api._get_raw_response_socket(stream._response))  # noqa: SLF001
+    except Exception:  # noqa: BLE001, S110 - then exec_capped polls the exec's state instead
+        pass
+
+
+def _kill(container: Any) -> None:
+    """Kill a container whose command ran too long (already gone is fine)."""
+    from docker.errors import APIError, NotFound
+
+    try:
+        container.kill()
+    except (APIError, NotFound):
+        pass
 
 
 def remove_container(ctr: Any) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.bounded import load_yaml, read_text_capped
 from helpers.errors import CourseError
 
 __all__ = ["CI_DEFAULTS", "CIRuleResult", "CIResult", "load_ci_config", "evaluate_ci", "parse_bytes"]
@@ -28,6 +29,8 @@ CI_DEFAULTS: dict[str, str] = {
     "highestWastedBytes": "disabled",
     "highestUserWastedPercent": "0.1",
 }
+#: Largest ``.dive-ci`` the kit reads (three rules fit in a hundred bytes; the file may be a student's).
+CI_CONFIG_CAP = 16 << 10
 
 _UNITS = {
     "": 1,
@@ -57,7 +60,8 @@ def parse_bytes(text: str) -> int:
     Raises:
         ValueError: The text is not a size.
     """
-    m = re.fullmatch(r"\s*([0-9][0-9,]*(?:\.[0-9]*)?)\s*([A-Za-z]*)\s*", text)
+    # stripped first: `\s*([A-Za-z]*)\s*` around an empty unit backtracks quadratically on a run of blanks
+    m = re.fullmatch(r"([0-9][0-9,]*(?:\.[0-9]*)?)\s*([A-Za-z]*)", text.strip())
     if not m or m.group(2).lower() not in _UNITS:
         raise ValueError(f"not a size: {text!r}")
     return int(float(m.group(1).replace(",", "")) * _UNITS[m.group(2).lower()])
@@ -102,13 +106,9 @@ def load_ci_config(path: str | os.PathLike[str] | None = ".dive-ci", required: b
         if required:
             raise CourseError(f"CI config {path} does not exist.", "Pass an existing .dive-ci file or leave it out.")
         return {}
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise CourseError(f"Cannot read the CI config {path}: {e}", "Fix the YAML (see dive's README).") from e
+    # a student's file: read under a size cap, and as YAML without aliases (ConfigFileError is a CourseError)
+    text = read_text_capped(path, CI_CONFIG_CAP, name=str(path))
+    data = load_yaml(text, str(path), cap=CI_CONFIG_CAP, hint="Fix the YAML (see dive's README).") or {}
     rules = data.get("rules", {}) if isinstance(data, dict) else None
     if not isinstance(rules, dict):
         raise CourseError(f"{path} has no `rules:` mapping.", "Write e.g. `rules:\\n  lowestEfficiency: 0.95`.")

@@ -13,14 +13,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from helpers.bounded import OUTPUT_CAP
 from helpers.engine.baseimages import base_image
 from helpers.engine.client import engine_available, get_client, kit_labels, session_id
 from helpers.errors import ContainerError
+from helpers.images.health import log_tail
 
 __all__ = ["RunOutput", "run_once", "engine_status_line", "lesson_image", "lesson_tag"]
 
 #: Role label on everything the lessons create.
 ROLE = "lesson"
+#: Lines of a one-shot container's output that :func:`run_once` keeps (its tail, at most OUTPUT_CAP bytes).
+OUTPUT_LINES = 10_000
 
 
 @dataclass
@@ -29,7 +33,8 @@ class RunOutput:
 
     Attributes:
         exit_code: Its exit status.
-        output: stdout and stderr together.
+        output: stdout and stderr together: the last ``OUTPUT_LINES`` lines, at most ``OUTPUT_CAP`` bytes
+            of them (a first line says when it was cut).
         seconds: Wall time from create to exit.
         attrs: ``docker inspect`` of the container just before it was removed.
     """
@@ -98,7 +103,7 @@ def run_once(
                 hint="Make the command finish, or raise timeout=.",
             ) from e
         seconds = time.monotonic() - start
-        output = ctr.logs(stdout=True, stderr=True).decode(errors="replace")
+        output = log_tail(ctr, OUTPUT_LINES, OUTPUT_CAP)  # the command may print without end
         ctr.reload()
         attrs = ctr.attrs
     finally:

@@ -76,7 +76,21 @@ COURSE_RULES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 }
 
 _SECRET = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.I)
-_BUILD_TOOLS = re.compile(r"\b(build-essential|gcc|g\+\+|make|clang|[a-z0-9.+-]+-dev|cargo|rustc)\b")
+# The command is a student's text: every search below is linear. A shell command is split on `;`, `&`
+# and `|` first and each part searched once (`manager[^;&|]*install` rescans to the part's end from
+# every `manager`), and package names are whole tokens (`[a-z0-9.+-]+-dev` backtracks on every `-`).
+_SEGMENT = re.compile(r"[;&|]")
+_TOKEN = re.compile(r"[A-Za-z0-9_.+-]+")
+_DEV_PACKAGE = re.compile(r"[a-z0-9][a-z0-9.+-]*-dev")
+_BUILD_TOOLS = frozenset({"build-essential", "gcc", "g++", "make", "clang", "cargo", "rustc"})
+_PKG_MANAGER = re.compile(r"\b(?:apt-get|apt|apk|yum|dnf)\b")
+_INSTALL_OR_ADD = re.compile(r"\b(?:install|add)\b")
+_INSTALL = re.compile(r"\binstall\b")
+_MAKE = re.compile(r"\bmake\b")
+_REMOVE = re.compile(r"\b(?:purge|remove|del)\b")
+_APT_GET = re.compile(r"\bapt-get\s+")
+_OPTIONS = re.compile(r"(?:-\S+\s+)*")
+_APT_INSTALL = re.compile(r"\bapt\s+install\b")
 _PIP = re.compile(r"\bpip3?\s+install\b|\bpython3?\s+-m\s+pip\s+install\b")
 _DEP_INSTALL = re.compile(
     r"\bpip3?\s+install\b|-m\s+pip\s+install\b|\bpoetry\s+install\b|\bpipenv\s+install\b|\buv\s+(pip\s+install|sync)\b"
@@ -135,15 +149,47 @@ def _source_before_dependencies(df: Dockerfile) -> Iterator[Finding]:
 def _build_tools(df: Dockerfile) -> Iterator[Finding]:
     """CR003: the final stage installs compilers or -dev packages and never removes them."""
     for ins in df.final.instructions:
-        if ins.keyword != "RUN" or not re.search(r"\b(apt-get|apt|apk|yum|dnf)\b[^;&|]*\b(install|add)\b", ins.command):
+        cmd = ins.command
+        if ins.keyword != "RUN" or not any(_INSTALL_OR_ADD.search(t) for t in _tails(cmd, _PKG_MANAGER)):
             continue
-        tools = sorted(
-            {m.group(1) for m in _BUILD_TOOLS.finditer(ins.command)} - {"make"}
-            | ({"make"} if re.search(r"\binstall\b[^&;|]*\bmake\b", ins.command) else set())
-        )
-        removed = r"\b(purge|remove|del)\b[^&;|]*(" + "|".join(map(re.escape, tools)) + ")"
-        if tools and not re.search(removed, ins.command):
-            yield _finding("CR003", ins.line, f"({', '.join(tools[:4])})")
+        tools = {w for w in _words(cmd) if w in _BUILD_TOOLS or _DEV_PACKAGE.fullmatch(w)} - {"make"}
+        if any(_MAKE.search(t) for t in _tails(cmd, _INSTALL)):
+            tools.add("make")
+        removed = set().union(*(_words(t) for t in _tails(cmd, _REMOVE)))
+        if tools and not tools & removed:
+            yield _finding("CR003", ins.line, f"({', '.join(sorted(tools)[:4])})")
+
+
+def _tails(cmd: str, word: re.Pattern[str]) -> list[str]:
+    """For each part of a shell command between ``;``, ``&`` and ``|``, the text after the first ``word`` in it."""
+    return [part[m.end() :] for part in _SEGMENT.split(cmd) if (m := word.search(part))]
+
+
+def _words(text: str) -> set[str]:
+    """The package-like tokens of ``text`` and their ``-`` separated parts (``gcc-12`` names ``gcc``)."""
+    words = set()
+    for token in _TOKEN.findall(text):
+        words.add(token)
+        words.update(token.split("-"))
+    return words
+
+
+def _apt_installs(cmd: str) -> bool:
+    """The command runs ``apt-get [options] install`` or ``apt install``, found in linear time.
+
+    An ``apt-get`` inside the options of an earlier one (``apt-get -apt-get -apt-get ...``) has the
+    same options after it, so each run of options is read once.
+    """
+    if _APT_INSTALL.search(cmd):
+        return True
+    end = -1
+    for m in _APT_GET.finditer(cmd):
+        if m.start() < end:
+            continue
+        end = _OPTIONS.match(cmd, m.end()).end()  # type: ignore[union-attr]  # `*` always matches
+        if _INSTALL.match(cmd, end):
+            return True
+    return False
 
 
 def _dockerignore(dockerignore: str | None) -> Iterator[Finding]:
@@ -201,8 +247,7 @@ def _layer_caches(df: Dockerfile) -> Iterator[Finding]:
             and not _env_has(df, ins.stage, "PIP_NO_CACHE_DIR")
         ):
             yield _finding("CR008", ins.line)
-        apt_install = re.search(r"\bapt-get\s+(-\S+\s+)*install\b|\bapt\s+install\b", cmd)
-        if apt_install and "/var/lib/apt/lists" not in cmd and not cache_mount:
+        if _apt_installs(cmd) and "/var/lib/apt/lists" not in cmd and not cache_mount:
             yield _finding("CR009", ins.line)
 
 

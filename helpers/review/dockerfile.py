@@ -22,7 +22,11 @@ INSTRUCTIONS = frozenset(
     "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD "
     "STOPSIGNAL HEALTHCHECK SHELL".split()
 )
-_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+# The value is taken whole and stripped in Python: `\s*(.*?)\s*$` backtracks quadratically on a long
+# run of blanks inside the value (a student's Dockerfile is untrusted text).
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=(.*)$")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_BARE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _FLAG = re.compile(r"^--([a-z-]+)(?:=(\S*))?$")
 
@@ -84,12 +88,30 @@ class Dockerfile:
 
     def resolve(self, text: str) -> str:
         """Replace ``${NAME}`` / ``$NAME`` with the default of a global ARG, when it has one."""
+        return _substitute(text, self.global_args)
 
-        def sub(m: re.Match[str]) -> str:
-            name = m.group(1) or m.group(2)
-            return self.global_args.get(name) or m.group(0)
 
-        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)", sub, text)
+def _substitute(text: str, values: dict[str, str]) -> str:
+    """Replace ``${NAME}``, ``${NAME:-...}`` and ``$NAME`` that have a value, in linear time.
+
+    ``_VAR.sub`` alone is quadratic on ``${a:-${a:-...`` with no ``}`` (each ``$`` rescans to the
+    end): here a match looks no further than the next ``}``, and with none left only for ``$NAME``.
+    """
+    out, i = [], 0
+    close = text.find("}")  # the first `}` at or after the current `$` (-1: none left, for good)
+    while (j := text.find("$", i)) >= 0:
+        if 0 <= close < j:
+            close = text.find("}", j)
+        m = _VAR.match(text, j, close + 1) if close >= 0 else _BARE.match(text, j)
+        if m is None:
+            out.append(text[i : j + 1])
+            i = j + 1
+            continue
+        name = m.group(m.lastindex or 0)  # the one NAME group that matched
+        out.append(text[i:j] + (values.get(name) or m.group(0)))
+        i = m.end()
+    out.append(text[i:])
+    return "".join(out)
 
 
 def _strip_flags(args: str) -> str:
@@ -150,7 +172,7 @@ def _directives(lines: list[str]) -> tuple[dict[str, str], int]:
     directives: dict[str, str] = {}
     i = 0
     while i < len(lines) and (m := _DIRECTIVE.match(lines[i].strip())) and m.group(1).lower() not in directives:
-        directives[m.group(1).lower()] = m.group(2)
+        directives[m.group(1).lower()] = m.group(2).strip()
         i += 1
     return directives, i
 

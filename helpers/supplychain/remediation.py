@@ -17,7 +17,7 @@ from typing import Any
 from helpers.engine.client import get_client, kit_labels
 from helpers.errors import HealthTimeout
 from helpers.images.build import build
-from helpers.images.health import HealthState, wait_health
+from helpers.images.health import HealthState, log_tail, wait_health
 from helpers.images.run import SANDBOX_LIMITS
 from helpers.paths import course_root
 from helpers.supplychain.bom import Package, Sbom
@@ -88,7 +88,7 @@ def check_health(image: str, timeout: float = 60, client: Any = None, sandbox: b
                 container=c.short_id,
                 hint="Add a HEALTHCHECK instruction to the Dockerfile.",
             )
-        tail = c.logs(tail=8).decode(errors="replace")
+        tail = log_tail(c, 8)  # byte-capped too: one line can be endless
         status = state.health if state.health in ("healthy", "unhealthy") else "exited"
         if status == "exited" and state.running:
             raise HealthTimeout(

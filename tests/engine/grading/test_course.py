@@ -25,7 +25,8 @@ def graded(engine):
     dirs, base = make_course(("ps1",))
     homes = base / "homes"
     students = {
-        sid: Student(sid, homes, dirs.exchange) for sid in ("alice", "bob", "carol", "dave", "erin", "mallory smith")
+        sid: Student(sid, homes, dirs.exchange)
+        for sid in ("alice", "bob", "carol", "dave", "erin", "mallory smith", "frank", "gina")
     }
     for s in students.values():
         s.fetch("ps1")
@@ -47,10 +48,17 @@ def graded(engine):
     # erin submits something that is not a notebook
     (students["erin"].home / "docker-cicd" / "ps1" / "ps1.ipynb").write_text("this is not JSON {")
     students["mallory smith"].answer("ps1", GOOD)
+    for sid in ("frank", "gina"):
+        students[sid].answer("ps1", GOOD)
     for s in students.values():
         proc = s.submit("ps1")
         assert proc.returncode == 0, proc.stderr
+    # frank writes a link to the gradebook into his inbound folder (students can write there)
+    [frank_inbound] = (dirs.exchange / dirs.course_id / "inbound").glob("frank+ps1+*")
+    (frank_inbound / "grades.db").symlink_to(dirs.root / "gradebook.db")
     collected = course.collect("ps1", dirs)
+    # a link placed in submitted/ after collect (gina's folder) must be refused before nbgrader copies it
+    (dirs.root / "submitted" / "gina" / "ps1" / "leak").symlink_to("../../../source", target_is_directory=True)
     result = course.autograde("ps1", dirs=dirs)
     feedback = course.feedback("ps1", dirs)
     yield dirs, students, collected_first, collected, result, feedback
@@ -64,7 +72,25 @@ def test_collect_reports_each_problem_on_its_students_row(graded):
     assert "not a notebook" in msg["erin"]
     assert "test_greet" in msg["dave"] and "changed" in msg["dave"]
     assert "characters" in msg["mallory smith"]
-    assert msg["alice"] == msg["bob"] == msg["carol"] == ""
+    ok = {r.student: r.ok for r in collected.itertuples() if r.step == "check"}
+    for sid in ("alice", "bob", "carol"):  # fake students under one OS account: the owner check is noted, not failed
+        assert ok[sid] and msg[sid] in ("", f"owner not checked: no OS account named {sid!r}")
+
+
+def test_collect_refuses_a_link_in_the_inbound_folder(graded):
+    """Is frank's submission (a link to the gradebook in his inbound folder) refused, naming the file?"""
+    dirs, _, _, collected, _, _ = graded
+    [row] = [r for r in collected.itertuples() if r.step == "collect" and r.student == "frank"]
+    assert not row.ok and "'grades.db'" in row.message
+    assert not (dirs.root / "submitted" / "frank").exists()
+
+
+def test_a_link_added_after_collect_is_refused_at_autograde(graded):
+    """Is gina's link in submitted/ refused at autograde with nothing of hers copied to autograded/?"""
+    dirs, _, _, _, result, _ = graded
+    rows = {r.student: r for r in result.itertuples()}
+    assert not rows["gina"].ok and "'leak'" in rows["gina"].message
+    assert not (dirs.root / "autograded" / "gina").exists()
 
 
 def test_scores_are_right_for_every_student(graded):
@@ -75,7 +101,7 @@ def test_scores_are_right_for_every_student(graded):
     assert got["bob"] == 1.0  # only greet; add(0, 0) == 0 passes but the hidden test fails the cell
     assert got["carol"] == 4.0  # the resubmission replaced the first one
     assert got["dave"] == 3.0  # the real greet test was restored and failed; 100 points ignored
-    assert "erin" not in got and "mallory smith" not in got
+    assert "erin" not in got and "mallory smith" not in got and "frank" not in got and "gina" not in got
 
 
 def test_bad_submissions_are_reported_not_graded(graded):

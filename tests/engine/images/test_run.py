@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import time
+import tracemalloc
 import uuid
 
 import pytest
 
+from helpers.bounded import LOG_CAP, OUTPUT_CAP
 from helpers.engine.baseimages import base_image
 from helpers.engine.client import LABEL, SESSION_LABEL
 from helpers.errors import ContainerError, HealthTimeout, PortInUse
@@ -62,6 +65,40 @@ def test_exec_runs_as_the_image_user(web_image):
     with run_container(web_image, ports=[8000], timeout=20, sandbox=True) as app:
         r = app.exec(["id", "-u"])
     assert (r.exit_code, r.output.strip()) == (0, "10001")
+
+
+def test_exec_flood_is_capped_and_cheap(web_image):
+    """Does a command printing 200 MB cost the grader about the cap in memory, keeping its tail and exit code?"""
+    with run_container(web_image, ports=[8000], timeout=20, sandbox=True) as app:
+        tracemalloc.start()
+        try:
+            r = app.exec(["sh", "-c", "yes | head -c 200000000; exit 3"], timeout=120)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (r.exit_code, r.cut, r.timed_out) == (3, True, False)
+        assert r.output.startswith("[output cut: kept 1048576 of 200000000") and r.output.endswith("y\n")
+        assert peak < 8 * OUTPUT_CAP
+        assert app.exec(["echo", "still here"]).output == "still here\n"
+
+
+def test_exec_past_its_time_limit_kills_the_container(web_image):
+    """Does a silent command that never ends come back at the time limit, its container killed?"""
+    with run_container(web_image, ports=[8000], timeout=20, sandbox=True) as app:
+        start = time.monotonic()
+        r = app.exec(["sh", "-c", "echo started; sleep 1000"], timeout=3)
+        assert time.monotonic() - start < 15
+        assert r.timed_out and r.exit_code == -1 and r.output.endswith("started\n")
+        assert app.status() != "running"
+
+
+def test_logs_of_one_endless_line_are_capped(web_image):
+    """Are the logs of a container that printed 50 MB without a newline read up to the byte cap only?"""
+    cmd = ["sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' z; sleep 1000"]
+    with run_container(web_image, ports=[8000], command=cmd, wait_http=None, timeout=20) as app:
+        time.sleep(3)
+        text = app.logs(5)
+    assert text.startswith("[output cut") and text.count("z") == LOG_CAP
 
 
 def test_port_taken_by_a_process_gives_port_in_use(engine, web_image, kit_session):

@@ -188,3 +188,70 @@ def test_build_push_action_needs_a_main_condition():
     assert "push only on main" in failing(text)
     gated = text.replace("push: true", "push: ${{ github.ref == 'refs/heads/main' }}")
     assert "push only on main" not in failing(gated)
+
+
+@pytest.mark.parametrize(
+    ("run", "starts"),
+    [
+        ("docker run --rm -d app", True),
+        ("docker run app && echo --detach", True),  # anywhere after `docker run` on its line, as before
+        ("docker run app\necho -d", False),  # another line
+        ("docker run app\ndocker\n run --name x -d app", True),  # the command itself may span lines
+        ("docker compose up --wait", True),
+        ("docker run app", False),
+    ],
+)
+def test_container_start_is_read_on_the_commands_line(run, starts):
+    """Is `docker run ... -d` recognised only with the flag on the line of the command?"""
+    from helpers.ci.workflow import _starts
+
+    assert _starts(run) is starts
+
+
+@pytest.mark.parametrize(
+    ("run", "pushes"),
+    [
+        ("docker buildx build -t x --push .", True),
+        ("docker buildx build -t x .\necho --push", False),
+        ("docker push x", True),
+        ("docker compose push", True),
+    ],
+)
+def test_push_is_read_on_the_commands_line(run, pushes):
+    """Is `docker buildx build ... --push` recognised only with the flag on the line of the command?"""
+    from helpers.ci.workflow import _pushes
+
+    assert _pushes(run) is pushes
+
+
+@pytest.mark.parametrize(
+    ("line", "leaks"),
+    [
+        ("docker login -u me -p $TOKEN ghcr.io", True),
+        ("docker login -u me --password=${TOKEN} ghcr.io", True),
+        ("docker login -u me --password-stdin <<< $TOKEN", False),
+        ("echo $TOKEN", True),
+        ("echo ${TOKEN}", True),
+        ("echo $TOKEN_URL $TOKENS", False),  # other variables
+        ("echo $OTHER", False),
+    ],
+)
+def test_secret_variables_are_matched_by_whole_name(line, leaks):
+    """Does a secret variable count only under its whole name (`$TOKEN`, `${TOKEN}`, not `$TOKEN_URL`)?"""
+    step = GOOD.replace(
+        "      - name: Push\n",
+        f"      - name: Leak\n        env:\n          TOKEN: ${{{{ secrets.TOKEN }}}}\n        run: {line}\n"
+        "      - name: Push\n",
+    )
+    assert ("no secrets printed" in failing(step)) is leaks
+
+
+@pytest.mark.parametrize("run", ["docker build -f", 'docker build "sample_python_app', "docker build -t"])
+def test_crafted_build_step_is_a_course_error(run):
+    """Does a build step with a dangling `-f` or an unclosed quote end in CourseError (lab 5's grader reads it)?"""
+    from helpers.ci.pipeline import build_from_workflow
+    from helpers.errors import CourseError
+
+    wf = f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{run}'\n"
+    with pytest.raises(CourseError, match="no `docker build"):
+        build_from_workflow(wf, root="/tmp")

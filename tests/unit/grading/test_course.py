@@ -233,3 +233,64 @@ def test_nbgrader_runs_with_the_kits_state_dir(tmp_path, monkeypatch):
     assert seen["COURSE_ROOT"] == str(tmp_path / "class")
     assert seen["COURSE_STATE_DIR"] == str(state_dir())
     assert not seen["COURSE_STATE_DIR"].startswith(str(tmp_path))
+
+
+def _graded_nb(**nbgrader_changes):
+    """A small notebook whose test cell carries the given nbgrader metadata changes."""
+    nb = _nb("def add(a, b):\n    return a + b", "assert add(1, 2) == 3")
+    nb.cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "test_add", "points": 1, "locked": True}
+    nb.cells[1].metadata["nbgrader"].update(nbgrader_changes)
+    return nb
+
+
+@pytest.mark.parametrize(
+    "changes,words",
+    [
+        ({"points": "lots"}, "points that are not a number"),
+        ({"points": None}, "points that are not a number"),
+        ({"points": True}, "points that are not a number"),
+        ({"grade_id": ["a", "b"]}, "grade_id that is not a string"),
+        ({"grade_id": {"x": 1}}, "grade_id that is not a string"),
+        ({"grade": "yes"}, "flags that are not true/false"),
+    ],
+)
+def test_crafted_nbgrader_metadata_is_named(changes, words):
+    """Is each crafted shape of a test cell's metadata reported (nbgrader's own apps would crash on it)?"""
+    assert words in submissions._crafted_metadata(_graded_nb(**changes))
+
+
+def test_metadata_that_is_not_a_mapping_is_named():
+    """Are nbgrader metadata that is a string or a list, and a cell without a metadata mapping, reported?"""
+    nb = _graded_nb()
+    nb.cells[1].metadata["nbgrader"] = "grade everything"
+    assert "not a mapping" in submissions._crafted_metadata(nb)
+    nb.cells[1].metadata["nbgrader"] = [1, 2]
+    assert "not a mapping" in submissions._crafted_metadata(nb)
+    nb.cells[1]["metadata"] = "x"
+    assert "cell 2 is malformed" in submissions._crafted_metadata(nb)
+    nb["cells"] = {"a": 1}
+    assert "no list of cells" in submissions._crafted_metadata(nb)
+    assert submissions._crafted_metadata(_graded_nb()) == ""
+
+
+def test_one_students_crash_or_timeout_is_only_that_students_row(monkeypatch, tmp_path):
+    """Do a crash while checking one student and a timeout grading another leave the others graded?"""
+    dirs = nbgrader_run.CourseDirs(tmp_path, tmp_path / "x", "c")
+
+    def check(assignment, student, dirs):
+        if student == "bob":
+            raise ValueError("crafted")
+        return []
+
+    def run(step, assignment, args, dirs, student="", env=None):
+        if student == "carol":
+            raise nbgrader_run.subprocess.TimeoutExpired(args, 3600)
+        return nbgrader_run.StepReport(step, assignment, student, True)
+
+    monkeypatch.setattr(course, "check_submission", check)
+    monkeypatch.setattr(course, "run_step", run)
+    rows = course.autograde("ps1", ["alice", "bob", "carol", "dave"], dirs, workers=2, sandbox=False)
+    got = {r.student: r for r in rows.itertuples()}
+    assert got["alice"].ok and got["dave"].ok
+    assert not got["bob"].ok and "ValueError: crafted" in got["bob"].message
+    assert not got["carol"].ok and "TimeoutExpired" in got["carol"].message

@@ -90,3 +90,13 @@ def test_plots_draw_measured_values_and_skip_missing_ones():
     )
     ax = plot_build_steps(r)
     assert len(ax.patches) == 2 and "1 cached" in ax.get_title()
+
+
+def test_layers_frame_drops_only_well_formed_build_args():
+    """Are `|N NAME=value ` build args dropped (values may hold `=`), and a malformed list kept as written?"""
+    history = [
+        {"CreatedBy": "RUN |2 A=x=y B= /bin/sh -c make", "Size": 1},
+        {"CreatedBy": "RUN |1 =x /bin/sh -c make", "Size": 1},
+    ]
+    df = layers_frame(facts_from_attrs(ATTRS, history))
+    assert df["created_by"].tolist() == ["RUN |1 =x /bin/sh -c make", "RUN make"]

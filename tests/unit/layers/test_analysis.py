@@ -200,3 +200,26 @@ def test_cli_json_and_ci(tmp_path):
     assert run("--ci").returncode == 0
     bad = run(str(tmp_path / "nothing.tar"))
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("rules: &r\n  lowestEfficiency: 0.5\nother: *r\n", "anchor or alias"),
+        ("rules:\n  lowestEfficiency: 0.5\n" + "#" * (17 << 10) + "\n", "larger than"),
+        ("rules: [" * 100 + "]" * 100, "nests deeper"),
+    ],
+)
+def test_ci_config_is_read_within_bounds(tmp_path, text, why):
+    """Is a `.dive-ci` with an alias, past the size cap or nested too deep refused as a CourseError naming why?"""
+    cfg = tmp_path / ".dive-ci"
+    cfg.write_text(text)
+    with pytest.raises(CourseError, match=why):
+        load_ci_config(cfg)
+
+
+def test_parse_bytes_allows_blanks_around_the_unit():
+    """Are blanks around the number and the unit accepted, and a trailing word refused?"""
+    assert parse_bytes("  20 MB \n") == 20_000_000 and parse_bytes("1,024") == 1024
+    with pytest.raises(ValueError):
+        parse_bytes("1 MB x")

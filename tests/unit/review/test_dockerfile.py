@@ -76,3 +76,27 @@ def test_binary_and_missing_files(tmp_path):
         read_dockerfile(tmp_path / "bin")
     with pytest.raises(DockerfileError):
         read_dockerfile(tmp_path / "nope")
+
+
+def test_directive_value_is_stripped_and_keeps_inner_blanks():
+    """Is a directive's value read whole and stripped (blanks around `=` and at the end dropped)?"""
+    df = parse_dockerfile("#  syntax =  docker/dockerfile:1  \n# check=skip=a b\nFROM scratch\n")
+    assert df.directives == {"syntax": "docker/dockerfile:1", "check": "skip=a b"}
+
+
+@pytest.mark.parametrize(
+    ("text", "resolved"),
+    [
+        ("${A}:${B}", "1:${B}"),
+        ("$A-$A_X-${A:-x}", "1-$A_X-1"),
+        ("${B:-x}", "${B:-x}"),
+        ("${A:-${A:-${A:-}", "1"),  # one `}` closes the first `${`, as docker's own regex read
+        ("${A:-x", "${A:-x"),
+        ("${A:-x $A", "${A:-x 1"),
+        ("$", "$"),
+        ("a$}b${A}", "a$}b1"),
+    ],
+)
+def test_resolve_replaces_global_args_and_leaves_the_rest(text, resolved):
+    """Are `${A}`, `$A` and `${A:-...}` replaced by a global ARG's default, and anything else kept as written?"""
+    assert parse_dockerfile("ARG A=1\nFROM scratch\n").resolve(text) == resolved

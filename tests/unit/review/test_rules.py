@@ -117,3 +117,48 @@ def test_review_cli_bad_input(tmp_path):
         [sys.executable, "-m", "helpers", "review", str(bad), "--json"], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not look like a Dockerfile" in proc.stderr
+
+
+def _cr003(run: str) -> str:
+    """The detail of the CR003 finding on ``RUN run`` in a final stage, or "" when it does not fire."""
+    df = parse_dockerfile(f"FROM python:3.12-slim\nRUN {run}\n")
+    found = [f.message for f in course_findings(df, dockerignore=False) if f.rule == "CR003"]
+    return found[0].rsplit("(", 1)[-1] if found else ""
+
+
+@pytest.mark.parametrize(
+    ("run", "tools"),
+    [
+        ("apt-get install -y gcc libpq-dev=15.1 python3.12-dev:amd64", "gcc, libpq-dev, python3.12-dev)"),
+        ("apt-get install -y gcc-12 /opt/x86_64-linux-gnu-clang", "clang, gcc)"),
+        ("apk add --no-cache build-essential g++", "build-essential, g++)"),
+        ("apt-get install -y make", "make)"),
+        ("apt-get install -y curl; make all", ""),  # make runs, it is not installed
+        ("apt-get install -y curl && pipenv install --dev", ""),  # a flag, not a package
+        ("apt-get install -y libFoo-dev", ""),  # apt names are lower-case
+        ("pip install gcc-dev", ""),  # no package manager installs it
+        ("apt-get install -y gcc libpq-dev && apt-get purge -y gcc", ""),
+        ("apt-get install -y gcc && apk del 'gcc*'", ""),
+        ("apt-get install -y gcc && echo purge; echo gcc", "gcc)"),  # the removal is another command
+        ("apt-get install -y gcc libpq-dev && apt-get purge -y libgcc1", "gcc, libpq-dev)"),  # another package
+    ],
+)
+def test_build_tools_are_whole_packages_installed_and_not_removed(run, tools):
+    """Does CR003 name the compilers and -dev packages a package manager installs, unless a purge removes one?"""
+    assert _cr003(run) == tools
+
+
+@pytest.mark.parametrize(
+    ("run", "fires"),
+    [
+        ("apt-get -y -q install curl", True),
+        ("/usr/bin/apt-get -qq -apt-get install curl", True),
+        ("apt install curl", True),
+        ("apt-get -o Dpkg::Options=x install curl", False),  # an option with a separate value, as before
+        ("apt-get update", False),
+    ],
+)
+def test_apt_lists_rule_reads_options_before_install(run, fires):
+    """Does CR009 see `apt-get [-options] install` and `apt install`, and nothing else?"""
+    df = parse_dockerfile(f"FROM python:3.12-slim\nRUN {run}\n")
+    assert ("CR009" in {f.rule for f in course_findings(df, dockerignore=False)}) is fires
