@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.engine.baseimages import base_image  # noqa: E402
-from helpers.layers.analysis import analyze_layers  # noqa: E402
-from helpers.layers.dive import dive_json  # noqa: E402
+from helpers.engine.baseimages import base_image
+from helpers.layers.analysis import analyze_layers
+from helpers.layers.dive import dive_json
 
 
 def _cpu() -> float:

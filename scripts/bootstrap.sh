@@ -16,13 +16,13 @@ if ! command -v "$PYTHON" >/dev/null 2>&1 || ! "$PYTHON" -c 'import venv, ensure
     apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv python3-pip >/dev/null
     PYTHON=python3
   else
-    echo "error: Python 3.10+ with the venv module is needed." >&2
+    echo "error: Python 3.11+ with the venv module is needed." >&2
     echo "-> Install it (Debian/Ubuntu: sudo apt-get install python3-venv) and run the command again." >&2
     exit 1
   fi
 fi
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-  echo "error: $("$PYTHON" --version) is too old; the course needs Python 3.10 or newer." >&2
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "error: $("$PYTHON" --version) is too old; the course needs Python 3.11 or newer (its pinned packages do)." >&2
   echo "-> Install a newer python3, or run: make PYTHON=python3.11 ..." >&2
   exit 1
 fi

@@ -80,7 +80,7 @@ def _as_user(uid: int, argv: list[str], env: dict[str, str], cwd: Path) -> subpr
     import multiprocessing
     import tempfile
 
-    import nbgrader.apps.nbgraderapp  # noqa: F401  (imported before dropping privileges)
+    import nbgrader.apps.nbgraderapp  # imported before dropping privileges
     import nbgrader.exchange.default  # noqa: F401
 
     with tempfile.TemporaryFile("w+") as out:

@@ -77,7 +77,7 @@ def get_client(client: Any = None, timeout: int = _DEFAULT_TIMEOUT) -> Any:
         new.ping()
     except DockerException as e:
         raise EngineUnavailable(_where()) from e
-    except Exception as e:  # requests/urllib3 errors while pinging  # noqa: BLE001
+    except Exception as e:  # requests/urllib3 errors while pinging
         raise EngineUnavailable(f"{_where()}: {type(e).__name__}") from e
     _translate_connection_errors(new)
     return new

@@ -87,12 +87,12 @@ def build_index(root: Path | None = None):
             "ready. If the engine line says MISSING, run `make lab` in a terminal (or ask your instructor); "
             "without an engine every notebook still runs the parts that need none."
         ),
-        new_code_cell("%matplotlib inline\nimport helpers\nfrom helpers.engine.env import status_frame"),
+        new_code_cell("%matplotlib inline\nfrom helpers.engine.env import status_frame"),
         new_code_cell(
             "# Parameters (papermill can override them)\nshow_optional_tools = True", metadata={"tags": ["parameters"]}
         ),
         new_code_cell(
-            "table = status_frame()\nif not show_optional_tools:\n    table = table[table['state'] != 'absent']\ntable"
+            'table = status_frame()\nif not show_optional_tools:\n    table = table[table["state"] != "absent"]\ntable'
         ),
         new_markdown_cell("## Lessons and activities\n\n" + _table(lessons)),
         new_markdown_cell(

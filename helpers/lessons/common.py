@@ -96,7 +96,7 @@ def run_once(
         ctr.start()
         try:
             status = ctr.wait(timeout=timeout)
-        except Exception as e:  # requests ReadTimeout  # noqa: BLE001
+        except Exception as e:  # requests ReadTimeout
             raise ContainerError(
                 f"The container did not exit within {timeout:.0f} s.",
                 container=ctr.name,

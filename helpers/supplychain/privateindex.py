@@ -93,7 +93,7 @@ class TokenIndex:
             def log_message(self, *args: Any) -> None:  # keep notebooks quiet; never log credentials
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 auth = self.headers.get("Authorization", "")
                 ok = False
                 if auth.startswith("Basic "):

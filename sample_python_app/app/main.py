@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict:
         try:
             app.state.store.ping()
-        except Exception as e:  # noqa: BLE001 - any database failure makes us unhealthy
+        except Exception as e:  # any database failure makes us unhealthy
             raise HTTPException(status_code=503, detail=f"database unavailable: {e}") from e
         return {"status": "ok", "backend": settings.backend, "version": __version__}
 

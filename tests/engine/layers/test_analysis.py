@@ -99,7 +99,7 @@ def test_cli_ci_fails_on_wasteful_image(engine, tmp_path):
 
 def _cli_checks(tag):
     run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "helpers", "layers", tag, "--ci", *a],  # noqa: E731
+        [sys.executable, "-m", "helpers", "layers", tag, "--ci", *a],
         capture_output=True,
         text=True,
     )

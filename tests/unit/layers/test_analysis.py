@@ -186,7 +186,7 @@ def test_cli_json_and_ci(tmp_path):
     """Does the CLI print the contract's JSON keys, and exit 1 with --ci on a failing image?"""
     path = write_demo_archive(tmp_path / "demo.tar")
     run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "helpers", "layers", str(path), *a],  # noqa: E731
+        [sys.executable, "-m", "helpers", "layers", str(path), *a],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 from kitroot import ROOT
 
-from helpers.archive.demo import write_demo_archive  # noqa: E402
-from helpers.layers.analysis import analyze_layers  # noqa: E402
-from helpers.layers.plots import plot_dive_vs_true, plot_layer_stack, plot_top_dirs, plot_wasted_paths  # noqa: E402
-from helpers.layers.widgets import layer_explorer  # noqa: E402
-from helpers.review.widgets import critique_widget  # noqa: E402
+from helpers.archive.demo import write_demo_archive
+from helpers.layers.analysis import analyze_layers
+from helpers.layers.plots import plot_dive_vs_true, plot_layer_stack, plot_top_dirs, plot_wasted_paths
+from helpers.layers.widgets import layer_explorer
+from helpers.review.widgets import critique_widget
 
 GALLERY = ROOT / "notebooks" / "data" / "dockerfiles"
 

@@ -8,11 +8,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.colors import to_rgb
 
-from helpers.lessons import diagrams  # noqa: E402
+from helpers.lessons import diagrams
 
 LIGHT_BG, DARK_BG = "#ffffff", "#111111"  # JupyterLab's light and dark backgrounds
 

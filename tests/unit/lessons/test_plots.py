@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import pandas as pd
+import pytest
 
-from helpers.lessons import plots as plots_lessons  # noqa: E402
+from helpers.lessons import plots as plots_lessons
 
-from .test_diagrams import check_theme_neutral  # noqa: E402
+from .test_diagrams import check_theme_neutral
 
 STEPS = pd.DataFrame(
     {

@@ -16,7 +16,7 @@ from helpers.vm.results import COLUMNS, measurement_row
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         status = 200 if self.path == "/ok" else 404
         self.send_response(status)
         self.send_header("Content-Length", "2")

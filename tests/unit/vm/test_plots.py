@@ -6,13 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from helpers.vm.cost import monthly_cost  # noqa: E402
-from helpers.vm.plots import plot_cost, plot_density, plot_memory, plot_startup  # noqa: E402
+from helpers.vm.cost import monthly_cost
+from helpers.vm.plots import plot_cost, plot_density, plot_memory, plot_startup
 from helpers.vm.results import (
-    measurement_row,  # noqa: E402
-    published_vm_figures,  # noqa: E402
+    measurement_row,
+    published_vm_figures,
 )
 
 
