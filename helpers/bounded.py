@@ -116,7 +116,7 @@ def close_quietly(stream: Any) -> None:
         close = getattr(stream, "close", None)
         if close is not None:
             close()
-    except Exception:  # noqa: BLE001, S110 - the stream is being abandoned anyway
+    except Exception:  # noqa: BLE001 - the stream is being abandoned anyway
         pass
 
 

@@ -223,7 +223,7 @@ def _pump(stream: Iterable[bytes], buf: CapBuffer) -> None:
         for chunk in stream:
             if chunk:
                 buf.add(chunk)
-    except Exception:  # noqa: BLE001, S110 - a broken stream ends the read; the caller checks the exec's state
+    except Exception:  # noqa: BLE001 - a broken stream ends the read; the caller checks the exec's state
         pass
     finally:
         close_quietly(stream)
@@ -232,8 +232,8 @@ def _pump(stream: Iterable[bytes], buf: CapBuffer) -> None:
 def _no_read_timeout(api: Any, stream: Any) -> None:
     """Let the exec stream wait past the client's read timeout (this function keeps its own); best effort."""
     try:
-        api._disable_socket_timeout(api._get_raw_response_socket(stream._response))  # noqa: SLF001
-    except Exception:  # noqa: BLE001, S110 - then exec_capped polls the exec's state instead
+        api._disable_socket_timeout(api._get_raw_response_socket(stream._response))
+    except Exception:  # noqa: BLE001 - then exec_capped polls the exec's state instead
         pass
 
 
