@@ -12,6 +12,9 @@ c.CourseDirectory.course_id = os.environ.get("COURSE_ID", "docker-cicd")
 # The exchange must exist and be world-writable; `python -m helpers course` creates it.
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(HERE / ".course" / "exchange"))
 c.Exchange.path_includes_course = True
+# Files of source/<lab>/ that never reach students: grading.yml holds the instructor's settings
+# (limits, trusted queries, graded thresholds); the rest is nbgrader's default list.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.yml"]
 # Feedback students receive: no hidden test (not in sources, not quoted by outputs), nothing that runs
 # in their browser, and a student's own marker text never fails everyone's feedback. The same list as
 # helpers.grading.feedback.FEEDBACK_PREPROCESSORS (a test checks it), so that feedback generated from the

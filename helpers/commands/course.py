@@ -38,7 +38,13 @@ def register(subparsers: Any) -> None:
             s.add_argument("--student", action="append", help="only this student (repeatable)")
             s.add_argument("--workers", type=int, help="students graded at once (default: CPU cores)")
         if step == "collect":
-            s.add_argument("--check-owner", action="store_true", help="on a hub with real accounts: check file owners")
+            s.add_argument(
+                "--check-owner",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help="check that each submission belongs to the OS account of its student "
+                "(default: wherever such an account exists)",
+            )
         if step == "grades":
             s.add_argument("--csv", default=None, help="CSV path (default: grades.csv at the course root)")
             s.add_argument("--plot", default=None, help="PNG path (default: grades.png next to the CSV)")

@@ -75,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "encode": "queries",
     "engine_facts": "facts",
     "ensure_exchange": "nbgrader_run",
+    "require_exchange": "nbgrader_run",
     "ensure_grading_engine": "engine",
     "feedback": "course",
     "graded_in_sandbox": "labs.common",

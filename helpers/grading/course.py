@@ -29,6 +29,7 @@ from helpers.grading.nbgrader_run import (
     ensure_exchange,
     error_tail,
     nbgrader,
+    require_exchange,
     run_step,
     steps_frame,
 )
@@ -60,14 +61,6 @@ def release(names: Iterable[str] | None = None, dirs: CourseDirs | None = None) 
     return steps_frame(rows)
 
 
-def _require_exchange(dirs: CourseDirs) -> None:
-    if not dirs.exchange.is_dir():
-        raise CourseError(
-            f"The exchange directory {dirs.exchange} does not exist.",
-            "Run `make release` first (it creates it), or set COURSE_EXCHANGE to the shared exchange.",
-        )
-
-
 def collect(assignment: str, dirs: CourseDirs | None = None, check_owner: bool | None = None) -> Any:
     """Collect every submission (resubmissions replace older ones), then check each one.
 
@@ -83,7 +76,7 @@ def collect(assignment: str, dirs: CourseDirs | None = None, check_owner: bool |
             possible. ``True``: refuse what cannot be checked. ``False``: do not check.
     """
     dirs = dirs or course_dirs()
-    _require_exchange(dirs)
+    require_exchange(dirs)
     with inbound_intake(assignment, dirs, check_owner) as intake:
         # nbgrader's own owner check only warns, and the private copies are ours: the check is done above
         args = ["collect", assignment, "--update", "--CollectApp.check_owner=False"]

@@ -52,7 +52,7 @@ from helpers.grading.queries import registered
 from helpers.grading.sandbox import SandboxLimits
 from helpers.images.build import build
 from helpers.images.health import log_tail
-from helpers.images.running import exec_capped
+from helpers.images.running import exec_capped, http_get
 from helpers.paths import course_root
 from helpers.supplychain.scan import SOURCES
 from helpers.supplychain.severity import SEVERITIES
@@ -237,8 +237,6 @@ def _one_step(step: EngineStep, submission: Path, root: Path, client: Any) -> di
 
 
 def _run(step: EngineStep, tag: str, client: Any) -> dict[str, Any]:
-    import requests
-
     ctr = client.containers.run(
         tag,
         detach=True,
@@ -266,11 +264,9 @@ def _run(step: EngineStep, tag: str, client: Any) -> dict[str, Any]:
                 break
             for p in step.paths:
                 if port and p not in run["http"]:
-                    try:
-                        r = requests.get(f"http://127.0.0.1:{port}{p}", timeout=2)
-                        run["http"][p] = {"status": r.status_code, "body": r.text[:2000]}
-                    except requests.RequestException:
-                        pass
+                    answer = http_get(f"http://127.0.0.1:{port}{p}", timeout=2, cap=2000)
+                    if answer.status:
+                        run["http"][p] = {"status": answer.status, "body": answer.body[:2000]}
             time.sleep(0.5)
         ctr.reload()
         run["status"] = ctr.status

@@ -28,8 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from helpers.errors import CourseError
-from helpers.grading.nbgrader_run import CourseDirs, StepReport, course_dirs, run_step, steps_frame
+from helpers.grading.nbgrader_run import CourseDirs, StepReport, course_dirs, require_exchange, run_step, steps_frame
 from helpers.grading.submissions import SAFE_STUDENT_ID
 
 __all__ = [
@@ -210,14 +209,6 @@ def _copy_receipts(src: Path, dest: Path) -> str:
     return ""
 
 
-def _require_exchange(dirs: CourseDirs) -> None:
-    if not dirs.exchange.is_dir():
-        raise CourseError(
-            f"The exchange directory {dirs.exchange} does not exist.",
-            "Run `make release` first (it creates it), or set COURSE_EXCHANGE to the shared exchange.",
-        )
-
-
 def _graded(assignment: str, dirs: CourseDirs) -> list[str]:
     """Students with an autograded notebook of this assignment."""
     base = dirs.root / "autograded"
@@ -237,7 +228,7 @@ def feedback(
     released), then one ``release_feedback`` row.
     """
     dirs = dirs or course_dirs()
-    _require_exchange(dirs)
+    require_exchange(dirs)
     names = list(students or _graded(assignment, dirs))
     with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
         rows = list(pool.map(lambda s: _feedback_one(assignment, s, dirs), names))

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.errors import CourseError
 from helpers.paths import PACKAGE_DIR, course_root, state_dir
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "StepReport",
     "course_dirs",
     "assignments",
+    "require_exchange",
     "ensure_exchange",
     "nbgrader",
     "run_step",
@@ -67,6 +69,19 @@ def assignments(dirs: CourseDirs | None = None) -> list[str]:
     """The assignments in ``source/`` (folders holding a notebook)."""
     src = (dirs or course_dirs()).root / "source"
     return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if src.is_dir() else []
+
+
+def require_exchange(dirs: CourseDirs) -> None:
+    """Stop with a clear error when the exchange directory is missing (collect and feedback need it).
+
+    Raises:
+        CourseError: The exchange does not exist.
+    """
+    if not dirs.exchange.is_dir():
+        raise CourseError(
+            f"The exchange directory {dirs.exchange} does not exist.",
+            "Run `make release` first (it creates it), or set COURSE_EXCHANGE to the shared exchange.",
+        )
 
 
 def ensure_exchange(dirs: CourseDirs) -> Path:

@@ -80,15 +80,37 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def http_get(url: str, timeout: float = 3.0) -> HttpAnswer:
-    """GET ``url``; never raises (a refused connection is status 0)."""
+#: the most of a response body :func:`http_get` reads (a student's server may send without end)
+HTTP_BODY_CAP = 64 << 10
+
+
+def http_get(url: str, timeout: float = 3.0, cap: int = HTTP_BODY_CAP) -> HttpAnswer:
+    """GET ``url``; never raises (a refused connection is status 0).
+
+    Reads at most ``cap`` bytes of the body and stops after ``timeout`` seconds in all, so a server
+    that answers a byte at a time cannot hold the caller longer than that.
+    """
+    deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:  # local URLs only
-            return HttpAnswer(r.status, r.read().decode(errors="replace"))
+            return HttpAnswer(r.status, _read_body(r, cap, deadline))
     except urllib.error.HTTPError as e:
-        return HttpAnswer(e.code, e.read().decode(errors="replace"))
+        return HttpAnswer(e.code, _read_body(e, cap, deadline))
     except (urllib.error.URLError, OSError, ValueError) as e:
         return HttpAnswer(0, error=str(getattr(e, "reason", e)))
+
+
+def _read_body(response: Any, cap: int, deadline: float) -> str:
+    """Up to ``cap`` bytes of a response body, read until ``deadline`` (whatever has come by then)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < cap and time.monotonic() < deadline:
+        chunk = response.read1(min(4096, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 class RunningContainer:

@@ -113,3 +113,63 @@ def test_log_tail_of_an_endless_line_stops_at_the_byte_cap():
     assert ctr.kwargs == {"stream": True, "follow": False, "tail": 5} and ctr.closed
     assert text.startswith("[output cut") and text.count("z") == LOG_CAP
     assert RunningContainer(ctr, {8000: 1}).logs(3).endswith("z")
+
+
+def _serve(handler_body):
+    """A local HTTP server on a free port whose GET runs ``handler_body(wfile)``; returns (server, url)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # the name is http.server's
+            self.send_response(200)
+            self.end_headers()
+            try:
+                handler_body(self.wfile)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_http_get_caps_a_body_without_end():
+    """Does http_get stop at its cap when a server streams without end?"""
+    from helpers.images.running import http_get
+
+    def flood(w):
+        for _ in range(100_000):
+            w.write(b"x" * 4096)
+
+    server, url = _serve(flood)
+    try:
+        answer = http_get(url, timeout=5, cap=10_000)
+    finally:
+        server.shutdown()
+    assert answer.status == 200 and len(answer.body) == 10_000
+
+
+def test_http_get_stops_at_its_deadline_when_a_server_trickles():
+    """Does a server sending a byte every 0.2 s hold http_get no longer than its timeout (not per read)?"""
+    import time
+
+    from helpers.images.running import http_get
+
+    def trickle(w):
+        for _ in range(200):
+            w.write(b"y")
+            w.flush()
+            time.sleep(0.2)
+
+    server, url = _serve(trickle)
+    try:
+        start = time.monotonic()
+        answer = http_get(url, timeout=1.5, cap=10_000)
+        took = time.monotonic() - start
+    finally:
+        server.shutdown()
+    assert answer.status == 200 and 0 < len(answer.body) < 20 and took < 3
