@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHON VENV
 
-.PHONY: lab test lint setup env index release-sync help
+.PHONY: lab test lint setup env index release-sync help timing-reset
 
 help:
 	@echo "make lab    - set up (Python env, Docker Engine, base images, registry) and start JupyterLab"
@@ -19,21 +19,44 @@ help:
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
 	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
 
+# `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
+# which the pytest plugin tests/timing.py prints beside the tests' phases. Other goals time nothing.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+TIMING := $(abspath $(or $(COURSE_STATE_DIR),.course)/timing)
+timer_reset = mkdir -p "$(TIMING)" && rm -f "$(TIMING)/phases.tsv"
+timer_start = mkdir -p "$(TIMING)" && date +%s.%N > "$(TIMING)/$(1).start"
+timer_stop = date +%s.%N | awk -v t0="$$(cat "$(TIMING)/$(1).start")" '{ printf "$(1)\t%.2f\n", $$1 - t0 }' >> "$(TIMING)/phases.tsv"
+else
+timer_reset = :
+timer_start = :
+timer_stop = :
+endif
+
+timing-reset:
+	@$(timer_reset)
+
 setup:
+	@$(call timer_start,setup)
 	@scripts/bootstrap.sh
+	@$(call timer_stop,setup)
 
 env: setup
+	@$(call timer_start,env)
 	@$(PY) -m helpers env up --vm-tools
+	@$(call timer_stop,env)
 
 lab: env
 	@$(PY) -m helpers lab
 
-test: lint env
-	COURSE_REQUIRE_ENGINE=1 $(PY) -m pytest tests
+# timing-reset comes first: make builds prerequisites left to right.
+test: timing-reset lint env
+	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) -m pytest tests
 
 lint: setup
+	@$(call timer_start,lint)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@$(call timer_stop,lint)
 
 index: setup
 	@$(PY) -m helpers index

@@ -12,8 +12,10 @@ import uuid
 
 import pytest
 from ci_rules import unavailable
+from timing import make_plugin
 
 from helpers.engine.client import cleanup, engine_available, get_client
+from helpers.paths import state_dir
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,6 +39,12 @@ def engine():
     if not engine_available():
         unavailable("No Docker Engine answers; run `make test` (it starts one) or `python -m helpers env up`.")
     return get_client()
+
+
+def pytest_configure(config):
+    """Register the per-phase timing report (tests/timing.py), once, in the process that prints."""
+    if not hasattr(config, "workerinput") and not config.pluginmanager.has_plugin("course-timing"):
+        config.pluginmanager.register(make_plugin(state_dir(create=False)), "course-timing")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,13 +7,21 @@ submission's files into a container (not root, no network, CPU/memory/pids/time 
 read-only root, every capability dropped, no-new-privileges, a small tmpfs as the only
 writable place), and takes back only the cells' outputs. Cells that did not run are scored as
 failing; nothing from the sandbox can change which tests run.
+
+The result is authenticated: each run's fresh random key goes in the input tar (never argv or the
+environment), and only a result line whose HMAC verifies under it is read (a forged line is ignored).
+A graded test cell whose kernel reply was not ``ok``, that did not run, or that the kernel guard could
+not protect gets an error output here, so nbgrader scores it 0 (see :mod:`helpers.grading.sandbox_runner`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import os
+import secrets
 import subprocess
 import tarfile
 import tempfile
@@ -39,6 +47,8 @@ __all__ = [
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
 REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+KEY_MEMBER = "__key__"
+_RESERVED = frozenset({"__notebook__.ipynb", "__facts__.json", KEY_MEMBER})
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,7 @@ def sandbox_command(image: str, name: str, limits: SandboxLimits, docker: str = 
     return cmd + [image]
 
 
-def _tar_input(nb: Any, files_dir: Path | None, facts: Mapping[str, Any] | None) -> bytes:
+def _tar_input(nb: Any, files_dir: Path | None, facts: Mapping[str, Any] | None, key: bytes = b"") -> bytes:
     import nbformat
 
     buf = io.BytesIO()
@@ -147,8 +157,11 @@ def _tar_input(nb: Any, files_dir: Path | None, facts: Mapping[str, Any] | None)
             for p in sorted(files_dir.rglob("*")):
                 if p.is_symlink() or not p.is_file() or p.suffix == ".ipynb" or "__pycache__" in p.parts:
                     continue  # only plain files; other notebooks of the submission are graded on their own
+                if str(p.relative_to(files_dir)) in _RESERVED:
+                    continue  # the protocol's own names (a student's ``__key__`` would replace the key)
                 tar.add(p, arcname=str(p.relative_to(files_dir)), recursive=False)
         for name, data in (
+            (KEY_MEMBER, key or None),
             ("__notebook__.ipynb", nbformat.writes(nb).encode()),
             ("__facts__.json", json.dumps(facts).encode() if facts is not None else None),
         ):
@@ -184,7 +197,8 @@ def run_in_sandbox(
     limits = limits or SandboxLimits()
     image = image or os.environ.get(IMAGE_ENV) or grader_image(client=client)
     name = f"course-sandbox-{uuid.uuid4().hex[:10]}"
-    payload = _tar_input(nb, Path(files_dir) if files_dir else None, facts)
+    key = secrets.token_bytes(32)  # this run's result key: only this run's sandbox knows it
+    payload = _tar_input(nb, Path(files_dir) if files_dir else None, facts, key)
     start = time.monotonic()
     raw, size, code, timed_out, log_tail = _run_container(sandbox_command(image, name, limits), name, payload, limits)
     seconds = time.monotonic() - start
@@ -194,9 +208,12 @@ def run_in_sandbox(
     elif size > MAX_RESULT_BYTES:
         error = "the notebook's output is too large"
     else:
-        executed, requests = _read_output(raw)
+        executed, requests = _read_output(raw, key)
         if executed is None:
-            error = f"the sandbox returned no notebook (exit code {code}; memory limit {limits.memory}?)"
+            error = (
+                f"the sandbox returned no authentic result (exit code {code}; memory limit {limits.memory}?, "
+                "or the notebook's code tampered with the grader): every cell is scored as failing"
+            )
     merged = merge_outputs(nb, executed, error)
     return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}), requests)
 
@@ -223,22 +240,35 @@ def _run_container(
     return raw, size, proc.returncode, timed_out, log_tail
 
 
-def _read_output(raw: bytes) -> tuple[Any, bytes]:
-    """The executed notebook (None when garbled) and the requests it made, from the sandbox's output.
+def _verified(lines: list[str], marker: str, key: bytes) -> str | None:
+    """The payload of the last ``marker`` line whose MAC verifies under ``key`` (forged lines: ignored)."""
+    for ln in reversed(lines):
+        if not ln.startswith(marker):
+            continue
+        mac, _, payload = ln[len(marker) :].partition(" ")
+        want = hmac.new(key, marker.encode() + b"\n" + payload.encode(), hashlib.sha256).hexdigest()
+        if key and hmac.compare_digest(mac.encode(), want.encode()):
+            return payload
+    return None
 
-    Untrusted: the requests are only ever parsed as data later (:func:`helpers.grading.queries.parse_requests`).
+
+def _read_output(raw: bytes, key: bytes) -> tuple[Any, bytes]:
+    """The executed notebook (None when garbled or not authentic) and the requests it made, from the sandbox's output.
+
+    Only lines signed with this run's ``key`` count. Untrusted even then (the student's code ran in
+    there): the requests are only ever parsed as data later (:func:`helpers.grading.queries.parse_requests`).
     """
     import nbformat
 
     lines = raw.decode(errors="replace").splitlines()
-    line = next((ln for ln in reversed(lines) if ln.startswith(MARKER)), "")
-    asked = next((ln for ln in reversed(lines) if ln.startswith(REQUESTS_MARKER)), "")
+    line = _verified(lines, MARKER, key)
+    asked = _verified(lines, REQUESTS_MARKER, key)
     try:
-        requests = str(json.loads(asked[len(REQUESTS_MARKER) :])).encode() if asked else b""
+        requests = str(json.loads(asked)).encode() if asked else b""
     except ValueError:
         requests = b"not json"
     try:
-        executed = nbformat.reads(line[len(MARKER) :], as_version=4) if line else None
+        executed = nbformat.reads(line, as_version=4) if line else None
     except Exception:  # noqa: BLE001  (garbage from the sandbox)
         executed = None
     return executed, requests
@@ -248,7 +278,9 @@ def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:
     """Copy outputs from the executed notebook onto the trusted one, cell by cell.
 
     Sources and metadata always come from ``nb``: if the cells do not line up (the sandbox
-    changed them) nothing is taken. Code cells without an execution count get an error output.
+    changed them) nothing is taken. Code cells without an execution count get an error output, and
+    so does every graded test cell (``grade: true``, ``solution: false`` in ``nb``) whose status from
+    the kernel's reply (``metadata["sandbox"]["status"]``, recorded by the runner) is not ``ok``.
     """
     import copy
 
@@ -264,17 +296,29 @@ def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:
         if cell.cell_type != "code" or not cell.source.strip():
             continue  # nbclient does not run empty cells
         done = executed.cells[i] if executed is not None else None
+        status = _status(done)
         if done is not None and done.get("execution_count") is not None:
             cell.outputs, cell.execution_count = done.outputs, done.execution_count
+            hidden = not any(o.get("output_type") == "error" for o in cell.outputs)
+            if _is_graded_test(cell) and status != "ok" and hidden:
+                cell.outputs = [*cell.outputs, _error(f"the kernel reported this test as {status!r}: scored as failed")]
         else:
-            reason = error or "this cell did not run"
-            cell.execution_count = None
-            cell.outputs = [
-                {
-                    "output_type": "error",
-                    "ename": "SandboxError",
-                    "evalue": reason,
-                    "traceback": [f"SandboxError: {reason}"],
-                }
-            ]
+            why = "the kernel guard could not run before this test" if status == "guard-failed" else ""
+            cell.execution_count, cell.outputs = None, [_error(error or why or "this cell did not run")]
     return nbformat.from_dict(out)
+
+
+def _error(reason: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": "SandboxError", "evalue": reason, "traceback": [f"SandboxError: {reason}"]}
+
+
+def _is_graded_test(cell: Any) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return isinstance(meta, Mapping) and meta.get("grade") is True and not meta.get("solution")
+
+
+def _status(cell: Any) -> str:
+    """The runner's record of the kernel's reply for ``cell`` (``missing`` when there is none)."""
+    meta = cell.get("metadata", {}).get("sandbox") if cell is not None else None
+    status = meta.get("status") if isinstance(meta, Mapping) else None
+    return status if isinstance(status, str) else "missing"

@@ -44,11 +44,26 @@ def hostile(dirs) -> dict[str, dict[str, str]]:
     }
 
 
+#: Wrong ``add`` (both add tests fail) behind a hook that hides failing tests; ``greet`` honest (1 point).
+SWALLOWERS = {
+    "swallower": {
+        "add": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\ndef add(a, b):\n    return a - b",
+        "greet": GOOD["greet"],
+    },
+    "rewriter": {
+        "add": "def _no_asserts(lines):\n    return ['pass\\n'] if any('assert' in ln for ln in lines) else lines\n"
+        "get_ipython().input_transformers_post.append(_no_asserts)\n"
+        "def add(a, b):\n    return a - b",
+        "greet": GOOD["greet"],
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def graded(engine):
     dirs, base = make_course(("ps1",))
     homes = base / "homes"
-    answers = {"good1": GOOD, "good2": GOOD, **hostile(dirs)}
+    answers = {"good1": GOOD, "good2": GOOD, **hostile(dirs), **SWALLOWERS}
     for sid, ans in answers.items():
         s = Student(sid, homes, dirs.exchange)
         s.fetch("ps1")
@@ -68,6 +83,13 @@ def test_hostile_submissions_score_zero_and_good_ones_full(graded):
     assert got["good1"] == got["good2"] == 4.0
     for sid in ("reader", "writer", "looper", "filler", "forker"):
         assert got[sid] == 0.0, (sid, got)
+
+
+def test_hooks_that_hide_errors_do_not_earn_points(graded):
+    """Does a custom exception handler or input transformer leave the failing add tests at 0 (greet: 1 point)?"""
+    dirs, _ = graded
+    got = scores(dirs, "ps1")
+    assert got["swallower"] == got["rewriter"] == 1.0, got
 
 
 def test_nothing_escaped_the_sandbox(graded):
