@@ -17,6 +17,7 @@ from typing import Any
 from helpers.bounded import YAML_CAP, compose_yaml, read_text_capped
 from helpers.errors import ConfigFileError
 from helpers.paths import DATA_DIR
+from helpers.textvars import substitute
 
 __all__ = ["SAMPLE_COMPOSE", "SERVICE_KEYS", "load_compose", "merge_compose"]
 
@@ -130,26 +131,8 @@ def _check_keys(doc: dict[str, Any], lines: dict[str, int], name: str) -> None:
 
 
 def _substitute_text(text: str, env: dict[str, str]) -> str:
-    """Substitute the variables of one string in linear time (the file may be a student's).
-
-    ``_VAR.sub`` alone is quadratic on ``${a:-${a:-...`` with no ``}``: each ``$`` would rescan to the
-    end. Here a match looks no further than the next ``}`` (and, with none left, only for ``$NAME``):
-    a ``${NAME:-`` that reaches a ``}`` matches and consumes up to it.
-    """
-    out, i = [], 0
-    close = text.find("}")  # the first `}` at or after the current `$` (-1: none left, for good)
-    while (j := text.find("$", i)) >= 0:
-        if 0 <= close < j:
-            close = text.find("}", j)
-        m = _VAR.match(text, j, close + 1) if close >= 0 else _BARE.match(text, j)
-        if m is None:
-            out.append(text[i : j + 1])
-            i = j + 1
-            continue
-        out.append(text[i:j] + (env.get(m.group(1) or m.group(3)) or (m.group(2) or "")))
-        i = m.end()
-    out.append(text[i:])
-    return "".join(out)
+    """Substitute the variables of one string: a set value, else the ``${NAME:-default}`` default, else ''."""
+    return substitute(text, _VAR, _BARE, lambda m: env.get(m.group(1) or m.group(3)) or (m.group(2) or ""))
 
 
 def _substitute(value: Any, env: dict[str, str]) -> Any:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.errors import DockerfileError
+from helpers.textvars import substitute
 
 __all__ = ["Instruction", "Stage", "Dockerfile", "parse_dockerfile", "read_dockerfile", "INSTRUCTIONS"]
 
@@ -92,26 +93,8 @@ class Dockerfile:
 
 
 def _substitute(text: str, values: dict[str, str]) -> str:
-    """Replace ``${NAME}``, ``${NAME:-...}`` and ``$NAME`` that have a value, in linear time.
-
-    ``_VAR.sub`` alone is quadratic on ``${a:-${a:-...`` with no ``}`` (each ``$`` rescans to the
-    end): here a match looks no further than the next ``}``, and with none left only for ``$NAME``.
-    """
-    out, i = [], 0
-    close = text.find("}")  # the first `}` at or after the current `$` (-1: none left, for good)
-    while (j := text.find("$", i)) >= 0:
-        if 0 <= close < j:
-            close = text.find("}", j)
-        m = _VAR.match(text, j, close + 1) if close >= 0 else _BARE.match(text, j)
-        if m is None:
-            out.append(text[i : j + 1])
-            i = j + 1
-            continue
-        name = m.group(m.lastindex or 0)  # the one NAME group that matched
-        out.append(text[i:j] + (values.get(name) or m.group(0)))
-        i = m.end()
-    out.append(text[i:])
-    return "".join(out)
+    """Replace ``${NAME}``, ``${NAME:-...}`` and ``$NAME`` that have a value; leave the others as written."""
+    return substitute(text, _VAR, _BARE, lambda m: values.get(m.group(m.lastindex or 0)) or m.group(0))
 
 
 def _strip_flags(args: str) -> str:
