@@ -28,4 +28,7 @@ c.GenerateFeedback.preprocessors = [
 ]
 # Engine labs build and run images: give each cell time, but not forever.
 c.ExecutePreprocessor.timeout = 600
+# A test cell the student deleted is added back for grading (nbgrader cannot do that for other read-only
+# cells: helpers.grading.submissions refuses a submission that deleted one).
+c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

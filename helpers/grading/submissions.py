@@ -122,8 +122,14 @@ def _test_cell_problems(name: str, nb: Any, entry: Any, reference: dict[str, str
             continue
         cell = cells.get(src.name)
         expected = reference.get(src.name, src.checksum)
-        if cell is None:
-            problems.append(f"{name}: test cell {src.name!r} was deleted (restored for grading)")
+        if cell is None and src.name not in tests and src.cell_type == "code":
+            problems.append(
+                f"{name}: read-only cell {src.name!r} was deleted or lost its grading metadata: not graded "
+                "(nbgrader cannot put it back, and the tests depend on it); ask the student to restore it "
+                "from the released notebook"
+            )
+        elif cell is None and src.name in tests:
+            problems.append(f"{name}: test cell {src.name!r} was deleted (added back for grading)")
         elif expected and _checksum(cell) != expected:
             problems.append(
                 f"{name}: cell {src.name!r} or its grading metadata was changed "

@@ -294,3 +294,26 @@ def test_one_students_crash_or_timeout_is_only_that_students_row(monkeypatch, tm
     assert got["alice"].ok and got["dave"].ok
     assert not got["bob"].ok and "ValueError: crafted" in got["bob"].message
     assert not got["carol"].ok and "TimeoutExpired" in got["carol"].message
+
+
+def test_deleted_read_only_code_cell_blocks_grading():
+    """Is a submission that deleted a read-only setup cell refused, while a deleted test cell is only reported?"""
+    from types import SimpleNamespace as NS
+
+    from helpers.grading.submissions import _test_cell_problems, blocking
+
+    entry = NS(
+        source_cells=[
+            NS(name="setup", locked=True, checksum="", cell_type="code"),
+            NS(name="intro", locked=True, checksum="", cell_type="markdown"),
+            NS(name="test_x", locked=True, checksum="", cell_type="code"),
+        ],
+        grade_cells=[NS(name="test_x")],
+        solution_cells=[],
+    )
+    nb = NS(cells=[])
+    problems = _test_cell_problems("lab.ipynb", nb, entry, {})
+    assert blocking(problems)
+    assert any("'setup'" in p and "not graded" in p for p in problems)
+    assert any("'test_x'" in p and "added back" in p for p in problems)
+    assert not any("'intro'" in p for p in problems)
