@@ -11,8 +11,9 @@ builtins the tests rely on (moved aside, and put back by :func:`after` once the 
 
 This raises the bar, it does not make the kernel trusted: the student controls the kernel process and
 can, with enough effort, fake this module's work too. That is why the runner also records each cell's
-status from the kernel's reply, and why no grade depends on anything else the kernel says
-(docs/INSTRUCTOR.md). Kernel side only: standard library and IPython; never imported on the trusted side.
+status from the kernel's reply; computing the engine checks' verdicts outside the kernel altogether is
+the remaining step (docs/INSTRUCTOR.md, "Threat model"). Kernel side only: standard library and IPython;
+never imported on the trusted side.
 """
 
 from __future__ import annotations
