@@ -19,9 +19,12 @@ never imported on the trusted side.
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 
 _MISSING = object()
+#: Environment variables the kit's checks read (graded or not, facts, course settings): put back before each test.
+_KIT_ENV_PREFIXES = ("GRADING_", "NBGRADER_", "COURSE_")
 #: Shell and kernel methods a student could replace to swallow errors or fake a reply.
 _SHELL_METHODS = (
     "user_expressions",
@@ -87,6 +90,9 @@ def install() -> None:
         builtins_module=builtins,
         builtins={k: v for k, v in vars(builtins).items() if k != "_"},
         excepthook=sys.excepthook,
+        environ=os.environ,
+        getenv=os.getenv,
+        kit_env={k: v for k, v in os.environ.items() if k.startswith(_KIT_ENV_PREFIXES)},
         trace=sys.gettrace(),
         profile=sys.getprofile(),
         manager=ip.input_transformer_manager,
@@ -152,6 +158,7 @@ def _restore_hooks(ip) -> None:
             f for f in cbs if f is keep and f not in _state["callbacks"].get(k, [])
         ]
     sys.excepthook = _state["excepthook"]
+    _restore_kit_env()
     sys.settrace(_state["trace"])
     sys.setprofile(_state["profile"])
     mon = getattr(sys, "monitoring", None)
@@ -164,6 +171,15 @@ def _restore_hooks(ip) -> None:
                 except ValueError:
                     pass
             mon.free_tool_id(i)
+
+
+def _restore_kit_env() -> None:
+    """The kit's variables as the kernel started with them (a solution cell may delete ``GRADING_FACTS``)."""
+    os.environ = _state["environ"]  # noqa: B003 - putting back the real mapping a student replaced
+    os.getenv = _state["getenv"]
+    for k in [k for k in os.environ if k.startswith(_KIT_ENV_PREFIXES) and k not in _state["kit_env"]]:
+        del os.environ[k]
+    os.environ.update(_state["kit_env"])
 
 
 def _inline_flush():

@@ -83,23 +83,16 @@ def measure_app_image(
         EngineUnavailable: No engine answers.
     """
     app = Path(app_dir) if app_dir else course_root() / "sample_python_app"
-    if (app / "requirements.txt").is_file() and (app / "app").is_dir():
+    found = (app / "requirements.txt").is_file() and (app / "app").is_dir()
+    with tempfile.TemporaryDirectory(prefix="course-measure-") as empty:
         build(
-            app,
-            dockerfile_text=_SAMPLE_APP_DOCKERFILE,
+            app if found else empty,
+            dockerfile_text=_SAMPLE_APP_DOCKERFILE if found else _HTTP_SERVER_DOCKERFILE,
             tags=[tag],
             labels=kit_labels(ROLE),
             timeout=timeout,
             client=client,
         )
+    if found:
         return AppImage(tag, 8000, "/health", "sample_python_app (FastAPI + uvicorn, SQLite) on the slim base")
-    with tempfile.TemporaryDirectory(prefix="course-measure-") as ctx:
-        build(
-            ctx,
-            dockerfile_text=_HTTP_SERVER_DOCKERFILE,
-            tags=[tag],
-            labels=kit_labels(ROLE),
-            timeout=timeout,
-            client=client,
-        )
     return AppImage(tag, 8000, "/health", "python3 -m http.server on the slim base (sample app not found)")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from ci_rules import unavailable
 from nbformat.v4 import new_code_cell, new_notebook
 
 import helpers
@@ -194,8 +195,10 @@ def test_forged_result_lines_are_ignored(tmp_path):
     assert executed is not None and len(executed.cells) == len(trusted.cells)
     assert _verdicts(executed, trusted) == {"honest_before": True, "failing": False, "honest_after": True}
     text = "".join(o.get("text", "") for o in executed.cells[2].outputs)
-    if _without_ptrace() is not None:  # the runner is not dumpable: its /proc fds are closed to the kernel
-        assert "WROTE" not in text and "refused 1 13" in text, text
+    if _without_ptrace() is None:
+        unavailable("running the runner without CAP_SYS_PTRACE, as in the sandbox, needs root and setpriv")
+    # the runner is not dumpable: its /proc fds are closed to the kernel
+    assert "WROTE" not in text and "refused 1 13" in text, text
 
 
 def test_a_result_without_the_key_is_refused(tmp_path):
@@ -230,3 +233,24 @@ def test_merge_fails_a_test_whose_reply_was_not_ok():
         if status:
             cell.metadata["sandbox"] = {"status": status}
     assert _verdicts(executed, trusted) == {"a": False, "b": False, "c": True}
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "import os\ndel os.environ['NBGRADER_EXECUTION']\nos.environ.pop('GRADING_FACTS')\n"
+        "os.environ['COURSE_X'] = '1'",
+        "import os\nos.environ = {}\nos.getenv = lambda *a, **k: None",
+    ],
+)
+def test_kit_environment_is_put_back_before_tests(hostile, tmp_path, monkeypatch):
+    """Does a test cell see the grader's variables, whatever a solution cell did to os.environ?"""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv("GRADING_FACTS", "/grader/facts.json")
+    check = (
+        "import os\nassert os.environ.get('NBGRADER_EXECUTION') == 'autograde'\n"
+        "assert os.getenv('GRADING_FACTS') == '/grader/facts.json' and 'COURSE_X' not in os.environ"
+    )
+    trusted = _notebook(hostile, check)
+    executed = sandbox_runner.execute(nbformat.from_dict(trusted), str(tmp_path), cell_timeout=15)
+    assert _verdicts(executed, trusted) == {"honest_before": True, "failing": True, "honest_after": True}
