@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "build_lab3_old": "remediation",
     "build_secret_demo": "secrets",
     "check_health": "remediation",
+    "built_here": "remediation",
+    "scanner_command": "remediation",
     "compare_scans": "scan",
     "compare_versions": "versions",
     "cosign_verify": "sign",

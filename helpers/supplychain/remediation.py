@@ -7,13 +7,16 @@ updates), scans both, and proves the remediated image still works.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.baseimages import has_image
 from helpers.engine.client import get_client, kit_labels
 from helpers.errors import HealthTimeout
 from helpers.images.build import build
@@ -21,6 +24,7 @@ from helpers.images.health import HealthState, log_tail, wait_health
 from helpers.images.run import SANDBOX_LIMITS
 from helpers.paths import course_root
 from helpers.supplychain.bom import Package, Sbom
+from helpers.supplychain.scan import pick_source
 
 __all__ = [
     "app_context",
@@ -29,6 +33,8 @@ __all__ = [
     "check_health",
     "requirements_sbom",
     "build_lab3_old",
+    "built_here",
+    "scanner_command",
     "LAB3_OLD_TAG",
 ]
 
@@ -134,3 +140,27 @@ def build_lab3_old(client: Any = None, tag: str = LAB3_OLD_TAG) -> str:
     finally:
         shutil.rmtree(ctx, ignore_errors=True)
     return tag
+
+
+def built_here(tag: str, client: Any = None) -> bool:
+    """True when the engine has the image ``tag`` (e.g. the student's own ``docker build`` made it)."""
+    return has_image(get_client(client), tag)
+
+
+def scanner_command(source: str = "auto", archive: bool = False) -> str:
+    """The scanner command line a student types here, without its target.
+
+    ``trivy image`` or ``grype`` where installed (and ``source`` allows it), else the kit's own scanner
+    (``python -m helpers scan``: the same table, from the OSV API or the offline snapshot).
+
+    Args:
+        source: The advisory source (:data:`helpers.supplychain.scan.SOURCES`).
+        archive: The target is a ``docker save`` archive, not an image on the engine.
+    """
+    chosen = pick_source(source)
+    chosen = "snapshot" if archive and chosen == "grype" else chosen  # grype reads archives as docker-archive:PATH
+    if chosen == "trivy":
+        return "trivy image --input" if archive else "trivy image"
+    if chosen == "grype":
+        return "grype"
+    return f"{shlex.quote(sys.executable)} -m helpers scan --source {chosen}"
