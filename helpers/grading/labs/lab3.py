@@ -156,7 +156,11 @@ def _findings(found: list[Finding], limit: int = 4) -> str:
 
 
 def _threshold_verdict(seen: Remediated, requirements: str, threshold: str) -> Verdict:
-    """No finding at or above ``threshold``, every requirement pinned with ``==`` and installed at that version."""
+    """Every requirement pinned with ``==`` and installed at that version; no finding at or above ``threshold``.
+
+    A finding with no published fix does not count (as ``trivy --ignore-unfixed``, ``grype --only-fixed``): no
+    Dockerfile can remove it, and trivy rates some of every Debian release's unfixed CVEs HIGH.
+    """
     pins, loose = parse_pins(requirements)
     if loose:
         return Verdict(False, f"requirements.txt must pin every package with ==; not pinned: {', '.join(loose[:4])}")
@@ -174,10 +178,13 @@ def _threshold_verdict(seen: Remediated, requirements: str, threshold: str) -> V
             f"requirements.txt pins {n}=={v} but the image has {got or 'no ' + n}: "
             "does your Dockerfile install requirements.txt?",
         )
-    left = seen.scan.at_or_above(threshold)
+    over = seen.scan.at_or_above(threshold)
+    left = [f for f in over if f.fixed_version]  # as `trivy --ignore-unfixed`: no fix yet is a decision to record
     if left:
         return Verdict(False, f"{len(left)} finding(s) at or above {threshold} ({seen.scan.source}): {_findings(left)}")
-    return Verdict(True, f"no finding at or above {threshold} ({seen.scan.source}); all {len(pins)} pins installed")
+    unfixed = f" ({len(over)} without a published fix yet)" if over else ""
+    said = f"no fixable finding at or above {threshold} ({seen.scan.source}){unfixed}; all {len(pins)} pins installed"
+    return Verdict(True, said)
 
 
 def _is_os(f: Finding) -> bool:

@@ -83,6 +83,13 @@ def test_verdicts_use_the_specs_threshold_and_source(tmp_path, fake_examine):
     assert got["os_packages_patched"].passed and got["still_healthy"].passed
 
 
+def test_findings_without_a_fix_do_not_fail_but_are_counted(tmp_path, fake_examine):
+    """Does a HIGH finding with no published fix (no Dockerfile can remove it) pass, and is it mentioned?"""
+    fake_examine["result"] = _seen([_finding("HIGH", "zlib1g", "debian", fixed=""), _finding("LOW")])
+    verdict = lab3.verdicts(_submission(tmp_path))["no_findings_at_threshold"]
+    assert verdict.passed and "1 without a published fix yet" in verdict.said
+
+
 def test_a_lenient_notebook_cannot_lower_the_bar(tmp_path, fake_examine):
     """With the threshold at HIGH in the spec, does a CRITICAL finding fail whatever the notebook says?"""
     folder_nb = {"lab3-security-scan.ipynb": json.dumps(_notebook_with('SEVERITY_THRESHOLD = "CRITICAL"\n'))}
