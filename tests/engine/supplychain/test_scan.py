@@ -9,7 +9,8 @@ from helpers.supplychain.scan import compare_scans, scan
 
 pytestmark = pytest.mark.engine
 LAB = ROOT / "source" / "lab3-security-scan"
-SOLUTION = TESTS / "engine" / "data" / "lab3"
+#: Lab 3's reference answer (the files a student who finished the lab hands in).
+SOLUTION = TESTS / "data" / "labs" / "lab3-security-scan" / "reference"
 
 
 @pytest.fixture(scope="module")
@@ -17,12 +18,12 @@ def lab3_images(engine, tmp_path_factory):
     ctx = app_context(
         {
             "requirements-old.txt": (LAB / "requirements-old.txt").read_text(),
-            "requirements-new.txt": (SOLUTION / "requirements-new.txt").read_text(),
+            "requirements.txt": (SOLUTION / "requirements.txt").read_text(),
         },
         tmp_path_factory.mktemp("lab3"),
     )
     old = build(ctx, dockerfile=LAB / "Dockerfile.old", tags=["course-test/lab3:old"])
-    fixed = build(ctx, dockerfile=SOLUTION / "Dockerfile.fixed", tags=["course-test/lab3:fixed"])
+    fixed = build(ctx, dockerfile=SOLUTION / "Dockerfile", tags=["course-test/lab3:fixed"])
     yield old.image_id, fixed.image_id
     for ref in ("course-test/lab3:old", "course-test/lab3:fixed"):
         engine.images.remove(ref, force=True)
