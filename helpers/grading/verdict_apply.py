@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from helpers.grading.engine_env import GRADING_ENV
 from helpers.grading.facts import GradingSpec
 from helpers.grading.nbgrader_run import CourseDirs
 from helpers.grading.verdicts import Verdict
@@ -91,7 +92,9 @@ def apply_verdicts(
     verdicts = run_checks(spec, folder, env, dirs.root)
     _write_gradebook(dirs, lab, student, verdicts)
     _annotate(folder / f"{lab}.ipynb", verdicts)
-    (folder / VERDICTS_FILE).write_text(json.dumps({k: v.__dict__ for k, v in verdicts.items()}, indent=1))
+    where = json.loads(env.get(GRADING_ENV, "{}")).get("docker_host") or os.environ.get("DOCKER_HOST", "local")
+    record = {"engine": where, "cells": {k: v.__dict__ for k, v in verdicts.items()}}
+    (folder / VERDICTS_FILE).write_text(json.dumps(record, indent=1))
     passed = sum(v.passed for v in verdicts.values())
     return f"{passed}/{len(verdicts)} checks passed on the grading engine"
 
