@@ -149,22 +149,24 @@ class Lane:
         self.proc = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self.seconds = 0.0
+        self.seconds, self.code = 0.0, -1
         self.reader = threading.Thread(target=self._stream, daemon=True)
         self.reader.start()
 
     def _stream(self) -> None:
+        """Print each line of the lane's output with its prefix; at the end, note its exit code and time."""
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
             with self.lock:
                 sys.stdout.write(f"[{self.name}] {raw.decode(errors='replace').rstrip()}\n")
                 sys.stdout.flush()
+        self.code = self.proc.wait()
+        self.seconds = time.monotonic() - self.started
 
     def wait(self) -> int:
-        code = self.proc.wait()
+        """The lane's exit code, once it ended and all its output was printed."""
         self.reader.join()
-        self.seconds = time.monotonic() - self.started
-        return code
+        return self.code
 
     def send(self, signum: int) -> None:
         """Send ``signum`` to the lane's whole process group (pytest and every process it started)."""
@@ -248,7 +250,8 @@ def main(argv: list[str], root: Path = ROOT) -> int:
     chosen = targets(lanes, paths, root)
     for name in LANES:
         about = sum(estimate(f, times) for f in lanes[name])
-        what = " ".join(chosen[name]) if paths else f"{len(chosen[name])} files, about {about:.0f} s"
+        what = " ".join(chosen[name]) if 0 < len(chosen[name]) <= 4 else f"{len(chosen[name])} files"
+        what += "" if paths else f", about {about:.0f} s"
         print(f"lanes: {name}: {what or '(nothing to run)'}")
     sys.stdout.flush()
     started, signals = time.monotonic(), []
