@@ -4,7 +4,8 @@
 ``<phase>\\t<seconds>`` lines to the file named by ``COURSE_TIMING_PHASES``; this pytest plugin times
 the tests by phase (:func:`phase_of`), reads that file, prints one table in the terminal summary and
 writes it as JSON to ``<state dir>/timing/last.json`` (what ``bench/make_test_times.py`` compares).
-``tests/lanes.py`` runs two pytest processes at once: each writes its JSON to the file named by
+The JSON also gives each test file's summed seconds (``files``: how ``tests/lanes.py`` balances its
+lanes). ``tests/lanes.py`` runs two pytest processes at once: each writes its JSON to the file named by
 ``COURSE_TIMING_JSON`` and prints no table; :func:`merge` folds them into one report.
 
 Columns: "wall s" is real time, summed over each run of consecutive tests of the phase (engine and
