@@ -37,13 +37,14 @@ from helpers.paths import state_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LANES = ("grading", "main")
-#: What marks a test file as a grading-engine user: it starts, stops or points at it, or autogrades.
+#: What marks a test file as a grading-engine user: it starts, stops, points at or names it, or autogrades.
 GRADING_USES = re.compile(
-    r"ensure_grading_engine|stop_grading_engine|course\.autograde|\bautograde\(|helpers\.grading\.engine\b"
-    r"|from helpers\.grading import engine\b"
+    r"ensure_grading_engine|stop_grading_engine|using_grading_engine|grading_engine_env|course\.autograde"
+    r"|\bautograde\(|helpers\.grading\.engine\b|from helpers\.grading import engine\b"
 )
-#: Files named like this are graded on the grading engine, whatever their text says.
-GRADED_NAMES = ("tests/engine/grading/test_*_graded*.py",)
+#: Files that run in the grading lane whatever their text says: the whole folder of engine grading tests (a new
+#: file there may reach the grading engine in a way the pattern above misses) and graded labs anywhere.
+GRADED_NAMES = ("tests/engine/grading/*.py", "tests/*/test_*_graded*.py")
 #: Files that stay in the main lane (the notebooks, about half of the whole run).
 MAIN_ONLY = ("tests/test_notebooks.py",)
 #: Seconds assumed for a file never measured (a fresh clone, as in CI), by the first matching prefix: the

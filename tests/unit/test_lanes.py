@@ -47,12 +47,13 @@ def _tree(tmp_path, files: dict[str, str]):
 
 
 def test_graded_names_go_to_grading_and_free_files_balance_by_measured_time(tmp_path):
-    """A test_*_graded*.py file is grading's by name; the free files go where the lanes' time is smallest."""
+    """Grading files by folder, name or text; the free files go where the lanes' time is smallest."""
     root = _tree(
         tmp_path,
         {
-            "tests/engine/grading/test_lab9_graded.py": "def test_a():\n    pass\n",
-            "tests/engine/grading/test_uses.py": "from helpers.grading import course\ncourse.autograde('x')\n",
+            "tests/unit/labs/test_lab9_graded.py": "def test_a():\n    pass\n",
+            "tests/engine/grading/test_plain.py": "def test_a():\n    pass\n",
+            "tests/engine/test_uses.py": "from helpers.grading import course\ncourse.autograde('x')\n",
             "tests/test_notebooks.py": "",
             "tests/engine/test_big.py": "",
             "tests/engine/test_mid.py": "",
@@ -61,8 +62,9 @@ def test_graded_names_go_to_grading_and_free_files_balance_by_measured_time(tmp_
     )
     times = {
         "tests/test_notebooks.py": 100.0,
-        "tests/engine/grading/test_lab9_graded.py": 30.0,
-        "tests/engine/grading/test_uses.py": 10.0,
+        "tests/unit/labs/test_lab9_graded.py": 30.0,
+        "tests/engine/grading/test_plain.py": 5.0,
+        "tests/engine/test_uses.py": 5.0,
         "tests/engine/test_big.py": 50.0,
         "tests/engine/test_mid.py": 20.0,
         "tests/unit/test_small.py": 5.0,
@@ -70,10 +72,11 @@ def test_graded_names_go_to_grading_and_free_files_balance_by_measured_time(tmp_
     plan = lanes.plan(lanes.test_files(root), times, root)
     # grading 40 + big 50 = 90 < main 100, then mid goes to grading's 90 -> 110, small to main's 100
     assert plan["grading"] == [
-        "tests/engine/grading/test_lab9_graded.py",
-        "tests/engine/grading/test_uses.py",
+        "tests/engine/grading/test_plain.py",
         "tests/engine/test_big.py",
         "tests/engine/test_mid.py",
+        "tests/engine/test_uses.py",
+        "tests/unit/labs/test_lab9_graded.py",
     ]
     assert plan["main"] == ["tests/test_notebooks.py", "tests/unit/test_small.py"]
 
