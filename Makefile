@@ -12,7 +12,7 @@ export PYTHON VENV
 
 help:
 	@echo "make lab    - set up (Python env, Docker Engine, base images, registry) and start JupyterLab"
-	@echo "make test   - set up, lint, then run unit tests, engine tests and every notebook"
+	@echo "make test   - set up, lint, then run unit tests, engine tests and every notebook (two pytest lanes at once)"
 	@echo "make lint   - ruff check and ruff format --check (package, tests, bench, scripts, notebooks)"
 	@echo "make index  - regenerate notebooks/00-index.ipynb"
 	@echo "make release-sync - regenerate release/ from source/ with nbgrader (never edit release/ by hand)"
@@ -49,9 +49,10 @@ env: setup
 lab: env
 	@$(PY) -m helpers lab
 
-# timing-reset comes first: make builds prerequisites left to right.
+# timing-reset comes first: make builds prerequisites left to right. tests/lanes.py runs pytest twice at once,
+# the grading-engine tests in one process and the rest in the other, and prints one merged timing table.
 test: timing-reset lint env
-	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) -m pytest tests
+	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) tests/lanes.py
 
 lint: setup
 	@$(call timer_start,lint)
