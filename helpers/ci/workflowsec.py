@@ -20,17 +20,19 @@ import re
 from typing import Any
 
 from helpers.ci.workflow import _BUILD, _MAIN_COND, _pushes
-from helpers.ci.workflowfile import Step
+from helpers.ci.workflowfile import Step, workflow_steps
 
 __all__ = [
     "WRITE_SCOPES",
     "expressions",
     "permission_problems",
     "injections",
+    "injection_text",
     "unpinned_actions",
     "build_gated_on_main",
     "gate_problems",
     "cleanup_problems",
+    "security_review",
 ]
 
 #: The scopes a container job may write: push the image, sign it (OIDC), attest it.
@@ -92,10 +94,15 @@ def injections(steps: list[Step]) -> list[tuple[Step, str]]:
     """(step, expression) for each ``${{ github.* }}`` pasted into a ``run:`` script."""
     out = []
     for s in steps:
-        for expr in expressions(s.run):
+        for expr in dict.fromkeys(expressions(s.run)):  # each expression once per step
             if _GITHUB_CTX.search(expr):
                 out.append((s, expr))
     return out
+
+
+def injection_text(step: Step, expr: str) -> str:
+    """What to say about one injected expression."""
+    return f"step {step.name!r} pastes `${{{{ {expr} }}}}` into its script: pass it through `env:` and quote it"
 
 
 def unpinned_actions(doc: dict[str, Any], steps: list[Step]) -> list[str]:
@@ -151,3 +158,12 @@ def cleanup_problems(steps: list[Step]) -> list[str]:
     if not any(_DOWN.search(s.run) for s in always):
         problems.append("no `if: always()` step tears the app down (`docker rm -f app`) when a step failed")
     return problems
+
+
+def security_review(doc: dict[str, Any]) -> list[str]:
+    """Every problem of this module for a parsed workflow (token, injection, pins, push gate, clean-up), in order."""
+    steps = workflow_steps(doc)
+    out = permission_problems(doc)
+    out += [injection_text(s, e) for s, e in injections(steps)]
+    out += [f"`uses: {u}` is not pinned by a full commit SHA" for u in unpinned_actions(doc, steps)]
+    return out + gate_problems(doc, steps) + cleanup_problems(steps)

@@ -25,6 +25,7 @@ from helpers.ci.workflowsec import (
     build_gated_on_main,
     cleanup_problems,
     gate_problems,
+    injection_text,
     injections,
     permission_problems,
     unpinned_actions,
@@ -32,6 +33,7 @@ from helpers.ci.workflowsec import (
 from helpers.engine.client import get_client
 from helpers.errors import ConfigFileError, CourseError
 from helpers.grading.queries import GradingRefused
+from helpers.grading.verdicts import Submission, Verdict
 from helpers.kit.sampleapp import app_dir
 from helpers.paths import PACKAGE_DIR
 
@@ -51,7 +53,8 @@ LAB5_BRANCHES = ("feature/lab5", "main")
 WORKFLOW = ".github/workflows/build.yml"
 #: The workflow with a YAML error that section 3 of the notebook reads (the ``[`` of line 4 is never closed).
 BROKEN_WORKFLOW = "name: ci\non:\n  push:\n    branches: [main\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
-_BROKEN_MISTAKE_LINE = 4
+#: The line to edit: the one that opens a ``[`` it never closes.
+_BROKEN_MISTAKE_LINE = next(n for n, ln in enumerate(BROKEN_WORKFLOW.splitlines(), 1) if "[" in ln and "]" not in ln)
 #: The stage where the notebook's failing pipeline (an app whose database does not exist) stops.
 FAILING_STAGE = "wait healthy"
 _STATIC = ("test_triggers", "test_build_and_tests", "test_push_and_secrets")
@@ -125,23 +128,15 @@ def tests_passed(report: PipelineReport) -> int:
     return int(found[-1]) if found else 0
 
 
-@dataclass
-class _Verdict:
-    """Stands for :class:`helpers.grading.verdicts.Verdict` (same fields) until it is importable here."""
-
-    passed: bool
-    said: str
+def _verdict(passed: bool, said: str) -> Verdict:
+    return Verdict(passed, said)
 
 
-def _verdict(passed: bool, said: str) -> Any:
-    return _Verdict(passed, said)
-
-
-def _first(problems: list[str], ok: str) -> Any:
+def _first(problems: list[str], ok: str) -> Verdict:
     return _verdict(not problems, problems[0] if problems else ok)
 
 
-def _static(doc: dict[str, Any], text: str) -> dict[str, Any]:
+def _static(doc: dict[str, Any], text: str) -> dict[str, Verdict]:
     """The verdicts read from the workflow file alone."""
     steps = workflow_steps(doc)
     r = check_workflow(text)
@@ -156,9 +151,7 @@ def _static(doc: dict[str, Any], text: str) -> dict[str, Any]:
     if r.check("push only on main").passed and "--password-stdin" not in text and "login-action" not in text:
         push.append("log in with `--password-stdin` (or docker/login-action), never `-p`")
     push += permission_problems(doc)
-    push += [
-        f"step {s.name!r} pastes `${{{{ {e} }}}}` into its script: pass it through `env:`" for s, e in injections(steps)
-    ]
+    push += [injection_text(s, e) for s, e in injections(steps)]
     push += [f"`uses: {u}` is not pinned by a full commit SHA" for u in unpinned_actions(doc, steps)]
     return {
         "test_triggers": _first(
@@ -170,7 +163,7 @@ def _static(doc: dict[str, Any], text: str) -> dict[str, Any]:
     }
 
 
-def _feature(text: str) -> Any:
+def _feature(text: str) -> Verdict:
     pr = graded_pipeline(text, "feature/lab5")
     if not pr.ok:
         failed = next(s for s in pr.stages if not s.ok)
@@ -185,7 +178,7 @@ def _feature(text: str) -> Any:
     return _first(problems, f"feature/lab5: passed, {tests_passed(pr)} tests, nothing pushed, nothing left behind")
 
 
-def _main(text: str, doc: dict[str, Any]) -> Any:
+def _main(text: str, doc: dict[str, Any]) -> Verdict:
     cleanup = cleanup_problems(workflow_steps(doc))
     if cleanup:
         return _verdict(False, cleanup[0])
@@ -198,7 +191,7 @@ def _main(text: str, doc: dict[str, Any]) -> Any:
     return _verdict(True, f"as main: pushed {pr.pushed.rsplit('/', 1)[-1]}; logs and tear-down run after a failure")
 
 
-def _yaml_lines(sub: Any) -> Any:
+def _yaml_lines(sub: Submission) -> Verdict:
     try:
         load_workflow(BROKEN_WORKFLOW)
         reported = 0
@@ -212,7 +205,7 @@ def _yaml_lines(sub: Any) -> Any:
     return _verdict(True, "both lines right: the parser reports the line after the mistake")
 
 
-def _reading(sub: Any, text: str | None) -> Any:
+def _reading(sub: Submission, text: str | None) -> Verdict:
     stage, count = sub.answer("FAILED_STAGE"), sub.answer("TESTS_PASSED")
     if stage != FAILING_STAGE:
         return _verdict(False, f"FAILED_STAGE = {stage!r}: not the stage where the failing pipeline stopped")
@@ -237,7 +230,7 @@ def _guarded(fn: Callable[[], Any]) -> Any:
         return _verdict(False, f"could not check ({type(e).__name__}: {str(e)[:200]})")
 
 
-def verdicts(sub: Any) -> dict[str, Any]:
+def verdicts(sub: Submission) -> dict[str, Verdict]:
     """grade_id -> verdict for every graded cell of Lab 5, from the submitted workflow and answers.
 
     Never raises for a student's input: an unreadable workflow or a failed run is a failed verdict.
