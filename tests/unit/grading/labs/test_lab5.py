@@ -147,3 +147,17 @@ def test_expressions_scan_is_linear_and_exact():
     """Are expressions found exactly, and does an unclosed flood cost linear time?"""
     assert expressions("a ${{ x }} b ${{y}}c ${{ z") == ["x", "y"]
     assert expressions("${{" * 100_000) == []
+
+
+def test_the_grader_decides_every_graded_cell_of_the_notebook():
+    """Does grading.yml list exactly the source notebook's graded cells, with the points they had (14), and no query?"""
+    nb = nbformat.read(course_root() / "source" / LAB / f"{LAB}.ipynb", as_version=4)
+    graded = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    spec = load_spec(LAB)
+    assert set(spec.verdicts) == set(graded) and sum(graded.values()) == 14
+    assert not spec.queries and not spec.prefetch
+    assert all("self_check(" in c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
