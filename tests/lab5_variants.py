@@ -81,3 +81,66 @@ WRONG = {
     "builds_the_kit_not_the_app": (builds_the_kit_not_the_app, _PIPELINES),
     "no_cleanup_on_failure": (no_cleanup_on_failure, {"test_pipeline_main_and_failure"}),
 }
+
+
+def build_push_action() -> str:
+    """A correct answer with the marketplace actions: buildx, ``docker/build-push-action`` (gha cache), push on main."""
+    return """name: image
+on:
+  pull_request:
+    branches: [main]
+  push:
+    branches: [main]
+permissions: {}
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      packages: write
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+        with:
+          persist-credentials: false
+      - uses: docker/setup-buildx-action@37fe631027851001ddb9b187196cc803df7f5f0e # v4.3.0
+      - name: Build
+        uses: docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0
+        with:
+          context: sample_python_app
+          file: helpers/data/sample_app/optimized.Dockerfile
+          tags: sample-app:ci
+          load: true
+          cache-from: type=gha
+          cache-to: type=gha,mode=max
+      - name: Build the tests
+        run: docker build -f helpers/data/sample_app/test.Dockerfile -t tests:ci sample_python_app
+      - name: Start
+        run: docker network create ci && docker run -d --name app --network ci sample-app:ci
+      - name: Test
+        run: |
+          sleep 10
+          docker run --rm --network ci tests:ci --app-url http://app:8000
+      - name: Logs
+        if: always()
+        run: docker logs app
+      - name: Down
+        if: always()
+        run: docker rm -f app
+      - name: Log in
+        if: github.ref == 'refs/heads/main'
+        env:
+          PASSWORD: ${{ secrets.GITHUB_TOKEN }}
+        run: echo "$PASSWORD" | docker login ghcr.io -u "$GITHUB_ACTOR" --password-stdin
+      - name: Push
+        uses: docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0
+        with:
+          context: sample_python_app
+          file: helpers/data/sample_app/optimized.Dockerfile
+          push: ${{ github.ref == 'refs/heads/main' }}
+          tags: ghcr.io/acme/sample-app:${{ github.sha }}
+          cache-from: type=gha
+"""
+
+
+#: Correct answers other than the reference (each must pass every cell).
+RIGHT = {"alternative": alternative, "build_push_action": build_push_action}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from lab5_variants import WRONG, alternative, reference
+from lab5_variants import RIGHT, WRONG, reference
 
 from helpers.grading.facts import load_spec
 from helpers.grading.labs import lab5
@@ -44,9 +44,10 @@ def test_reference_passes_every_cell(tmp_path, spec):
     assert "3 tests" in got["test_pipeline_feature"].said
 
 
-def test_alternative_passes_every_cell(tmp_path, spec):
-    """Does a correct workflow written another way (buildx, permissions: {}, env-passed sha) pass every cell?"""
-    got = _verdicts(tmp_path, spec, alternative())
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_other_correct_answers_pass_every_cell(tmp_path, spec, name):
+    """Does a correct workflow written another way (buildx, build-push-action, env-passed sha) pass every cell?"""
+    got = _verdicts(tmp_path, spec, RIGHT[name]())
     assert all(v.passed for v in got.values()), {c: v.said for c, v in got.items() if not v.passed}
 
 

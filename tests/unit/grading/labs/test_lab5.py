@@ -6,8 +6,9 @@ import shutil
 
 import nbformat
 import pytest
-from lab5_variants import WRONG, alternative, reference
+from lab5_variants import RIGHT, WRONG, build_push_action, reference
 
+from helpers.ci.pipeline import REFERENCE, build_from_workflow
 from helpers.ci.workflowfile import load_workflow, workflow_steps
 from helpers.ci.workflowsec import (
     cleanup_problems,
@@ -59,9 +60,10 @@ def test_reference_passes_every_static_cell(submit):
     assert not got["test_pipeline_feature"].passed and "no engine" in got["test_pipeline_feature"].said
 
 
-def test_an_alternative_answer_passes(submit):
-    """Does a correct workflow written another way (buildx, permissions: {}, env-passed sha) pass the same cells?"""
-    got = submit(alternative())
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_other_correct_answers_pass(submit, name):
+    """Does a correct workflow written another way (buildx, build-push-action, env-passed sha) pass the same cells?"""
+    got = submit(RIGHT[name]())
     assert all(got[c].passed for c in STATIC), {c: got[c].said for c in STATIC}
 
 
@@ -161,3 +163,14 @@ def test_the_grader_decides_every_graded_cell_of_the_notebook():
     assert set(spec.verdicts) == set(graded) and sum(graded.values()) == 14
     assert not spec.queries and not spec.prefetch
     assert all("self_check(" in c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+
+
+def test_build_push_action_names_the_build():
+    """Does the local pipeline read a docker/build-push-action step's context and file as the build to run?"""
+    dockerfile, context = build_from_workflow(build_push_action(), root=course_root())
+    assert (
+        dockerfile
+        == course_root() / "helpers/data/sample_app/optimized.Dockerfile"
+        == REFERENCE / "optimized.Dockerfile"
+    )
+    assert context == course_root() / "sample_python_app"
