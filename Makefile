@@ -18,6 +18,7 @@ help:
 	@echo "make release-sync - regenerate release/ from source/ with nbgrader (never edit release/ by hand)"
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
 	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
+	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
 
 # `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
 # which the pytest plugin tests/timing.py prints beside the tests' phases. Other goals time nothing.
@@ -79,3 +80,9 @@ grades: setup
 	@$(PY) -m helpers course grades
 prebuilt: env
 	@$(PY) -m helpers course prebuilt
+
+# The students' copy of the course (helpers/kit/studentrepo.py): a GitHub template or Classroom starter.
+.PHONY: student-repo
+student-repo: setup
+	@test -n "$(DEST)" || { echo "usage: make student-repo DEST=<new or empty folder outside this checkout>" >&2; exit 2; }
+	@$(PY) -m helpers student-repo "$(DEST)"
