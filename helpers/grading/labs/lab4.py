@@ -189,7 +189,7 @@ def _pull(op: Op, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: A
         if session:
             session.on_close(functools.partial(_untag, f"{rep.target}@{digest}"))
     elif DIGEST_MARK in ref:
-        raise CourseError("the captured value is already repo@sha256:...: pull \"$DIGEST\" itself", "")
+        raise CourseError('the captured value is already repo@sha256:...: pull "$DIGEST" itself', "")
     elif "@" in ref:
         rep.literal.append((op.line, ref[:100]))
     else:
