@@ -111,6 +111,9 @@ def verdicts(sub: Submission) -> dict[str, Verdict]:
     rep = _replay(reading, env, reg, client)
     image_id = client.images.get(image).id
     served = _served(reg, env["REPOSITORY"])
+    session = current_session()
+    if session:
+        session.on_close(functools.partial(_forget, reg, env["REPOSITORY"], sorted(set(served.values()))))
     skipped = _skipped(reading)
     return {
         "version_tag_pushed": _version_verdict(reading, rep, served, env["GIT_SHA"], skipped),
@@ -232,7 +235,7 @@ def _version_verdict(reading: Reading, rep: Replay, served: dict[str, str], sha:
         return Verdict(False, f"the registry holds {shown}: no version tag MAJOR.MINOR.PATCH (0.1.0).{errors}{skipped}")
     if not any(sha in t for t in served):
         return Verdict(False, f"the registry holds {shown}: no tag names the commit $GIT_SHA.{errors}{skipped}")
-    return Verdict(True, f"the grader's registry holds {shown}, pushed by your script.{skipped}")
+    return Verdict(True, f"the registry holds {shown}, pushed by the replay of your script.{skipped}")
 
 
 def _digest_verdict(rep: Replay, served: dict[str, str], image_id: str, skipped: str) -> Verdict:
@@ -261,6 +264,16 @@ def _digest_verdict(rep: Replay, served: dict[str, str], image_id: str, skipped:
         f"{', '.join(sorted(served))} resolve to {digest[:19]}...; the pull by digest (line {n}) "
         f"gives the image you tagged.{skipped}",
     )
+
+
+def _forget(reg: RegistryInfo, repository: str, digests: list[str]) -> None:
+    """Delete the replay's manifests from the registry (its tags go with them; blobs wait for the registry's GC)."""
+    api = RegistryClient(reg.address, reg.username, reg.password)
+    for digest in digests:
+        try:
+            api.delete_manifest(repository, digest)
+        except CourseError:
+            pass
 
 
 def _untag(ref: str) -> None:
