@@ -25,6 +25,7 @@ from typing import Any
 
 from helpers.engine.client import engine_available
 from helpers.errors import CourseError
+from helpers.grading.engine_env import current_grading_engine, engine_client
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.session import TrustedSession
 
@@ -171,8 +172,24 @@ def compute(assignment: str, folder: str | Path, spec: GradingSpec | None = None
         why = "the grader did not check this cell"
     finally:
         session.close()
+        _prune_grading_cache()
     cells = spec.verdicts or tuple(got)
     return {cell: got.get(cell) or Verdict(False, why) for cell in cells}
+
+
+def _prune_grading_cache() -> None:
+    """On the grading engine only: drop every build cache record (layers and cache mounts) this submission left.
+
+    The grader runs one submission's checks at a time (:mod:`helpers.grading.verdict_apply`), so no cache
+    of one student's build is ever seen by another's. On a student's own engine nothing is pruned.
+    """
+    engine = current_grading_engine()
+    if engine is None:
+        return
+    try:
+        engine_client(engine, timeout=120).api.prune_builds(all=True)
+    except Exception as e:  # noqa: BLE001  (the next submission starts with a cache: say so in the log)
+        print(f"warning: the grading engine's build cache was not pruned: {e}", file=sys.stderr)
 
 
 _SELF: dict[tuple[str, str], dict[str, Verdict]] = {}
@@ -211,7 +228,8 @@ def self_check(grade_id: str, folder: str | Path | None = None) -> Verdict | Non
         print("No Docker Engine answers here: the grader checks this on its own engine when your lab is graded.")
         return None
     assignment = _assignment_of(folder)
-    key = (assignment, _fingerprint(folder))
+    answers = _notebook_answers(Submission(folder, GradingSpec(assignment)).path(f"{assignment}.ipynb"))
+    key = (assignment, _fingerprint(folder), repr(sorted(answers.items())))  # files and the saved answers
     if key not in _SELF:
         _SELF[key] = compute(assignment, folder, load_spec(assignment))
     verdict = _SELF[key].get(grade_id) or Verdict(False, f"{grade_id} is not a graded check of {assignment}")
