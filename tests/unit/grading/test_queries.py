@@ -51,21 +51,21 @@ def test_encode_refuses_objects_that_are_not_data():
 def test_requests_are_parsed_as_data_with_limits():
     """Are unknown names, non-JSON lines, long strings, objects and duplicates refused or dropped?"""
     lines = [
-        {"name": "lab1_report", "args": ["FROM x"]},
-        {"name": "lab1_report", "args": ["FROM x"]},
+        {"name": "test_double", "args": ["FROM x"]},
+        {"name": "test_double", "args": ["FROM x"]},
         {"name": "os.system", "args": ["rm -rf /"]},
-        {"name": "lab1_report", "args": ["x" * 70000]},
-        {"name": "lab1_report", "args": [{"__dataclass__": "os:system"}]},
+        {"name": "test_double", "args": ["x" * 70000]},
+        {"name": "test_double", "args": [{"__dataclass__": "os:system"}]},
         {"name": 3, "args": []},
     ]
     raw = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
     accepted, refused = parse_requests(raw.encode())
-    assert accepted == [("lab1_report", ["FROM x"])]
+    assert accepted == [("test_double", ["FROM x"])]
     text = " ".join(refused)
     assert len(refused) == 5 and "'os.system' is not a trusted query" in text and "70000 characters" in text
     assert "dict, not data" in text
     assert parse_requests(b"x" * (queries.MAX_REQUEST_BYTES + 1))[1][0].startswith("the requests file is")
-    many = "\n".join(json.dumps({"name": "lab1_report", "args": [str(i)]}) for i in range(40)).encode()
+    many = "\n".join(json.dumps({"name": "test_double", "args": [str(i)]}) for i in range(40)).encode()
     accepted, refused = parse_requests(many)
     assert len(accepted) == queries.MAX_REQUESTS and "beyond the first" in refused[0]
 
