@@ -43,9 +43,12 @@ def verdicts(sub: Any) -> dict[str, Verdict]:
     if not text or not text.strip():
         return _all(False, "No Dockerfile in your lab folder (or it is empty): write it there and save it.")
     try:
-        copies = any(i.keyword in ("COPY", "ADD") for i in parse_dockerfile(text).final.instructions)
+        parsed = parse_dockerfile(text)
     except CourseError as e:
         return _all(False, f"Your Dockerfile does not parse: {_short(str(e))}")
+    if not parsed.stages:
+        return _all(False, "Your Dockerfile has no FROM: keep the first two lines of the starter.")
+    copies = any(i.keyword in ("COPY", "ADD") for i in parsed.final.instructions)
     rep = check_dockerfile(text, LAB1_TAG, execs={"tests": TESTS_ARGV}, timeout=common.LAB_TIMEOUT)
     if not rep.built:
         return _all(False, f"The image does not build: {_short(rep.error)}")
