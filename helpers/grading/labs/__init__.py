@@ -7,18 +7,17 @@
 ``lab2-improve-dockerfile``            :mod:`helpers.grading.labs.lab2` (size, user, cache, ``.dockerignore``)
 ``lab3-security-scan``                 :mod:`helpers.grading.labs.lab3` (build, scan, health, packages)
 ``lab4-publish``                       :mod:`helpers.grading.labs.lab4` (build, push, registry contents)
-``lab5-automate-builds``               :mod:`helpers.grading.labs.lab5` (the workflow's pipeline)
+``lab5-automate-builds``               :mod:`helpers.grading.labs.lab5` (verdicts: the workflow file, its pipeline)
 ``activity-shrink-image``              :mod:`helpers.grading.labs.shrink` (verdicts: build, dive's CI rules)
 =====================================  =============================================================
 
 :mod:`helpers.grading.labs.common` holds what the labs share: whether the notebook is being graded
 (:func:`~helpers.grading.labs.common.graded_in_sandbox`, :func:`~helpers.grading.labs.common.grading_engine`),
 building and running a student's Dockerfile (:func:`~helpers.grading.labs.common.check_dockerfile`) and the
-text-only checklist of Labs 1-2. Lab 1 and the shrink activity define ``verdicts(sub)``: the grader decides
-those cells from the submitted files (:mod:`helpers.grading.verdicts`). The other labs' engine checks are trusted
-queries (:mod:`helpers.grading.queries`): while graded in the sandbox the grader answers them; elsewhere they run
-directly. The notebooks import them as
-``from helpers.grading.labs import common, lab3``.
+text-only checklist of Labs 1-2. A lab whose ``grading.yml`` lists ``verdicts:`` defines ``verdicts(sub)``: the
+grader decides those cells from the submitted files (:mod:`helpers.grading.verdicts`). The other labs' engine checks
+are trusted queries (:mod:`helpers.grading.queries`): while graded in the sandbox the grader answers them; elsewhere
+they run directly. The notebooks import them as ``from helpers.grading.labs import common, lab3``.
 """
 
 from __future__ import annotations
