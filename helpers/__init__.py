@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "plot_image_sizes": "images.plots",
     "plot_layer_sizes": "images.plots",
     "run_container": "images.run",
+    "attach_container": "images.run",
     "secret_like_env": "images.inspect",
     # image archives (helpers.archive)
     "archive_layers": "archive.images",

@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "port_free": "running",
     "remove_container": "running",
     "run_container": "run",
+    "attach_container": "run",
     "secret_like_env": "inspect",
     "settled": "health",
     "wait_group_health": "health",

@@ -22,7 +22,7 @@ from helpers.images.running import (
     remove_container,
 )
 
-__all__ = ["run_container", "SANDBOX_LIMITS"]
+__all__ = ["run_container", "attach_container", "SANDBOX_LIMITS"]
 
 #: Unprivileged limits for running code we do not trust (graded submissions).
 SANDBOX_LIMITS: dict[str, Any] = {
@@ -88,6 +88,41 @@ def run_container(
     except BaseException:
         remove_container(ctr)
         raise
+    return handle
+
+
+def attach_container(
+    name: str,
+    ports: Sequence[int] = (8000,),
+    wait_http: str | None = "/health",
+    timeout: float = 30,
+    client: Any = None,
+) -> RunningContainer:
+    """A container you started yourself (``docker run -d --name NAME -p 127.0.0.1::8000 ...``), ready to observe.
+
+    Reads the published host ports the way ``docker port NAME`` shows them, then waits like
+    :func:`run_container` until ``GET wait_http`` answers. The container is yours: leaving a ``with``
+    block removes it, so use the handle without one and stop it with ``docker stop`` / ``docker rm``.
+
+    Raises:
+        ContainerError: No container of that name, it publishes none of ``ports``, or it stopped (with its log).
+        HealthTimeout: It did not answer in ``timeout`` seconds (with its log).
+    """
+    from docker.errors import NotFound
+
+    try:
+        ctr = get_client(client).containers.get(name)
+    except NotFound as e:
+        raise ContainerError(f"No container named {name}", hint="Start it with `docker run -d --name ...`.") from e
+    handle = RunningContainer(ctr, _host_ports(ctr, {int(p): None for p in ports}))
+    if not handle.ports:
+        raise ContainerError(
+            f"{name} publishes none of the ports {list(ports)} (state: {ctr.status})",
+            name,
+            log_tail=handle.logs(),
+            hint="Run it with `-p 127.0.0.1::8000`; if it exited, read its log (`docker logs`).",
+        )
+    _wait_ready(handle, name, wait_http, False, timeout)
     return handle
 
 

@@ -15,7 +15,7 @@ from helpers.engine.client import LABEL, SESSION_LABEL
 from helpers.errors import ContainerError, HealthTimeout, PortInUse
 from helpers.images.build import build
 from helpers.images.inspect import compare_images, inspect_image
-from helpers.images.run import run_container
+from helpers.images.run import attach_container, run_container
 
 pytestmark = pytest.mark.engine
 
@@ -153,6 +153,26 @@ def test_app_that_exits_reports_exit_code_and_log(engine, web_image, kit_session
     assert not isinstance(err.value, HealthTimeout)
     assert err.value.exit_code == 1 and "bad config: PORT" in err.value.log_tail
     assert len(_mine(engine, kit_session)) == before
+
+
+def test_attach_observes_a_container_started_elsewhere(engine, web_image, kit_session):
+    """Does attach_container find a `docker run -d --name ... -p 127.0.0.1::8000` container's port and wait for it?"""
+    name = f"course-test-attach-{uuid.uuid4().hex[:8]}"
+    ctr = engine.containers.run(
+        web_image, name=name, detach=True, ports={"8000/tcp": ("127.0.0.1", None)}, labels={LABEL: "true"}
+    )
+    try:
+        app = attach_container(name, ports=[8000], timeout=20)
+        assert app.get("/health").body.strip() == "ok" and app.name == name
+        ctr.reload()
+        assert app.ports[8000] == int(ctr.ports["8000/tcp"][0]["HostPort"])
+        ctr.stop(timeout=1)
+        with pytest.raises(ContainerError, match="publishes none of the ports"):
+            attach_container(name, ports=[8000], timeout=5)
+    finally:
+        ctr.remove(force=True)
+    with pytest.raises(ContainerError, match="No container named"):
+        attach_container(name)
 
 
 def test_inspect_image_reads_the_facts(web_image):

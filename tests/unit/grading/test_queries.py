@@ -51,21 +51,21 @@ def test_encode_refuses_objects_that_are_not_data():
 def test_requests_are_parsed_as_data_with_limits():
     """Are unknown names, non-JSON lines, long strings, objects and duplicates refused or dropped?"""
     lines = [
-        {"name": "lab1_report", "args": ["FROM x"]},
-        {"name": "lab1_report", "args": ["FROM x"]},
+        {"name": "test_double", "args": ["FROM x"]},
+        {"name": "test_double", "args": ["FROM x"]},
         {"name": "os.system", "args": ["rm -rf /"]},
-        {"name": "lab1_report", "args": ["x" * 70000]},
-        {"name": "lab1_report", "args": [{"__dataclass__": "os:system"}]},
+        {"name": "test_double", "args": ["x" * 70000]},
+        {"name": "test_double", "args": [{"__dataclass__": "os:system"}]},
         {"name": 3, "args": []},
     ]
     raw = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
     accepted, refused = parse_requests(raw.encode())
-    assert accepted == [("lab1_report", ["FROM x"])]
+    assert accepted == [("test_double", ["FROM x"])]
     text = " ".join(refused)
     assert len(refused) == 5 and "'os.system' is not a trusted query" in text and "70000 characters" in text
     assert "dict, not data" in text
     assert parse_requests(b"x" * (queries.MAX_REQUEST_BYTES + 1))[1][0].startswith("the requests file is")
-    many = "\n".join(json.dumps({"name": "lab1_report", "args": [str(i)]}) for i in range(40)).encode()
+    many = "\n".join(json.dumps({"name": "test_double", "args": [str(i)]}) for i in range(40)).encode()
     accepted, refused = parse_requests(many)
     assert len(accepted) == queries.MAX_REQUESTS and "beyond the first" in refused[0]
 
@@ -137,7 +137,7 @@ def test_session_cleanups_run_once(monkeypatch):
 
 
 def test_every_lab_grading_yml_lists_registered_queries():
-    """Does each lab's grading.yml load (its queries registered, prefetch among them)?"""
+    """Does each lab's grading.yml load (its queries registered, prefetch among them; a verdict lab asks none)?"""
     from helpers.grading import facts as grading
     from helpers.paths import course_root
 
@@ -149,8 +149,8 @@ def test_every_lab_grading_yml_lists_registered_queries():
         "lab5-automate-builds",
     ):
         spec = grading.load_spec(lab, root=course_root())
-        if not spec.queries:  # graded by the grader's verdicts from the submitted files (no trusted queries)
-            assert spec.verdicts and not spec.prefetch, lab
+        if not spec.queries or spec.verdicts:  # graded by the grader's verdicts from the submitted files
+            assert spec.verdicts and not spec.queries and not spec.prefetch, lab
             continue
         assert set(spec.prefetch) <= set(spec.queries) and 2 <= spec.rounds <= 3
 
@@ -165,7 +165,10 @@ def test_a_submission_that_keeps_asking_runs_out_of_budget():
 
 
 def test_each_lab_asks_only_for_queries_of_its_own_module():
-    """Is every query in a lab's grading.yml registered, and defined in its module (helpers.grading.labs.labN)?"""
+    """Is every query in a lab's grading.yml registered, and defined in its module (helpers.grading.labs.labN)?
+
+    A lab graded by verdicts lists none: its module's ``verdicts`` decides the cells instead.
+    """
     found = queries.registered()
     for n, lab in enumerate(sorted(p.name for p in (ROOT / "source").glob("lab*") if p.is_dir()), start=1):
         spec = load_spec(lab, root=ROOT)
