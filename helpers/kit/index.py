@@ -12,9 +12,49 @@ from pathlib import Path
 
 from helpers.paths import course_root
 
-__all__ = ["Entry", "collect_entries", "build_index", "write_index", "index_is_current"]
+__all__ = [
+    "Entry",
+    "SUGGESTED_PATH",
+    "collect_entries",
+    "suggested_path",
+    "build_index",
+    "write_index",
+    "index_is_current",
+]
 
 INDEX_NAME = "00-index.ipynb"
+
+#: The order to take the course in, lessons and labs interleaved: (notebook stem or assignment folder,
+#: what it builds on). Every notebook of the course belongs here; a test fails when one is missing.
+SUGGESTED_PATH: list[tuple[str, tuple[str, ...]]] = [
+    ("01-containers-vs-vms", ()),
+    ("02-image-layers-and-caching", ("01",)),
+    ("lab1-build-basics", ("01", "02")),
+    ("03-client-daemon-registry", ("01",)),
+    ("04-runtime-configuration", ("01", "lab 1")),
+    ("05-python-patterns", ("02", "04")),
+    ("21-secret-mounts", ("02", "05")),
+    ("lab2-improve-dockerfile", ("lab 1", "05")),
+    ("10-layer-analysis", ("02",)),
+    ("activity-shrink-image", ("10",)),
+    ("11-dockerfile-review", ("05", "10")),
+    ("lab3-security-scan", ("lab 2", "11")),
+    ("20-signing-and-digests", ("03",)),
+    ("lab4-publish", ("03", "20")),
+    ("06-disk-hygiene", ("lab 1",)),
+    ("31-buildkit-caching", ("02", "20")),
+    ("30-compose-and-kubernetes", ("04",)),
+    ("lab5-automate-builds", ("lab 4", "30", "31")),
+    ("40-containers-vs-vms", ("01",)),
+    ("activity-infra-cost", ("40",)),
+    ("07-where-this-fits", ("lab 5",)),
+]
+
+#: How a notebook states its time: "**Estimated time:** 25 min", "**Time:** about 30 minutes".
+_TIME = (
+    re.compile(r"(?i)estimated time[^0-9]*(\d+(?:\s*[-–]\s*\d+)?)\s*min"),
+    re.compile(r"(?i)\btime:\**\s*(?:about\s+)?(\d+(?:\s*[-–]\s*\d+)?)\s*min"),
+)
 
 
 @dataclass
@@ -37,8 +77,10 @@ def _describe(nb_path: Path) -> tuple[str, str]:
             continue
         if m := re.search(r"^#\s+(.+)$", cell.source, re.M):
             title = title if title != nb_path.stem else m.group(1).strip()
-        if m := re.search(r"(?i)estimated time[^0-9]*(\d+(?:\s*[-–]\s*\d+)?)\s*min", cell.source):
-            minutes = m.group(1).replace(" ", "")
+        for pattern in _TIME if not minutes else ():
+            if m := pattern.search(cell.source):
+                minutes = m.group(1).replace(" ", "")
+                break
         if title != nb_path.stem and minutes:
             break
     return title, minutes
@@ -63,6 +105,31 @@ def _table(entries: list[Entry]) -> str:
     lines = ["| notebook | time |", "|---|---|"]
     lines += [f"| [{e.title}]({e.path}) | {e.minutes + ' min' if e.minutes else ''} |" for e in entries]
     return "\n".join(lines)
+
+
+def _key(entry: Entry) -> str:
+    """The name SUGGESTED_PATH uses: the notebook's stem for a lesson, the assignment folder for a lab."""
+    return Path(entry.path).stem if entry.kind == "lesson" else Path(entry.path).parent.name
+
+
+def suggested_path(entries: list[Entry]) -> tuple[list[tuple[Entry, tuple[str, ...]]], list[Entry]]:
+    """The entries in the suggested order with what each builds on, and the entries the path does not place."""
+    by_key = {_key(e): e for e in entries}
+    placed = [(by_key[key], after) for key, after in SUGGESTED_PATH if key in by_key]
+    keys = {key for key, _after in SUGGESTED_PATH}
+    return placed, [e for e in entries if _key(e) not in keys]
+
+
+def _path_table(entries: list[Entry]) -> str:
+    placed, unplaced = suggested_path(entries)
+    lines = ["| step | notebook | kind | time | builds on |", "|---|---|---|---|---|"]
+    for step, (e, after) in enumerate(placed, 1):
+        kind = "activity" if _key(e).startswith("activity") else e.kind
+        time = f"{e.minutes} min" if e.minutes else ""
+        lines.append(f"| {step} | [{e.title}]({e.path}) | {kind} | {time} | {', '.join(after) or '-'} |")
+    lines += [f"| - | [{e.title}]({e.path}) | {e.kind} | {e.minutes} | not placed yet |" for e in unplaced]
+    total = sum(int(e.minutes.split("-")[-1].split("–")[-1]) for e, _a in placed if e.minutes)
+    return "\n".join(lines) + f"\n\nAbout {total / 60:.0f} hours in all, at the upper estimates."
 
 
 def build_index(root: Path | None = None):
@@ -93,6 +160,10 @@ def build_index(root: Path | None = None):
         ),
         new_code_cell(
             'table = status_frame()\nif not show_optional_tools:\n    table = table[table["state"] != "absent"]\ntable'
+        ),
+        new_markdown_cell(
+            "## Suggested path\n\nLessons and labs interleaved: each lab comes after the lessons it uses. "
+            "*Builds on* names the lessons (by number) and labs to take first.\n\n" + _path_table(entries)
         ),
         new_markdown_cell("## Lessons and activities\n\n" + _table(lessons)),
         new_markdown_cell(

@@ -3,7 +3,7 @@
 ARG BASE_IMAGE=python:3.12-slim
 
 FROM ${BASE_IMAGE} AS wheels
-RUN pip wheel --no-cache-dir --wheel-dir /wheels requests==2.34.2 PyYAML==6.0.4
+RUN pip install --no-cache-dir --target /deps requests==2.34.2 PyYAML==6.0.4
 
 FROM ${BASE_IMAGE} AS os-packages
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 \
@@ -13,8 +13,10 @@ FROM ${BASE_IMAGE} AS checksums
 RUN python3 -c "import hashlib; d=b'x'*4096; [d:=hashlib.sha256(d).digest()*128 for _ in range(150000)]; print(d[:8].hex())" > /checksum.txt
 
 FROM ${BASE_IMAGE} AS runtime
-COPY --from=wheels /wheels /wheels
-RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
+# Only the installed packages come from the builder stage: no wheel is copied in and deleted later,
+# which would leave it in a lower layer (lesson 10).
+COPY --from=wheels /deps /opt/deps
+ENV PYTHONPATH=/opt/deps
 COPY --from=os-packages /packages.txt /opt/packages.txt
 COPY --from=checksums /checksum.txt /opt/checksum.txt
 ARG VERSION=1.0.0
