@@ -62,3 +62,10 @@ def submit_notebook(dirs: nbgrader_run.CourseDirs, lab: str, student: str, nb: A
     dest.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dest / f"{lab}.ipynb")
     (dest / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+
+
+def submit_files(dirs: nbgrader_run.CourseDirs, lab: str, student: str, folder: Path) -> None:
+    """Lay the files of ``folder`` (a lab's answer files, no notebook) into a submission, as the student saved them."""
+    dest = dirs.root / "submitted" / student / lab
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(folder, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))

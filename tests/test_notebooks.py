@@ -72,10 +72,21 @@ def _ids(paths):
     return [str(p.relative_to(ROOT)) for p in paths]
 
 
+#: A lab's reference answer files (laid over a copy of its source folder, never released).
+REFERENCE = ROOT / "tests" / "data" / "labs"
+
+
 def _copy_folder(nb: Path, tmp_path: Path) -> Path:
-    """Copy the notebook's folder to a temporary place and return the copy of the notebook."""
+    """Copy the notebook's folder to a temporary place and return the copy of the notebook.
+
+    For a ``source/`` lab the reference answer files (``tests/data/labs/<lab>/reference/``) replace the
+    starters the student would edit, as a student who finished the lab has them; ``release/`` keeps the starters.
+    """
     dest = tmp_path / nb.parent.name
     shutil.copytree(nb.parent, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    answers = REFERENCE / nb.parent.name / "reference"
+    if nb.parent.parent.name == "source" and answers.is_dir():
+        shutil.copytree(answers, dest, dirs_exist_ok=True)
     return dest / nb.name
 
 
@@ -209,10 +220,15 @@ def test_notebook_runs_from_prebuilt_archives(nb, tmp_path, prebuilt_archives):
 @pytest.mark.notebook
 @pytest.mark.parametrize("nb", RELEASE, ids=_ids(RELEASE))
 def test_release_notebook_fails_only_on_stubs(nb, tmp_path):
-    """Does the student version run with only NotImplementedError from its unanswered stubs?"""
+    """Does the student version run with only its unanswered stubs and its self-checks failing?
+
+    A stub raises NotImplementedError; a self-check on a starter file the student has not edited yet raises
+    CheckFailed. Anything else is a bug of the kit; a release version that passes its own checks gives answers away.
+    """
     copy = _copy_folder(nb, tmp_path)
-    _run_nbclient(copy, allowed=["NotImplementedError"])
-    assert "NotImplementedError" in _errors(copy), "the release version should contain at least one stub"
+    _run_nbclient(copy, allowed=["NotImplementedError", "CheckFailed"])
+    errors = set(_errors(copy))
+    assert errors & {"NotImplementedError", "CheckFailed"}, "the release version should fail at least one check"
 
 
 def _notebook_json(path: Path) -> dict:

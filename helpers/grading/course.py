@@ -19,7 +19,7 @@ from typing import Any
 from helpers.errors import CourseError
 from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
-from helpers.grading.facts import load_spec
+from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.feedback import feedback  # the feedback step lives there
 from helpers.grading.nbgrader_run import (
     CourseDirs,
@@ -35,6 +35,7 @@ from helpers.grading.nbgrader_run import (
 )
 from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
 from helpers.grading.submissions import blocking, check_submission, inbound_intake, submitted
+from helpers.grading.verdict_apply import apply_verdicts, fail_verdicts
 
 __all__ = ["release", "collect", "autograde", "feedback", "grades"]
 
@@ -106,25 +107,47 @@ def autograde(
         workers: Parallel students (default: the machine's cores).
         sandbox: Run student code in the grading sandbox (default). ``False`` runs it here, with
             your rights: only for your own reference solution. With the sandbox, a lab's engine work
-            (its trusted queries, ``grading.yml`` engine steps) runs on the grading engine
-            (:mod:`helpers.grading.engine`), never on yours.
+            (its verdicts, trusted queries, ``grading.yml`` engine steps) runs on the grading engine
+            (:mod:`helpers.grading.engine`), never on yours. The cells a lab lists under ``verdicts:``
+            are then scored by the grader from the submitted files (:mod:`helpers.grading.verdict_apply`).
         log: Where progress lines go (starting the grading engine).
     """
     dirs = dirs or course_dirs()
     students = list(students or submitted(assignment, dirs))
-    env = _sandbox_env(assignment, dirs, log) if sandbox else {}
+    spec = load_spec(assignment, root=dirs.root)
+    env = _sandbox_env(spec, log) if sandbox else {}
     extra = [f"--Autograde.autograde_preprocessors={p}" for p in SANDBOX_PREPROCESSORS] if sandbox else []
     with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
-        return steps_frame(pool.map(lambda s: _autograde_one(assignment, s, dirs, extra, env), students))
+        return steps_frame(pool.map(lambda s: _graded(spec, s, dirs, extra, env), students))
 
 
-def _sandbox_env(assignment: str, dirs: CourseDirs, log: Callable[[str], None]) -> dict[str, str]:
+def _sandbox_env(spec: GradingSpec, log: Callable[[str], None]) -> dict[str, str]:
     """The grader processes' environment: the sandbox image (built once) and, for engine labs, the grading engine."""
     env = {IMAGE_ENV: grader_image()}  # build once, before the workers start
-    spec = load_spec(assignment, root=dirs.root)
-    if spec.engine or spec.queries:  # the lab's engine work goes to an engine that holds nothing of yours
+    if spec.engine or spec.queries or spec.verdicts:  # the lab's engine work goes to an engine holding nothing of yours
         env.update(grading_engine_env(ensure_grading_engine(log)))
     return env
+
+
+def _graded(spec: GradingSpec, student: str, dirs: CourseDirs, extra: list[str], env: dict[str, str]) -> StepReport:
+    """Autograde one submission, then let the grader decide the cells the lab lists under ``verdicts:``.
+
+    Whatever the kernel's run gave those cells is overwritten; if the grader's checks cannot run, they
+    score 0 and the row says why (a grade never passes by default).
+    """
+    rep = _autograde_one(spec.assignment, student, dirs, extra, env)
+    if not spec.verdicts:
+        return rep
+    if not rep.ok:
+        fail_verdicts(spec, student, dirs)  # whatever the kernel's partial run gave them, they were not earned
+        return rep
+    try:
+        said = apply_verdicts(spec, student, dirs, env)
+    except Exception as e:  # noqa: BLE001  (this student's row fails; the others are graded as usual)
+        fail_verdicts(spec, student, dirs)
+        rep.ok, said = False, f"the grader's checks failed ({type(e).__name__}: {str(e)[:300]}): they score 0"
+    rep.message = "; ".join(m for m in [rep.message, said] if m)
+    return rep
 
 
 def _autograde_one(

@@ -83,6 +83,20 @@ class EngineStep:
     memory: str = "256m"
 
 
+#: The keys a ``grading.yml`` may have.
+KNOWN_KEYS = {
+    "sandbox",
+    "engine",
+    "queries",
+    "prefetch",
+    "rounds",
+    "build_timeout",
+    "graded",
+    "verdicts",
+    "verdict_timeout",
+}
+
+
 @dataclass(frozen=True)
 class GradingSpec:
     """A lab's grading settings."""
@@ -95,6 +109,8 @@ class GradingSpec:
     rounds: int = 3
     build_timeout: int = 600
     graded: tuple[tuple[str, str], ...] = ()
+    verdicts: tuple[str, ...] = ()
+    verdict_timeout: int = 1200
 
     def setting(self, name: str, default: str) -> str:
         """A graded setting of the lab's ``grading.yml`` (``default`` when the file does not set it)."""
@@ -139,7 +155,7 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
             item["paths"] = tuple(item.get("paths", ("/health",)))
             item["env"] = tuple(sorted((item.get("env") or {}).items()))
             steps.append(EngineStep(**item))
-        unknown = set(data) - {"sandbox", "engine", "queries", "prefetch", "rounds", "build_timeout", "graded"}
+        unknown = set(data) - KNOWN_KEYS
         if unknown:
             raise TypeError(f"unknown keys {sorted(unknown)}")
         queries = tuple(str(q) for q in data.get("queries") or ())
@@ -160,6 +176,8 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
             rounds,
             int(data.get("build_timeout", 600)),
             _graded_settings(data.get("graded")),
+            tuple(str(v) for v in data.get("verdicts") or ()),
+            int(data.get("verdict_timeout", 1200)),
         )
     except (yaml.YAMLError, TypeError, AttributeError, ValueError) as e:
         raise CourseError(f"{path} is not a valid grading spec ({e}).", "See the format in docs/INSTRUCTOR.md.") from e

@@ -1,8 +1,11 @@
-"""Labs 1-5 autograded through the sandbox: the grader answers the labs' engine checks (trusted queries).
+"""Labs 1-5 autograded as an instructor does it: the notebook in the sandbox, the graded checks on the grader.
 
-One throwaway course; per lab one ``course.autograde`` run (two workers) grades the reference
-solution (the source notebook), the unedited release version, and a hostile submission that
-forges requests. The engine work runs on the trusted side; the notebooks never see a socket.
+One throwaway course; per lab one ``course.autograde`` run (two workers) grades the reference (the source
+notebook with the reference answer files), the unedited release folder, and a hostile submission. For a lab
+whose ``grading.yml`` lists ``verdicts:``, the grader decides those cells from the submitted files on the
+grading engine: the hostile student rebinds the notebook's ``self_check`` to a no-op, so every test cell
+"passes" in the kernel, and must still score what its files earn (nothing). For a lab still graded by trusted
+queries, the hostile student forges requests.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import shutil
 import nbformat
 import pytest
 from ci_rules import unavailable
-from course_fixture import ROOT, make_lab_course, scores, submit_notebook
+from course_fixture import ROOT, make_lab_course, scores, submit_files, submit_notebook
 
 from helpers.grading import course
+from helpers.grading.facts import load_spec
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 LABS = ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish", "lab5-automate-builds")
+REFERENCE = ROOT / "tests" / "data" / "labs"
 
 #: Put at the start of each of the hostile student's solution functions: forged requests, then a
 #: query for another lab's image (every graded cell calls one of them, so every one fails).
@@ -35,8 +40,25 @@ from helpers.grading.labs import lab1 as _lc
 _lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
 """
 
+#: A cell the hostile student adds after the setup cell: every self-check now "passes" in the kernel.
+REBIND = """import os
+for _k in [k for k in os.environ if k.startswith(("GRADING", "NBGRADER", "COURSE"))]:
+    del os.environ[_k]
+def self_check(*args, **kwargs):
+    print("passed: trust me")
+"""
+
+
+def _verdict_lab(lab: str) -> bool:
+    return bool(load_spec(lab, root=ROOT).verdicts)
+
 
 def _hostile(lab: str):
+    if _verdict_lab(lab):
+        nb = nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4)
+        setup = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+        nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(REBIND))
+        return nb
     nb = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
@@ -47,13 +69,21 @@ def _hostile(lab: str):
     return nb
 
 
+def _submit(dirs, lab: str, student: str, nb, answers: bool) -> None:
+    """A submission as collect leaves it: the released lab folder, the student's notebook, their files."""
+    submit_files(dirs, lab, student, ROOT / "release" / lab)
+    if answers and (REFERENCE / lab / "reference").is_dir():
+        submit_files(dirs, lab, student, REFERENCE / lab / "reference")
+    submit_notebook(dirs, lab, student, nb)
+
+
 @pytest.fixture(scope="module")
 def graded(engine):
     dirs, base = make_lab_course(LABS)
     for lab in LABS:
-        submit_notebook(dirs, lab, "reference", nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4))
-        submit_notebook(dirs, lab, "blank", nbformat.read(dirs.root / "release" / lab / f"{lab}.ipynb", as_version=4))
-        submit_notebook(dirs, lab, "forger", _hostile(lab))
+        _submit(dirs, lab, "reference", nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4), True)
+        _submit(dirs, lab, "blank", nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4), False)
+        _submit(dirs, lab, "forger", _hostile(lab), False)
     results = {lab: course.autograde(lab, dirs=dirs, workers=2) for lab in LABS}
     got = scores(dirs, LABS[0], all_labs=True)  # one gradebook export for every lab
     yield dirs, results, got
@@ -84,11 +114,19 @@ def test_unedited_release_gets_zero(graded, lab):
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_forged_requests_are_refused_and_score_zero(graded, lab):
-    """Are forged requests refused (logged for the instructor) and the hostile submission scored 0?"""
+def test_hostile_kernel_scores_zero(graded, lab):
+    """Does a submission whose kernel fakes its checks score 0 (verdicts: the grader's words replace the kernel's)?"""
     dirs, _, got = graded
     assert got[lab]["forger"] == 0.0
-    facts = json.loads((dirs.root / "autograded" / "forger" / lab / "grading_facts.json").read_text())
+    folder = dirs.root / "autograded" / "forger" / lab
+    nb = nbformat.read(folder / f"{lab}.ipynb", as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    if _verdict_lab(lab):
+        record = json.loads((folder / "grading_verdicts.json").read_text())
+        assert record["cells"] and not any(v["passed"] for v in record["cells"].values()), record
+        assert "trust me" not in shown and "NOT passed" in shown
+        return
+    facts = json.loads((folder / "grading_facts.json").read_text())
     refused = " ".join(e.get("refused", "") for e in facts["query_log"])
     assert "'os.system' is not a trusted query" in refused
     assert "70000 characters" in refused and "not a valid request" in refused
@@ -96,8 +134,6 @@ def test_forged_requests_are_refused_and_score_zero(graded, lab):
     why = "not built for this submission" if lab == "lab1-build-basics" else "not a check of this lab"
     errors = [a["error"] for a in facts["queries"].values() if not a["ok"]]
     assert any(e["type"] == "GradingRefused" and why in e["message"] for e in errors), errors
-    nb = nbformat.read(dirs.root / "autograded" / "forger" / lab / f"{lab}.ipynb", as_version=4)
-    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "GradingRefused" in shown and why in shown
 
 
@@ -134,8 +170,10 @@ def test_engine_work_ran_on_a_grading_engine_that_keeps_nothing(graded, engine):
         unavailable(f"no separate grading engine here: {unavailable_reason()}")
     dirs, _, _ = graded
     for lab in LABS:
-        facts = json.loads((dirs.root / "autograded" / "reference" / lab / "grading_facts.json").read_text())
-        assert facts["engine"].startswith("unix:///run/course-grading-"), (lab, facts["engine"])
+        folder = dirs.root / "autograded" / "reference" / lab
+        record = folder / ("grading_verdicts.json" if _verdict_lab(lab) else "grading_facts.json")
+        where = json.loads(record.read_text())["engine"]
+        assert where.startswith("unix:///run/course-grading-"), (lab, where)
     grader = grading_client()
     assert grader.info()["DockerRootDir"] != engine.info()["DockerRootDir"]
     tags = {t for i in grader.images.list() for t in i.tags}
@@ -144,12 +182,20 @@ def test_engine_work_ran_on_a_grading_engine_that_keeps_nothing(graded, engine):
 
 
 def test_release_version_contains_no_solution_or_hidden_test():
-    """Do the release notebooks of labs 1-2 keep stubs only, with no reference answer and no hidden check?"""
-    for lab in LABS[:2]:
-        text = (ROOT / "release" / lab / f"{lab}.ipynb").read_text()
-        assert "NotImplementedError" in text
-        for leaked in ("BEGIN SOLUTION", "HIDDEN TESTS", "libpq5 \\\\\\\\", 'pytest\\", \\"-q', "secret_like_env"):
+    """Does each lab's release folder keep stubs and starters only: no solution region, no hidden check, and
+    no line of a reference answer file that the starter does not already have?"""
+    for lab in LABS:
+        released = {p: p.read_text(errors="replace") for p in (ROOT / "release" / lab).rglob("*") if p.is_file()}
+        text = "\n".join(released.values())
+        for leaked in ("BEGIN SOLUTION", "HIDDEN TESTS", "secret_like_env"):
             assert leaked not in text, f"{lab}: {leaked!r} leaked into release/"
+        for ref in (REFERENCE / lab / "reference").rglob("*") if (REFERENCE / lab).is_dir() else []:
+            if not ref.is_file():
+                continue
+            starter = released.get(ROOT / "release" / lab / ref.relative_to(REFERENCE / lab / "reference"), "")
+            lines = {ln.strip() for ln in ref.read_text().splitlines() if len(ln.strip()) >= 25}
+            leaked = sorted(ln for ln in lines - {ln.strip() for ln in starter.splitlines()} if ln in text)
+            assert not leaked, f"{lab}: lines of the reference {ref.name} are in release/: {leaked[:3]}"
 
 
 def _failed(dirs, lab: str, student: str) -> str:
