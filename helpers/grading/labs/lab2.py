@@ -58,25 +58,26 @@ def verdicts(sub: Submission) -> dict[str, Verdict]:
         EngineUnavailable: No engine answers (the lab cannot be graded here; not the student's fault).
     """
     dockerfile, ignore = sub.text(FILES[0]), sub.text(FILES[1])
-    if dockerfile is None or not dockerfile.strip():
-        said = "No Dockerfile (or an empty one) in the lab folder: nothing to build."
-        out = {gid: Verdict(False, said) for gid in _IMAGE_CELLS}
-        out["test_dockerignore"] = _ignore_verdict(ignore)
-        return out
-    rep = check_dockerfile(
-        dockerfile, LAB2_TAG, dockerignore_text=ignore, execs=EXECS, wait_healthy=True, timeout=common.LAB_TIMEOUT
-    )
-    if not rep.built:
-        said = f"Your Dockerfile did not build: {_short(rep.error)}"
+    empty = _nothing_to_build(dockerfile)
+    rep = None
+    if not empty:
+        rep = check_dockerfile(
+            dockerfile, LAB2_TAG, dockerignore_text=ignore, execs=EXECS, wait_healthy=True, timeout=common.LAB_TIMEOUT
+        )
+    if rep is None or not rep.built:
+        said = empty or f"Your Dockerfile did not build: {_short(rep.error if rep else '')}"
         out = {gid: Verdict(False, said) for gid in _IMAGE_CELLS}
     else:
+        # A container that never turns healthy is still looked inside (user, /health, compiler, libpq):
+        # run it again without waiting for health, so one mistake fails one cell.
+        ran = rep if not rep.run_error else check_dockerfile(dockerfile, LAB2_TAG, ignore, execs=EXECS, timeout=30)
         out = {
             "test_builds": _builds_verdict(rep),
-            "test_non_root": _non_root_verdict(rep),
+            "test_non_root": _non_root_verdict(ran),
             "test_smaller": _smaller_verdict(rep),
             "test_dependency_layer_cached": _cached_verdict(dockerfile, ignore),
             "test_healthcheck": _health_verdict(rep),
-            "test_runtime_stage": _runtime_verdict(rep, dockerfile),
+            "test_runtime_stage": _runtime_verdict(ran, dockerfile),
         }
     out["test_dockerignore"] = _ignore_verdict(ignore)
     return out
@@ -92,6 +93,15 @@ _IMAGE_CELLS = (
 )
 
 
+def _nothing_to_build(dockerfile: str | None) -> str:
+    """Why there is nothing to build (no file, or no instruction: the starter), or "" (then the engine decides)."""
+    if dockerfile is None:
+        return f"No {FILES[0]} in the lab folder (or it is over the size limit): nothing to build."
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in dockerfile.splitlines()):
+        return f"Your {FILES[0]} has no instruction yet (only comments): nothing to build."
+    return ""  # anything else: the build decides, and says what is wrong in BuildKit's words
+
+
 def _short(text: str, limit: int = 300) -> str:
     """The last ``limit`` characters of an error, on one line (verdicts are one or two lines)."""
     flat = " ".join(str(text).split())
@@ -103,7 +113,9 @@ def _builds_verdict(rep: ImageReport) -> Verdict:
     base = rep.facts.base if rep.facts else ""
     slim = {base_image("slim"), OFFICIAL["slim"]}
     if base not in slim:
-        return Verdict(False, f"It builds, but the final stage starts from {base or 'an unknown base'}, not the slim one.")
+        return Verdict(
+            False, f"It builds, but the final stage starts from {base or 'an unknown base'}, not the slim one."
+        )
     return Verdict(True, f"It builds, on the slim base ({base}), in {rep.build_seconds:.0f} s.")
 
 
@@ -177,7 +189,7 @@ def _runtime_verdict(rep: ImageReport, dockerfile: str) -> Verdict:
 def _ignore_verdict(ignore: str | None) -> Verdict:
     """The ignore file keeps :data:`PROBES` out of the build context (measured on the engine)."""
     if ignore is None:
-        return Verdict(False, f"No {FILES[1]} in the lab folder: everything in the app folder is sent.")
+        return Verdict(False, f"No {FILES[1]} in the lab folder (or it is over the size limit): nothing is left out.")
     try:
         leaks = context_leaks(ignore)
     except CourseError as e:
