@@ -12,12 +12,13 @@ export PYTHON VENV
 
 help:
 	@echo "make lab    - set up (Python env, Docker Engine, base images, registry) and start JupyterLab"
-	@echo "make test   - set up, lint, then run unit tests, engine tests and every notebook"
+	@echo "make test   - set up, lint, then run unit tests, engine tests and every notebook (two pytest lanes at once)"
 	@echo "make lint   - ruff check and ruff format --check (package, tests, bench, scripts, notebooks)"
 	@echo "make index  - regenerate notebooks/00-index.ipynb"
 	@echo "make release-sync - regenerate release/ from source/ with nbgrader (never edit release/ by hand)"
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
 	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
+	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
 
 # `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
 # which the pytest plugin tests/timing.py prints beside the tests' phases. Other goals time nothing.
@@ -48,9 +49,10 @@ env: setup
 lab: env
 	@$(PY) -m helpers lab
 
-# timing-reset comes first: make builds prerequisites left to right.
+# timing-reset comes first: make builds prerequisites left to right. tests/lanes.py runs pytest twice at once,
+# the grading-engine tests in one process and the rest in the other, and prints one merged timing table.
 test: timing-reset lint env
-	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) -m pytest tests
+	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) tests/lanes.py
 
 lint: setup
 	@$(call timer_start,lint)
@@ -79,3 +81,9 @@ grades: setup
 	@$(PY) -m helpers course grades
 prebuilt: env
 	@$(PY) -m helpers course prebuilt
+
+# The students' copy of the course (helpers/kit/studentrepo.py): a GitHub template or Classroom starter.
+.PHONY: student-repo
+student-repo: setup
+	@test -n "$(DEST)" || { echo "usage: make student-repo DEST=<new or empty folder outside this checkout>" >&2; exit 2; }
+	@$(PY) -m helpers student-repo "$(DEST)"

@@ -4,6 +4,9 @@
 ``<phase>\\t<seconds>`` lines to the file named by ``COURSE_TIMING_PHASES``; this pytest plugin times
 the tests by phase (:func:`phase_of`), reads that file, prints one table in the terminal summary and
 writes it as JSON to ``<state dir>/timing/last.json`` (what ``bench/make_test_times.py`` compares).
+The JSON also gives each test file's summed seconds (``files``: how ``tests/lanes.py`` balances its
+lanes). ``tests/lanes.py`` runs two pytest processes at once: each writes its JSON to the file named by
+``COURSE_TIMING_JSON`` and prints no table; :func:`merge` folds them into one report.
 
 Columns: "wall s" is real time, summed over each run of consecutive tests of the phase (engine and
 grading tests alternate in collection order, so a first-start-to-last-end clock would count one inside
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,6 +31,8 @@ from typing import Any
 #: The environment variable naming the set-up timings file (set by ``make test`` only, so a plain
 #: ``pytest`` run never shows the set-up times of an older ``make test``).
 PHASES_ENV = "COURSE_TIMING_PHASES"
+#: Set by ``tests/lanes.py`` for each lane: write the report there (not ``last.json``) and print no table.
+JSON_ENV = "COURSE_TIMING_JSON"
 NOTEBOOKS = "tests/test_notebooks.py"
 #: The set-up steps of ``make test``, as the Makefile names them, with what each one runs.
 SETUP_PHASES = {"setup": "set-up: venv (bootstrap.sh)", "lint": "set-up: lint (ruff)", "env": "set-up: env up"}
@@ -84,6 +90,7 @@ class Recorder:
     """Folds pytest's reports (three per test: setup, call, teardown) into per-phase stats."""
 
     phases: dict[str, PhaseStats] = field(default_factory=dict)
+    files: dict[str, float] = field(default_factory=dict)  # test file -> summed seconds (how lanes balance)
     _outcomes: dict[str, str] = field(default_factory=dict)
     _span: _Span | None = None
     _bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -93,6 +100,8 @@ class Recorder:
         phase = phase_of(report.nodeid)
         stats = self.phases.setdefault(phase, PhaseStats())
         stats.summed += report.duration
+        path = report.nodeid.partition("::")[0]
+        self.files[path] = self.files.get(path, 0.0) + report.duration
         stop = getattr(report, "stop", 0.0) or time.time()
         start = getattr(report, "start", 0.0) or stop - report.duration
         self._extend_span(phase, start, stop)
@@ -167,7 +176,12 @@ def read_setup_phases(path: Path | None) -> dict[str, float | None]:
     return found
 
 
-def summary(setup: dict[str, float | None], phases: dict[str, PhaseStats], session_wall: float) -> dict:
+def summary(
+    setup: dict[str, float | None],
+    phases: dict[str, PhaseStats],
+    session_wall: float,
+    files: dict[str, float] | None = None,
+) -> dict:
     """The whole report as plain data (the JSON written to ``last.json``)."""
     measured = [s for s in setup.values() if s is not None]
     return {
@@ -178,7 +192,37 @@ def summary(setup: dict[str, float | None], phases: dict[str, PhaseStats], sessi
         "setup_complete": len(measured) == len(SETUP_PHASES),
         "tests": sum(p.run for p in phases.values()),
         "notebook_runs": sum(p.notebook_runs for p in phases.values()),
+        "files": {path: round(seconds, 2) for path, seconds in sorted((files or {}).items())},
     }
+
+
+_MAXED = ("wall", "span")  # real time: the lanes ran side by side, so the longer one counts
+
+
+def merge(reports: list[dict], pytest_wall: float | None = None) -> dict:
+    """One report from the reports of processes that ran at the same time (``tests/lanes.py``'s lanes).
+
+    Counts and summed seconds add up; a phase's wall and span are the longest lane's. The set-up steps
+    are the first report's that measured them (every lane reads the same file). ``pytest_wall`` is the
+    real time of the whole run (default: the longest lane's).
+    """
+    setup = {
+        name: next((r["setup"][name] for r in reports if r.get("setup", {}).get(name) is not None), None)
+        for name in SETUP_PHASES
+    }
+    phases: dict[str, PhaseStats] = {}
+    for report in reports:
+        for name, stats in report.get("phases", {}).items():
+            into = phases.setdefault(name, PhaseStats())
+            for key, value in stats.items():
+                combine = max if key in _MAXED else operator.add
+                setattr(into, key, combine(getattr(into, key), value))
+    files: dict[str, float] = {}
+    for report in reports:
+        for path, seconds in report.get("files", {}).items():
+            files[path] = files.get(path, 0.0) + seconds
+    wall = max((r.get("pytest_wall", 0.0) for r in reports), default=0.0) if pytest_wall is None else pytest_wall
+    return summary(setup, phases, wall, files)
 
 
 def _rounded(stats: dict) -> dict:
@@ -215,10 +259,11 @@ def format_table(data: dict) -> list[str]:
 class TimingPlugin:
     """The pytest hooks: observe every report, print and save the table at the end."""
 
-    def __init__(self, json_path: Path, phases_file: Path | None) -> None:
+    def __init__(self, json_path: Path, phases_file: Path | None, table: bool = True) -> None:
         self.recorder = Recorder()
         self.json_path = json_path
         self.phases_file = phases_file
+        self.table = table  # False in a lane of tests/lanes.py: it prints the merged table
         self.started = time.time()
         self.error = ""
 
@@ -234,12 +279,14 @@ class TimingPlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         self.recorder.close()
         try:
-            data = summary(read_setup_phases(self.phases_file), self.recorder.phases, time.time() - self.started)
-            lines = format_table(data)
+            wall = time.time() - self.started
+            data = summary(read_setup_phases(self.phases_file), self.recorder.phases, wall, self.recorder.files)
+            lines = format_table(data) if self.table else []
         except Exception as e:  # noqa: BLE001 (a broken report is one line, never a failed run)
             terminalreporter.write_line(f"timing report failed: {type(e).__name__}: {e}")
             return
-        terminalreporter.write_sep("-", "time per phase (tests/timing.py)")
+        if self.table:
+            terminalreporter.write_sep("-", "time per phase (tests/timing.py)")
         for line in lines:
             terminalreporter.write_line(line)
         if self.error:
@@ -252,6 +299,9 @@ class TimingPlugin:
 
 
 def make_plugin(state_dir: Path) -> TimingPlugin:
-    """The plugin for this run: JSON under ``state_dir``, set-up times from ``$COURSE_TIMING_PHASES``."""
+    """The plugin for this run: set-up times from ``$COURSE_TIMING_PHASES``; the JSON to ``$COURSE_TIMING_JSON``
+    (and no table: a lane of ``tests/lanes.py``), else to ``<state_dir>/timing/last.json`` with the table."""
     phases = os.environ.get(PHASES_ENV)
-    return TimingPlugin(state_dir / "timing" / "last.json", Path(phases) if phases else None)
+    own = os.environ.get(JSON_ENV)
+    json_path = Path(own) if own else state_dir / "timing" / "last.json"
+    return TimingPlugin(json_path, Path(phases) if phases else None, table=not own)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from helpers.engine.client import get_client
@@ -26,6 +28,9 @@ __all__ = [
     "remove_local_base_images",
     "official_arg_defaults",
     "fill_base_args",
+    "DEFAULT_DEBIAN_MIRROR",
+    "apt_sources",
+    "debian_mirror",
 ]
 
 #: What the course Dockerfiles name by default.
@@ -129,3 +134,85 @@ def fill_base_args(args: dict[str, str], dockerfile_text: str, client: Any = Non
         if name not in args:
             args[name] = base_image(kind, client)
     return args
+
+
+#: debootstrap's own default, used when neither COURSE_DEBIAN_MIRROR nor the host's apt sources name one.
+DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
+#: Debian release names: a source for one of these is a Debian archive (Ubuntu's are jammy, noble, ...).
+_DEBIAN_SUITES = "sid bullseye bookworm trixie forky duke unstable testing stable oldstable oldoldstable".split()
+_SCHEMES = ("http://", "https://", "ftp://", "file:/")
+
+
+def _one_line_sources(text: str) -> Iterator[tuple[str, str, list[str]]]:
+    """(uri, suite, components) of each ``deb`` line of a one-line-style sources.list."""
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line.startswith("deb "):
+            continue
+        rest = line[4:].strip()
+        if rest.startswith("["):  # options: [arch=amd64 signed-by=...]
+            rest = rest.partition("]")[2]
+        words = rest.split()
+        if len(words) >= 2:
+            yield words[0], words[1], words[2:]
+
+
+def _deb822_sources(text: str) -> Iterator[tuple[str, str, list[str]]]:
+    """(uri, suite, components) for each URI and suite of each enabled ``deb`` stanza of a .sources file."""
+    for stanza in re.split(r"\n[ \t]*\n", text):
+        fields: dict[str, str] = {}
+        key = ""
+        for line in stanza.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            if line[0] in " \t" and key:  # continuation line
+                fields[key] += " " + line.strip()
+                continue
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            fields[key] = value.strip()
+        if "deb" not in fields.get("types", "").split() or fields.get("enabled", "yes").lower() == "no":
+            continue
+        for uri in fields.get("uris", "").split():
+            for suite in fields.get("suites", "").split():
+                yield uri, suite, fields.get("components", "").split()
+
+
+def apt_sources(etc_apt: Path = Path("/etc/apt")) -> list[tuple[str, str, list[str]]]:
+    """(uri, suite, components) of every binary package source this host's apt uses, in apt's order.
+
+    Reads ``sources.list``, then ``sources.list.d/*.list`` (one-line style) and ``*.sources`` (deb822).
+    Unreadable files are skipped: this only ever picks a mirror, it never fails.
+    """
+    files = [etc_apt / "sources.list"] + sorted((etc_apt / "sources.list.d").glob("*"))
+    found: list[tuple[str, str, list[str]]] = []
+    for f in files:
+        parse = {".list": _one_line_sources, ".sources": _deb822_sources}.get(f.suffix)
+        if parse is None:
+            continue
+        try:
+            found.extend(parse(f.read_text(errors="replace")))
+        except OSError:
+            continue
+    return found
+
+
+def debian_mirror(suite: str = "bookworm", etc_apt: Path = Path("/etc/apt")) -> str:
+    """The Debian mirror to build base images from: the site's own one when the host has it.
+
+    ``COURSE_DEBIAN_MIRROR`` wins; then a host apt source for ``suite`` with ``main``; then a host
+    source for another Debian release (a site mirror carries the whole archive); then
+    :data:`DEFAULT_DEBIAN_MIRROR`. Security, updates and backports archives are never picked.
+    """
+    if os.environ.get("COURSE_DEBIAN_MIRROR"):
+        return os.environ["COURSE_DEBIAN_MIRROR"]
+    usable = [
+        (uri.rstrip("/"), s)
+        for uri, s, comps in apt_sources(etc_apt)
+        if "main" in comps and uri.startswith(_SCHEMES) and s in _DEBIAN_SUITES
+    ]
+    for wanted in (lambda s: s == suite, lambda s: True):
+        for uri, s in usable:
+            if wanted(s):
+                return uri
+    return DEFAULT_DEBIAN_MIRROR

@@ -35,9 +35,24 @@ POOL = "base=10.213.128.0/17,size=24"
 #: iptables comment on every rule this module adds (so it removes only its own).
 RULE_COMMENT = "course-grading"
 
+#: Ranges no grading build or container may reach, whatever the port: private (10/8 beyond the grading
+#: networks; 172.16/12 and 192.168/16 are dropped above), carrier-grade NAT, link-local (cloud metadata at
+#: 169.254.169.254), loopback, "this network", multicast and reserved. What is left is the public internet
+#: on ports 80 and 443: the package indexes. (A site whose package mirror has a private address must
+#: give its grading builds a public one.)
+NOT_PUBLIC = (
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+    "0.0.0.0/8",
+    "224.0.0.0/3",
+)
+
 #: The grading networks' rules, top to bottom (G = GRADING_SUBNET): within G; out through NAT on
-#: HTTP and HTTPS only (package indexes); DNS from the relay on the lab bridge; nothing to or from
-#: the lab engine's networks (172.16/12, 192.168/16) and no other service of this host.
+#: HTTP and HTTPS only (package indexes) on public addresses (:data:`NOT_PUBLIC`); DNS from the relay on
+#: the lab bridge; nothing to or from the lab engine's networks (172.16/12, 192.168/16) and no other
+#: service of this host.
 _RULES: list[tuple[str, str, list[str]]] = [
     ("nat", "POSTROUTING", ["-s", GRADING_SUBNET, "!", "-d", GRADING_SUBNET, "-j", "MASQUERADE"]),
     (
@@ -48,6 +63,7 @@ _RULES: list[tuple[str, str, list[str]]] = [
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", "172.16.0.0/12", "-j", "DROP"]),
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", "192.168.0.0/16", "-j", "DROP"]),
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", GRADING_SUBNET, "-j", "ACCEPT"]),
+    *[("filter", "FORWARD", ["-s", GRADING_SUBNET, "-d", net, "-j", "DROP"]) for net in NOT_PUBLIC],
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-p", "tcp", "-m", "multiport", "--dports", "80,443", "-j", "ACCEPT"]),
     ("filter", "FORWARD", ["-s", GRADING_SUBNET, "-j", "DROP"]),
     ("filter", "FORWARD", ["-d", GRADING_SUBNET, "-j", "DROP"]),

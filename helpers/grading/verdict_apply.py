@@ -34,6 +34,9 @@ VERDICTS_FILE = "grading_verdicts.json"
 MAX_ANSWER_BYTES = 1 << 20
 
 _GRADEBOOK = threading.Lock()  # autograde's workers are threads: one gradebook writer at a time
+#: One submission's checks at a time on the grading engine: its build cache is pruned after each, so no
+#: student's build ever sees another's layers or cache mounts (the notebooks still run in parallel).
+_ENGINE = threading.Lock()
 
 
 def run_checks(spec: GradingSpec, folder: Path, env: dict[str, str], root: Path) -> dict[str, Verdict]:
@@ -89,7 +92,8 @@ def apply_verdicts(
     """
     lab = spec.assignment
     folder = folder or dirs.root / "autograded" / student / lab
-    verdicts = run_checks(spec, folder, env, dirs.root)
+    with _ENGINE:
+        verdicts = run_checks(spec, folder, env, dirs.root)
     _write_gradebook(dirs, lab, student, verdicts)
     _annotate(folder / f"{lab}.ipynb", verdicts)
     where = json.loads(env.get(GRADING_ENV, "{}")).get("docker_host") or os.environ.get("DOCKER_HOST", "local")

@@ -25,6 +25,7 @@ from typing import Any
 
 from helpers.engine.client import engine_available
 from helpers.errors import CourseError
+from helpers.grading.engine_env import current_grading_engine, engine_client
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.session import TrustedSession
 
@@ -171,8 +172,24 @@ def compute(assignment: str, folder: str | Path, spec: GradingSpec | None = None
         why = "the grader did not check this cell"
     finally:
         session.close()
+        _prune_grading_cache()
     cells = spec.verdicts or tuple(got)
     return {cell: got.get(cell) or Verdict(False, why) for cell in cells}
+
+
+def _prune_grading_cache() -> None:
+    """On the grading engine only: drop every build cache record (layers and cache mounts) this submission left.
+
+    The grader runs one submission's checks at a time (:mod:`helpers.grading.verdict_apply`), so no cache
+    of one student's build is ever seen by another's. On a student's own engine nothing is pruned.
+    """
+    engine = current_grading_engine()
+    if engine is None:
+        return
+    try:
+        engine_client(engine, timeout=120).api.prune_builds(all=True)
+    except Exception as e:  # noqa: BLE001  (the next submission starts with a cache: say so in the log)
+        print(f"warning: the grading engine's build cache was not pruned: {e}", file=sys.stderr)
 
 
 _SELF: dict[tuple[str, str], dict[str, Verdict]] = {}

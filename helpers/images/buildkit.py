@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -67,18 +68,23 @@ def buildkit_build(builder: Builder, spec: BuildSpec, tmp: Path) -> BuildResult:
         errors="replace",
     )
     assert proc.stdout is not None
+    # The deadline holds even when a step prints nothing (a silent `RUN sleep 1000`): a timer kills the client,
+    # which cancels the build in BuildKit.
+    expired = threading.Event()
+    watchdog = threading.Timer(spec.timeout, lambda: (expired.set(), proc.kill()))
+    watchdog.start()
     try:
         for line in proc.stdout:
             line = line.rstrip("\n")
             progress.feed(line)
             if spec.on_line:
                 spec.on_line(line)
-            if time.monotonic() - start > spec.timeout:
-                proc.kill()
-                tail = "\n".join(progress.lines[-15:])
-                raise BuildError(f"The build ran past {spec.timeout} s and was stopped.", log_tail=tail)
     finally:
+        watchdog.cancel()
         rc = proc.wait()
+    if expired.is_set():
+        tail = "\n".join(progress.lines[-15:])
+        raise BuildError(f"The build ran past {spec.timeout} s and was stopped.", log_tail=tail)
     seconds = time.monotonic() - start
     if rc != 0:
         if parsed := progress.parse_error():

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.baseimages import LOCAL, OFFICIAL, ORIGIN_LABEL, base_image, has_image
+from helpers.engine.baseimages import LOCAL, OFFICIAL, ORIGIN_LABEL, base_image, debian_mirror, has_image
 from helpers.engine.client import get_client
 from helpers.engine.daemon import apt_install
 from helpers.errors import ImageNotFound, SetupError
@@ -97,7 +97,7 @@ def _debootstrap_image(client: Any, log: Log) -> str:
         apt_install(["debootstrap"], log)
     if os.geteuid() != 0:
         raise SetupError("Building a base image with debootstrap needs root.", "Run `sudo make lab` once.")
-    mirror = os.environ.get("COURSE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+    mirror = debian_mirror("bookworm")  # COURSE_DEBIAN_MIRROR, else the host's apt sources, else deb.debian.org
     log(f"Building {ref} with debootstrap from {mirror} (about 30 s)...")
     with tempfile.TemporaryDirectory(prefix="course-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"

@@ -12,6 +12,8 @@ from timing import (
     Recorder,
     TimingPlugin,
     format_table,
+    make_plugin,
+    merge,
     phase_of,
     read_setup_phases,
     summary,
@@ -222,3 +224,64 @@ def test_plugin_never_raises(tmp_path):
     plugin.pytest_terminal_summary(term)
     assert any("not counted" in line for line in term.lines)
     assert any("could not write" in line for line in term.lines)
+
+
+def _lane(setup, phases, wall, files):
+    return json.loads(json.dumps(summary(setup, phases, wall, files)))  # as read back from a lane's JSON
+
+
+def test_merge_adds_counts_and_takes_the_longest_wall():
+    """Two lanes that ran at once: are counts and summed seconds added, and wall and span the longer lane's?"""
+    unmeasured = {"setup": None, "lint": None, "env": None}
+    grading = _lane(
+        unmeasured,
+        {"grading": PhaseStats(summed=50.0, wall=52.0, span=60.0, run=3, passed=2, failed=1)},
+        70.0,
+        {"tests/engine/grading/test_a.py": 50.0},
+    )
+    main = _lane(
+        {"setup": 1.0, "lint": 2.0, "env": None},
+        {
+            "grading": PhaseStats(summed=5.0, wall=6.0, span=6.0, run=4, passed=3, skipped=1),
+            "notebooks: release": PhaseStats(summed=80.0, wall=81.0, span=81.0, run=2, passed=2, notebook_runs=2),
+        },
+        90.0,
+        {"tests/unit/grading/test_b.py": 5.0, "tests/test_notebooks.py": 80.0},
+    )
+    data = merge([grading, main])
+    g = data["phases"]["grading"]
+    assert (g["run"], g["passed"], g["failed"], g["skipped"]) == (7, 5, 1, 1)
+    assert (g["summed"], g["wall"], g["span"]) == (55.0, 52.0, 60.0)
+    assert data["phases"]["notebooks: release"]["notebook_runs"] == 2
+    assert (data["tests"], data["notebook_runs"]) == (9, 2)
+    assert data["setup"] == {"setup": 1.0, "lint": 2.0, "env": None} and not data["setup_complete"]
+    assert data["pytest_wall"] == 90.0 and data["total_wall"] == 93.0
+    assert set(data["files"]) == {"tests/engine/grading/test_a.py", "tests/unit/grading/test_b.py", NB}
+    assert merge([grading, main], pytest_wall=95.5)["total_wall"] == 98.5  # the real time of the whole run
+    assert format_table(data)[-1].split()[-1] == "2"
+
+
+def test_recorder_sums_seconds_per_file():
+    """Does the JSON give each test file's summed seconds (what tests/lanes.py balances the lanes with)?"""
+    rec = Recorder()
+    _test(rec, "tests/unit/a.py::t1", 0)
+    _test(rec, "tests/unit/a.py::t2[x]", 3)
+    _test(rec, "tests/engine/b.py::t", 6)
+    rec.close()
+    data = summary({}, rec.phases, 9.0, rec.files)
+    assert data["files"] == {"tests/engine/b.py": 3.0, "tests/unit/a.py": 6.0}
+
+
+def test_a_lane_writes_its_own_json_and_prints_no_table(tmp_path, monkeypatch):
+    """With COURSE_TIMING_JSON set, is the report written there (not last.json) with no table printed?"""
+    monkeypatch.setenv("COURSE_TIMING_JSON", str(tmp_path / "lane" / "main.json"))
+    monkeypatch.delenv("COURSE_TIMING_PHASES", raising=False)
+    plugin = make_plugin(tmp_path / "state")
+    _test(plugin.recorder, "tests/unit/a.py::t", 0)
+    term = _Terminal()
+    plugin.pytest_terminal_summary(term)
+    assert json.loads((tmp_path / "lane" / "main.json").read_text())["tests"] == 1
+    assert not (tmp_path / "state").exists()
+    assert term.lines == []
+    monkeypatch.delenv("COURSE_TIMING_JSON")
+    assert make_plugin(tmp_path / "state").json_path == tmp_path / "state" / "timing" / "last.json"

@@ -23,6 +23,7 @@ from typing import Any
 
 from helpers.engine.client import engine_available, get_client
 from helpers.errors import CourseError, EngineUnavailable
+from helpers.grading.buildpolicy import check_fetches
 from helpers.grading.queries import replaying
 from helpers.grading.session import current_session
 from helpers.images.build import build
@@ -154,6 +155,7 @@ def _build_into(
 ) -> bool:
     """Build ``real`` and record the build's outcome and the image's facts in ``rep``; True when it built."""
     try:
+        check_fetches(dockerfile_text)  # dockerd's own fetches happen outside the grading firewall
         res = build(
             context or app_dir(),
             dockerfile_text=dockerfile_text,
@@ -197,7 +199,11 @@ def rebuild_after_source_change(
 
     Returns:
         The two :class:`~helpers.images.build.BuildResult` (first build, rebuild).
+
+    Raises:
+        FetchRefused: The Dockerfile fetches from a host that is not public.
     """
+    check_fetches(dockerfile_text)
     tag = submission_tag(tag)
     with tempfile.TemporaryDirectory(prefix="course-lab-") as tmp:
         app = copy_app(Path(tmp) / "app")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers.engine.baseimages import official_arg_defaults
+from helpers.engine.baseimages import DEFAULT_DEBIAN_MIRROR, apt_sources, debian_mirror, official_arg_defaults
 
 N = 64 * 1024
 
@@ -43,3 +43,104 @@ def test_arg_parsing_is_linear(text: str):
     start = time.perf_counter()
     official_arg_defaults(text + "ARG B=python:3.12\n")
     assert time.perf_counter() - start < 0.5
+
+
+# --- the host's Debian mirror (debootstrap of the local stand-ins) ---
+
+ONE_LINE = """\
+# the site's mirror, behind the proxy
+deb [arch=amd64 signed-by=/etc/keys/debian.gpg] http://mirror.example.org/debian/ bookworm main contrib
+deb-src http://src.example.org/debian bookworm main
+deb http://security.example.org/debian-security bookworm-security main
+deb http://mirror.example.org/debian bookworm-updates main
+"""
+
+DEB822 = """\
+Types: deb
+# a comment inside a stanza does not end it
+URIs: http://deb822.example.org/debian
+Suites: trixie trixie-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb deb-src
+URIs: https://first.example.org/debian
+ https://second.example.org/debian
+Suites: bookworm
+Components: main non-free-firmware
+
+Types: deb
+URIs: http://disabled.example.org/debian
+Suites: bookworm
+Components: main
+Enabled: no
+"""
+
+
+def _etc(tmp_path, sources_list: str = "", **parts: str):
+    etc = tmp_path / "apt"
+    (etc / "sources.list.d").mkdir(parents=True)
+    if sources_list:
+        (etc / "sources.list").write_text(sources_list)
+    for name, text in parts.items():
+        (etc / "sources.list.d" / name.replace("_", ".")).write_text(text)
+    return etc
+
+
+@pytest.fixture(autouse=True)
+def _no_mirror_override(monkeypatch):
+    monkeypatch.delenv("COURSE_DEBIAN_MIRROR", raising=False)
+
+
+def test_one_line_sources_list(tmp_path):
+    """Options in brackets, comments, deb-src and security/updates suites: only the bookworm main mirror is picked."""
+    etc = _etc(tmp_path, ONE_LINE)
+    assert ("http://mirror.example.org/debian/", "bookworm", ["main", "contrib"]) in apt_sources(etc)
+    assert not any(uri.startswith("http://src.") for uri, _, _ in apt_sources(etc))
+    assert debian_mirror("bookworm", etc) == "http://mirror.example.org/debian"
+
+
+def test_deb822_sources(tmp_path):
+    """Multi-line URIs, several suites, a comment inside a stanza and a disabled stanza."""
+    etc = _etc(tmp_path, debian_sources=DEB822)
+    sources = apt_sources(etc)
+    assert ("https://second.example.org/debian", "bookworm", ["main", "non-free-firmware"]) in sources
+    assert ("http://deb822.example.org/debian", "trixie-updates", ["main"]) in sources
+    assert not any("disabled" in uri for uri, _, _ in sources)
+    assert debian_mirror("bookworm", etc) == "https://first.example.org/debian"
+    assert debian_mirror("trixie", etc) == "http://deb822.example.org/debian"
+
+
+def test_a_mirror_for_another_debian_release_is_used(tmp_path):
+    """A trixie host's mirror serves bookworm too: better than the public default behind a proxy."""
+    etc = _etc(tmp_path, site_sources=DEB822.split("\n\n")[0] + "\n")
+    assert debian_mirror("bookworm", etc) == "http://deb822.example.org/debian"
+
+
+def test_both_formats_together_keep_apts_order(tmp_path):
+    etc = _etc(tmp_path, ONE_LINE, z_sources=DEB822, extra_list="deb http://list-d.example.org/debian bookworm main\n")
+    uris = [uri for uri, suite, _ in apt_sources(etc) if suite == "bookworm"]
+    assert uris[0] == "http://mirror.example.org/debian/"
+    assert uris.index("http://list-d.example.org/debian") < uris.index("https://first.example.org/debian")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "deb http://archive.ubuntu.com/ubuntu noble main universe\n",
+        "deb http://security.debian.org/debian-security bookworm-security main\n",
+        "deb cdrom:[Debian 12]/ bookworm main\n",
+        "deb http://mirror.example.org/debian bookworm contrib\n",
+        "deb http://mirror.example.org/debian\n",
+    ],
+    ids=["empty", "ubuntu", "security-only", "cdrom", "no-main", "truncated"],
+)
+def test_falls_back_to_debootstraps_default(tmp_path, text):
+    assert debian_mirror("bookworm", _etc(tmp_path, text)) == DEFAULT_DEBIAN_MIRROR
+
+
+def test_no_apt_directory_and_the_override(tmp_path, monkeypatch):
+    assert debian_mirror("bookworm", tmp_path / "missing") == DEFAULT_DEBIAN_MIRROR
+    monkeypatch.setenv("COURSE_DEBIAN_MIRROR", "http://override.example.org/debian")
+    assert debian_mirror("bookworm", _etc(tmp_path, ONE_LINE)) == "http://override.example.org/debian"

@@ -99,3 +99,16 @@ def test_another_checkouts_grading_engine_is_a_clear_error(tmp_path, monkeypatch
     monkeypatch.setattr(ge, "RUN_BASE", run)
     with pytest.raises(SetupError, match="Another checkout's grading engine"):
         ge._refuse_another_checkouts_engine()
+
+
+def test_no_private_or_link_local_address_is_reachable_on_80_or_443():
+    """Are private, CGNAT, link-local (cloud metadata) and loopback ranges dropped before HTTP/HTTPS is let out,
+    while the grading networks still reach each other?"""
+    forward = [r for _, chain, r in gn._RULES if chain == "FORWARD"]
+    web = next(i for i, r in enumerate(forward) if "80,443" in r)
+    within = forward.index(["-s", gn.GRADING_SUBNET, "-d", gn.GRADING_SUBNET, "-j", "ACCEPT"])
+    for net in ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"):
+        drop = forward.index(["-s", gn.GRADING_SUBNET, "-d", net, "-j", "DROP"])
+        assert drop < web, net
+        if net == "10.0.0.0/8":
+            assert within < drop  # the grading subnet is inside 10/8: its own traffic is accepted first
