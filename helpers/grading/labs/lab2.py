@@ -116,7 +116,7 @@ def _builds_verdict(rep: ImageReport) -> Verdict:
         return Verdict(
             False, f"It builds, but the final stage starts from {base or 'an unknown base'}, not the slim one."
         )
-    return Verdict(True, f"It builds, on the slim base ({base}), in {rep.build_seconds:.0f} s.")
+    return Verdict(True, f"It builds, and its final stage starts from the slim base ({base}).")
 
 
 def _non_root_verdict(rep: ImageReport) -> Verdict:
