@@ -199,8 +199,9 @@ def compose_yaml(
     if not issubclass(base, yaml.SafeLoader):
         raise TypeError("only SafeLoader subclasses read untrusted YAML")
     _check_size(len(text.encode("utf-8", errors="replace")), cap, name)
-    ld = _bounded_loader(base, name)(text)
+    ld = None
     try:
+        ld = _bounded_loader(base, name)(text)  # the reader refuses control characters here, as a YAMLError
         node = ld.get_single_node()
         return node, (ld.construct_document(node) if node is not None else None)
     except yaml.YAMLError as e:
@@ -213,7 +214,8 @@ def compose_yaml(
             hint=hint or "Check the indentation (spaces, not tabs) and the colons on that line.",
         ) from e
     finally:
-        ld.dispose()
+        if ld is not None:
+            ld.dispose()
 
 
 def load_yaml(text: str, name: str, loader: type | None = None, cap: int = YAML_CAP, hint: str = "") -> Any:

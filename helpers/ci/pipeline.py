@@ -34,7 +34,10 @@ Log = Callable[[str], None]
 
 
 def build_from_workflow(workflow: str | Path, root: str | Path | None = None) -> tuple[Path, Path]:
-    """The Dockerfile and build context named by the workflow's ``docker build`` step.
+    """The Dockerfile and build context named by the workflow's first build step.
+
+    A build step is a ``run:`` with ``docker build``/``docker buildx build``, or a ``docker/build-push-action``
+    step (its ``context`` and ``file``).
 
     Returns:
         (dockerfile, context), resolved against ``root`` (the repository root).
@@ -45,6 +48,10 @@ def build_from_workflow(workflow: str | Path, root: str | Path | None = None) ->
 
     root = Path(root or course_root())
     for step in workflow_steps(load_workflow(workflow)):
+        if "docker/build-push-action" in step.uses:  # with: context (default "."), file (default CONTEXT/Dockerfile)
+            context = root / str(step.with_.get("context") or ".")
+            file = step.with_.get("file")
+            return (root / str(file) if file else context / "Dockerfile"), context
         for line in step.run.replace("\\\n", " ").splitlines():
             if not _BUILD.search(line):
                 continue

@@ -52,11 +52,21 @@ def plot_cache_roundtrip(rt: Any, ax: Any = None) -> Any:
 
 
 def plot_pipeline(report: Any, ax: Any = None) -> Any:
-    """Horizontal bars of a :class:`helpers.ci.pipeline.PipelineReport`'s stage durations (red = failed)."""
-    ax = axes(ax, (7, 0.4 * len(report.stages) + 1))
-    names = [s.name for s in report.stages]
-    ax.barh(names, [s.seconds for s in report.stages], color=["C2" if s.ok else "C3" for s in report.stages])
+    """A timeline of a :class:`helpers.ci.pipeline.PipelineReport`: one bar per stage, in the order they ran.
+
+    Stages run one after the other, so each bar starts where the previous one ended; red = failed,
+    grey = skipped (``push`` on a feature branch).
+    """
+    ax = axes(ax, (8, 0.4 * len(report.stages) + 1))
+    start = 0.0
+    for row, s in enumerate(report.stages):
+        colour = "C7" if s.detail.startswith("skipped") else ("C2" if s.ok else "C3")
+        ax.barh(row, max(s.seconds, 0.05), left=start, color=colour)
+        ax.text(start + max(s.seconds, 0.05) + 0.2, row, f"{s.seconds:.1f} s", va="center", fontsize=7)
+        start += s.seconds
+    ax.set_yticks(range(len(report.stages)), [s.name for s in report.stages])
     ax.invert_yaxis()
-    ax.set_xlabel("seconds")
+    ax.set_xlim(0, start * 1.15 + 1)
+    ax.set_xlabel("seconds since the pipeline started")
     ax.set_title(f"Local pipeline run: exit status {report.exit_code}")
     return ax

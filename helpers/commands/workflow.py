@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from helpers.ci.workflow import check_workflow
+from helpers.ci.workflowfile import load_workflow
+from helpers.ci.workflowsec import security_review
 
 #: where the work is done (shown by ``python -m helpers --help``)
 LIBRARY = "helpers.ci.workflow"
@@ -24,4 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
     report = check_workflow(args.file)
     print(report.text())
-    return 0 if report.passed else 1
+    security = security_review(load_workflow(args.file))
+    for problem in security:
+        print(f"FAIL  {'security':<22} {problem}")
+    if not security:
+        print(f"PASS  {'security':<22} least-privilege token, no injection, actions pinned, push gated, clean-up")
+    return 0 if report.passed and not security else 1

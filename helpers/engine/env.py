@@ -16,6 +16,7 @@ from helpers.engine.client import cleanup, engine_available, engine_info
 from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
 from helpers.engine.daemon import stop_engine as _stop_engine
 from helpers.engine.registry import ensure_registry, registry_status, stop_registry
+from helpers.engine.shim import install_docker_shim
 from helpers.engine.tools import TOOLS, find_tool
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.engine import grading_engine_status, stop_grading_engine
@@ -56,6 +57,7 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
         apt_install(["docker-compose"], log)
     if vm_tools and is_root() and is_debian_like():
         ensure_vm_tools(log)
+    install_docker_shim(log)  # the `docker` students type builds with BuildKit and has `compose`
     builder = find_builder()
     if not builder.buildkit:
         log("Warning: only the legacy builder is available; labs that use RUN --mount will say so.")

@@ -228,7 +228,8 @@ def self_check(grade_id: str, folder: str | Path | None = None) -> Verdict | Non
         print("No Docker Engine answers here: the grader checks this on its own engine when your lab is graded.")
         return None
     assignment = _assignment_of(folder)
-    key = (assignment, _fingerprint(folder))
+    answers = _notebook_answers(Submission(folder, GradingSpec(assignment)).path(f"{assignment}.ipynb"))
+    key = (assignment, _fingerprint(folder), repr(sorted(answers.items())))  # files and the saved answers
     if key not in _SELF:
         _SELF[key] = compute(assignment, folder, load_spec(assignment))
     verdict = _SELF[key].get(grade_id) or Verdict(False, f"{grade_id} is not a graded check of {assignment}")

@@ -172,3 +172,12 @@ def test_lab_checklist_parsers_keep_their_meaning():
     assert not _pip_install("pip\ninstall") and not _pip_install("pipx install a") and not _pip_install("apt install")
     assert _copies_app(". /app") and _copies_app("--chown=1 requirements.txt app/ /srv")
     assert not _copies_app("requirements.txt /app") and not _copies_app(" . /app") and not _copies_app(".")
+
+
+def test_control_characters_are_a_config_error_not_a_reader_error():
+    """Does YAML with a NUL byte raise ConfigFileError (what callers catch), not PyYAML's ReaderError?"""
+    from helpers.bounded import load_yaml
+    from helpers.errors import ConfigFileError
+
+    with pytest.raises(ConfigFileError, match="not valid YAML"):
+        load_yaml("a: \x00\n", "workflow")

@@ -7,7 +7,7 @@
 ``lab2-improve-dockerfile``            :mod:`helpers.grading.labs.lab2` (size, user, cache, ``.dockerignore``)
 ``lab3-security-scan``                 :mod:`helpers.grading.labs.lab3` (build, scan, health, packages)
 ``lab4-publish``                       :mod:`helpers.grading.labs.lab4` (build, push, registry contents)
-``lab5-automate-builds``               :mod:`helpers.grading.labs.lab5` (the workflow's pipeline)
+``lab5-automate-builds``               :mod:`helpers.grading.labs.lab5` (verdicts: the workflow file, its pipeline)
 ``activity-shrink-image``              none: its graded cell builds with :mod:`helpers.layers` directly
 =====================================  =============================================================
 

@@ -1,47 +1,44 @@
-"""How Lab 4 (``source/lab4-publish``) is graded: the student's ``publish_version()`` pushes to the grader's registry.
+"""How Lab 4 (``source/lab4-publish``) is graded: the student's ``publish.sh``, read and replayed, never run.
 
-While graded, the notebook's ``REG``, ``REPOSITORY`` and ``push`` point at the grader
-(:func:`lab4_registry_info`, :data:`LAB4_REPOSITORY`, :func:`lab4_push`): the grader builds the lab's own
-image (:func:`lab4_image`, not the student's Dockerfile), pushes it where the student's code says (with its
-own credentials, to a fresh repository per submission), and reports what its registry then serves
-(:func:`lab4_registry`: tags, digests, and the image a pull by digest gives). ``lab4_image``, ``lab4_push``
-and ``lab4_registry`` are trusted queries (``source/lab4-publish/grading.yml``).
+The student writes ``publish.sh`` (``docker login``, ``tag``, ``push``, ``pull`` by digest) and runs it in the
+notebook with ``!bash publish.sh``. The grader never executes it: a shell script next to an engine socket is
+root on the grading host. :func:`verdicts` reads it with the allow-list reader
+(:mod:`helpers.grading.labs.publishscript`), builds the lab's own image (:func:`lab4_image`, not the student's),
+and replays the kept lines with docker-py against its own registry, a fresh repository per submission and its
+own credentials. It then asks the registry what it serves (tags, the digest each resolves to) and pulls by
+that digest: every digest is computed by the grader, none is read from the notebook.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import shutil
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from helpers.engine.client import get_client
 from helpers.engine.registry import RegistryInfo, local_registry
+from helpers.errors import CourseError
 from helpers.grading.labs.common import build_timeout, submission_tag
-from helpers.grading.queries import GradingRefused, trusted_query
+from helpers.grading.labs.publishscript import DIGEST_MARK, Op, Reading, read_publish_script
 from helpers.grading.session import current_session
+from helpers.grading.verdicts import Submission, Verdict
 from helpers.images.build import build
-from helpers.supplychain.publish import PushResult, pull_by_digest, push
+from helpers.supplychain.publish import pull_by_digest, push
 from helpers.supplychain.registryapi import RegistryClient
 from helpers.supplychain.remediation import app_context, app_requirements
 
-__all__ = [
-    "LAB4_IMAGE",
-    "LAB4_ADDRESS",
-    "LAB4_REPOSITORY",
-    "lab4_image",
-    "lab4_push",
-    "lab4_registry",
-    "lab4_published",
-    "lab4_registry_info",
-]
+__all__ = ["LAB4_IMAGE", "NOTEBOOK_IMAGE", "SCRIPT", "SEMVER", "lab4_image", "lab_variables", "verdicts"]
 
-#: The Lab 4 image (the lab's own Dockerfile, not the student's): built by the grader, pushed by the student's code.
+#: The Lab 4 image (the lab's own Dockerfile, not the student's): built by the grader, published by the script.
 LAB4_IMAGE = "course-lab4/sample-api:graded"
-#: While graded, the notebook's REG and REPOSITORY: names the grader maps to its registry and a fresh repository.
-LAB4_ADDRESS = "grader-registry"
-LAB4_REPOSITORY = "course/lab4-graded"
+#: ``$IMAGE`` in the notebook; written literally in a script it means ``$IMAGE`` too.
+NOTEBOOK_IMAGE = "sample-api:latest"
+SCRIPT = "publish.sh"
+#: A version tag: MAJOR.MINOR.PATCH (semver 2.0, an optional ``v`` and pre-release; no ``+``: tags refuse it).
+SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
 LAB4_DOCKERFILE = """ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE}
 WORKDIR /srv
@@ -54,108 +51,233 @@ HEALTHCHECK --interval=2s --timeout=2s --retries=10 \\
   CMD python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
 CMD ["python3", "-m", "app"]
 """
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_CACHE: dict[str, dict[str, str]] = {}
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_IMAGES: dict[str, str] = {}
 
 
-def lab4_registry_info() -> RegistryInfo:
-    """The ``REG`` a graded Lab 4 notebook uses (no password: the grader logs in with its own)."""
-    return RegistryInfo(LAB4_ADDRESS, "student", "(kept by the grader)")
+@dataclass
+class Replay:
+    """What replaying the script did: tags pushed (tag -> digest), pulls by digest, refusals (one line each)."""
+
+    target: str
+    logged_in: bool = False
+    local: set[str] = field(default_factory=set)
+    pushed: dict[str, str] = field(default_factory=dict)
+    pulled: list[tuple[int, str, str]] = field(default_factory=list)  # line, digest, image id
+    by_tag: list[tuple[int, str]] = field(default_factory=list)
+    literal: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
-def _lab4_repo() -> tuple[Any, str]:
-    """The grader's registry and the repository standing for :data:`LAB4_REPOSITORY` in this session."""
-    session = current_session()
-    suffix = session.id if session else "direct"
-    return local_registry(), f"course/lab4-g{suffix}"
-
-
-@trusted_query("lab4_image", arity=0)
-def lab4_image(client: Any = None) -> dict[str, str]:
-    """Build the Lab 4 image (v1) for this submission: its logical reference and image id."""
-    if "lab4-image" not in _CACHE:
+def lab4_image(client: Any = None) -> str:
+    """Build the Lab 4 image (v1) under this submission's tag; returns that tag (built once per tag)."""
+    real = submission_tag(LAB4_IMAGE)
+    if real not in _IMAGES:
         ctx = app_context({"requirements.txt": app_requirements(), "Dockerfile": LAB4_DOCKERFILE})
         try:
-            res = build(
-                ctx,
-                build_args={"APP_GREETING": "hello from v1"},
-                tags=[submission_tag(LAB4_IMAGE)],
-                timeout=build_timeout(),
-                client=client,
-            )
+            args = {"APP_GREETING": "hello from v1"}
+            build(ctx, build_args=args, tags=[real], timeout=build_timeout(), client=client)
         finally:
             shutil.rmtree(ctx, ignore_errors=True)
-        _CACHE["lab4-image"] = {"ref": LAB4_IMAGE, "id": res.image_id}
-    return _CACHE["lab4-image"]
+        _IMAGES[real] = real
+    return real
 
 
-@trusted_query("lab4_push", arity=4)
-def _lab4_push(image: str, address: str, repository: str, tag: str) -> PushResult:
-    """Push this submission's ``image`` to the grader's registry as ``tag`` (only where the lab says).
+def lab_variables(reg: RegistryInfo, image: str) -> dict[str, str]:
+    """The variables the lab gives ``publish.sh``, with the grader's values (a fresh repository per run)."""
+    session = current_session()
+    run = session.id if session else hashlib.sha256(image.encode()).hexdigest()[:10]
+    return {
+        "IMAGE": image,
+        "REGISTRY": reg.address,
+        "REPOSITORY": f"course/lab4-g{run}",
+        "REGISTRY_USER": reg.username,
+        "REGISTRY_PASSWORD_FILE": "/run/grader-keeps-its-own-password",
+        "GIT_SHA": hashlib.sha1(run.encode()).hexdigest()[:7],
+    }
+
+
+def verdicts(sub: Submission) -> dict[str, Verdict]:
+    """``version_tag_pushed`` and ``digest_resolves``, decided from ``publish.sh`` replayed on the grader's registry."""
+    text = sub.text(SCRIPT)
+    if text is None:
+        why = f"no {SCRIPT} in your lab folder (or bigger than 256 KiB): the grader replays that file"
+        return {"version_tag_pushed": Verdict(False, why), "digest_resolves": Verdict(False, why)}
+    reg = local_registry()
+    client = get_client()
+    image = lab4_image(client)
+    env = lab_variables(reg, image)
+    reading = read_publish_script(text, env)
+    rep = _replay(reading, env, reg, client)
+    image_id = client.images.get(image).id
+    served = _served(reg, env["REPOSITORY"])
+    session = current_session()
+    if session:
+        session.on_close(functools.partial(_forget, reg, env["REPOSITORY"], sorted(set(served.values()))))
+    skipped = _skipped(reading)
+    return {
+        "version_tag_pushed": _version_verdict(reading, rep, served, env["GIT_SHA"], skipped),
+        "digest_resolves": _digest_verdict(rep, served, image_id, skipped),
+    }
+
+
+def _replay(reading: Reading, env: dict[str, str], reg: RegistryInfo, client: Any) -> Replay:
+    """Replay the kept docker lines in order with docker-py (the grader's credentials); nothing else runs."""
+    rep = Replay(f"{env['REGISTRY']}/{env['REPOSITORY']}")
+    sources = {env["IMAGE"], NOTEBOOK_IMAGE, NOTEBOOK_IMAGE.split(":")[0]}
+    for op in reading.ops:
+        try:
+            if op.verb == "login":
+                rep.logged_in = True
+            elif op.verb == "tag":
+                _tag(op, rep, sources, env["IMAGE"], client)
+            elif op.verb == "push":
+                _push(op, rep, env, reg, client)
+            else:
+                _pull(op, rep, env, reg, client)
+        except CourseError as e:
+            rep.errors.append(f"line {op.line}: {e.message}")
+    return rep
+
+
+def _in_target(rep: Replay, ref: str) -> str:
+    """The tag of ``ref`` when it is ``$REGISTRY/$REPOSITORY:TAG``.
 
     Raises:
-        GradingRefused: Not on the grader, another address or repository, or an invalid tag.
+        CourseError: Another registry or repository, or not a valid tag.
     """
+    prefix = rep.target + ":"
+    if not ref.startswith(prefix) or not _TAG.match(ref[len(prefix) :]):
+        raise CourseError(f"{ref[:80]} is not $REGISTRY/$REPOSITORY:TAG: the grader only publishes there", "")
+    return ref[len(prefix) :]
+
+
+def _tag(op: Op, rep: Replay, sources: set[str], image: str, client: Any) -> None:
+    """``docker tag SRC DST``: SRC is ``$IMAGE`` (or a tag made before), DST is in ``$REGISTRY/$REPOSITORY``."""
+    src, dst = op.operands
+    tag = _in_target(rep, dst)
+    if src not in sources and src not in rep.local:
+        raise CourseError(f"tags {src[:80]}, which is neither $IMAGE nor a tag made before", "")
+    client.images.get(image if src in sources else src).tag(rep.target, tag)
+    rep.local.add(dst)
     session = current_session()
-    if session is None:
-        raise GradingRefused("lab4_push only runs on the grader.", "")
-    if address != LAB4_ADDRESS or repository != LAB4_REPOSITORY:
-        raise GradingRefused(
-            f"The grader only publishes to REG.address/REPOSITORY (got {address[:80]}/{repository[:80]}).",
-            "Push with REG.address and REPOSITORY, as the lab says.",
-        )
-    if not isinstance(tag, str) or not _TAG_RE.match(tag):
-        raise GradingRefused(f"{str(tag)[:80]!r} is not a valid tag.", "Use a version such as 1.0.0.")
-    real = session.owns(image)
-    reg, repo = _lab4_repo()
-    res = push(real, reg.address, repo, tag, reg.username, reg.password)
-    session.on_close(functools.partial(_untag, f"{reg.address}/{repo}:{tag}"))
-    return PushResult(f"{LAB4_ADDRESS}/{LAB4_REPOSITORY}:{tag}", LAB4_REPOSITORY, tag, res.digest)
+    if session:
+        session.on_close(functools.partial(_untag, dst))
 
 
-def lab4_push(
-    image: str,
-    address: str,
-    repository: str,
-    tag: str,
-    username: str | None = None,
-    password: str | None = None,
-    *args: Any,
-    **kwargs: Any,
-) -> PushResult:
-    """While graded, the notebook's ``push``: the grader pushes (with its own credentials) and reports."""
-    return _lab4_push(image, address, repository, tag)
+def _push(op: Op, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: Any) -> None:
+    """``docker push REF``: after a login, a REF an earlier ``docker tag`` made; records the digest pushed."""
+    ref = op.operands[0]
+    tag = _in_target(rep, ref)
+    if ref not in rep.local:
+        raise CourseError(f"pushes {ref[:80]}, which no earlier docker tag line made", "")
+    if not rep.logged_in:
+        raise CourseError("docker push before docker login: the registry refuses it", "")
+    res = push(ref, reg.address, env["REPOSITORY"], tag, reg.username, reg.password, immutable=False, client=client)
+    rep.pushed[tag] = res.digest
 
 
-@trusted_query("lab4_registry", arity=1)
-def lab4_registry(repository: str) -> dict[str, Any]:
-    """What the grader's registry serves for the submission's repository: tags, tag -> digest,
-    digest -> id of the image a pull by that digest gives.
+def _pull(op: Op, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: Any) -> None:
+    """``docker pull``: by a captured digest (the grader computes it), by a digest written out, or by tag."""
+    ref = op.operands[0]
+    if ref.startswith(DIGEST_MARK):
+        tag = _in_target(rep, ref[len(DIGEST_MARK) :])
+        if tag not in rep.pushed:
+            raise CourseError(f"pulls the digest of :{tag[:40]}, which the script did not push", "")
+        api = RegistryClient(reg.address, reg.username, reg.password)
+        digest = api.manifest_digest(env["REPOSITORY"], tag) or ""
+        image = pull_by_digest(reg.address, env["REPOSITORY"], digest, reg.username, reg.password, client=client)
+        rep.pulled.append((op.line, digest, image.id))
+        session = current_session()
+        if session:
+            session.on_close(functools.partial(_untag, f"{rep.target}@{digest}"))
+    elif DIGEST_MARK in ref:
+        raise CourseError('the captured value is already repo@sha256:...: pull "$DIGEST" itself', "")
+    elif "@" in ref:
+        rep.literal.append((op.line, ref[:100]))
+    else:
+        rep.by_tag.append((op.line, ref[:100]))
 
-    Raises:
-        GradingRefused: Not on the grader, or another repository.
-    """
-    session = current_session()
-    if session is None or repository != LAB4_REPOSITORY:
-        raise GradingRefused("lab4_registry only reads the graded repository, on the grader.", "")
-    reg, repo = _lab4_repo()
+
+def _served(reg: RegistryInfo, repository: str) -> dict[str, str]:
+    """Tag -> digest, as the grader's registry serves them now (the truth, whatever the script printed)."""
     api = RegistryClient(reg.address, reg.username, reg.password)
-    tags = api.tags(repo)
-    digests = {t: api.manifest_digest(repo, t) or "" for t in tags[:20]}
-    images = {}
-    for d in sorted(set(digests.values()) - {""}):
-        images[d] = pull_by_digest(reg.address, repo, d, reg.username, reg.password).id
-        session.on_close(functools.partial(_untag, f"{reg.address}/{repo}@{d}"))
-    return {"tags": tags, "digests": digests, "images": images}
+    try:
+        tags = {t: api.manifest_digest(repository, t) or "" for t in api.tags(repository)[:50]}
+    except CourseError:
+        return {}
+    return {t: d for t, d in tags.items() if d}
 
 
-def lab4_published(publish_version: Callable[[str], Any]) -> Callable[[], Any]:
-    """While graded, the notebook's ``published()``: your ``publish_version`` applied to the grader's image, once."""
-    return functools.cache(lambda: publish_version(lab4_image()["ref"]))
+def _skipped(reading: Reading) -> str:
+    """One line naming what the grader did not run (empty when everything was read)."""
+    if not reading.ignored:
+        return ""
+    first = "; ".join(f"line {n}: {text} ({why})" for n, text, why in reading.ignored[:2])
+    more = f" and {len(reading.ignored) - 2} more" if len(reading.ignored) > 2 else ""
+    return f"\nNot run by the grader: {first}{more}."
+
+
+def _version_verdict(reading: Reading, rep: Replay, served: dict[str, str], sha: str, skipped: str) -> Verdict:
+    """Logged in with ``--password-stdin``; a MAJOR.MINOR.PATCH tag and a tag naming the commit were pushed."""
+    errors = f" ({rep.errors[0]})" if rep.errors else ""
+    if reading.flagged:
+        n, text, _ = reading.flagged[0]
+        return Verdict(
+            False,
+            f"line {n}: `{text}` puts the password on the command line (shell history, `ps`); "
+            f'pipe it in with --password-stdin < "$REGISTRY_PASSWORD_FILE".{skipped}',
+        )
+    if not any(op.verb == "login" for op in reading.ops):
+        return Verdict(False, f"no `docker login` line: the registry refuses a push without it.{skipped}")
+    shown = ", ".join(sorted(served)) or "no tag"
+    if not any(SEMVER.match(t) for t in served):
+        return Verdict(False, f"the registry holds {shown}: no version tag MAJOR.MINOR.PATCH (0.1.0).{errors}{skipped}")
+    if not any(sha in t for t in served):
+        return Verdict(False, f"the registry holds {shown}: no tag names the commit $GIT_SHA.{errors}{skipped}")
+    return Verdict(True, f"the registry holds {shown}, pushed by the replay of your script.{skipped}")
+
+
+def _digest_verdict(rep: Replay, served: dict[str, str], image_id: str, skipped: str) -> Verdict:
+    """Every pushed tag resolves to one digest; a pull by that digest (captured, not typed) gives the image tagged."""
+    errors = f" ({rep.errors[-1]})" if rep.errors else ""
+    if not served:
+        return Verdict(False, f"nothing was pushed, so no digest to pull.{errors}{skipped}")
+    if len(set(served.values())) > 1:
+        return Verdict(False, f"your tags resolve to {len(set(served.values()))} different digests.{skipped}")
+    digest = next(iter(served.values()))
+    if not rep.pulled:
+        if rep.literal:
+            n, ref = rep.literal[0]
+            why = f"line {n} pulls a digest typed into the script: capture it from the push instead"
+        elif rep.by_tag:
+            n, ref = rep.by_tag[0]
+            why = f"line {n} pulls {ref} by tag: a tag can move; pull by digest"
+        else:
+            why = "no `docker pull` by digest"
+        return Verdict(False, f"{why}.{errors}{skipped}")
+    n, pulled_digest, pulled_id = rep.pulled[-1]
+    if pulled_digest != digest or pulled_id != image_id:
+        return Verdict(False, f"line {n}: the pull by digest gave another image than the one you tagged.{skipped}")
+    return Verdict(
+        True,
+        f"{', '.join(sorted(served))} resolve to {digest[:19]}...; the pull by digest (line {n}) "
+        f"gives the image you tagged.{skipped}",
+    )
+
+
+def _forget(reg: RegistryInfo, repository: str, digests: list[str]) -> None:
+    """Delete the replay's manifests from the registry (its tags go with them; blobs wait for the registry's GC)."""
+    api = RegistryClient(reg.address, reg.username, reg.password)
+    for digest in digests:
+        try:
+            api.delete_manifest(repository, digest)
+        except CourseError:
+            pass
 
 
 def _untag(ref: str) -> None:
-    """Remove one tag the grading made (the image stays when another tag holds it)."""
+    """Remove one reference the replay made (the image stays when another tag holds it)."""
     from docker.errors import APIError, NotFound
 
     try:

@@ -1,36 +1,71 @@
-"""How Lab 5 (``source/lab5-automate-builds``) is graded: the local pipeline for the build the workflow names.
+"""How Lab 5 (``source/lab5-automate-builds``) is graded: the student's workflow file, read and run by the grader.
 
-The graded cells hand over the student's GitHub Actions workflow. :func:`lab5_pipeline` runs the kit's local
-pipeline (:func:`helpers.ci.pipeline.run_pipeline`: build, test, health, push on ``main``) for the
-``docker build`` the workflow names, as a feature branch and as ``main``; :func:`lab5_failing_pipeline` runs
-it with an app that never turns healthy (the pipeline must fail and leave nothing behind). Both are trusted
-queries (``source/lab5-automate-builds/grading.yml``): in the grading sandbox the grader answers them.
+The student writes ``.github/workflows/build.yml`` in the lab folder and answers two measured questions in the
+notebook (literals). :func:`verdicts` decides every graded cell from those files: the workflow is read within
+bounds (:func:`helpers.ci.workflowfile.load_workflow`), checked as a reviewer would
+(:mod:`helpers.ci.workflow`, :mod:`helpers.ci.workflowsec`), and the kit's local pipeline
+(:func:`helpers.ci.pipeline.run_pipeline`) runs the ``docker build`` the workflow names, as a feature branch and
+as ``main``, on whatever engine the environment points at (the grading engine on the grader, the lab engine when
+the student self-checks). Only the sample app and the kit's reference Dockerfiles are built.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from helpers.ci.pipeline import REFERENCE, build_from_workflow, run_pipeline
 from helpers.ci.pipelinereport import PipelineReport
+from helpers.ci.workflow import check_workflow
+from helpers.ci.workflowfile import load_workflow, workflow_steps
+from helpers.ci.workflowsec import (
+    build_gated_on_main,
+    cleanup_problems,
+    gate_problems,
+    injection_text,
+    injections,
+    permission_problems,
+    unpinned_actions,
+)
 from helpers.engine.client import get_client
-from helpers.grading.queries import GradingRefused, trusted_query
+from helpers.errors import ConfigFileError, CourseError
+from helpers.grading.queries import GradingRefused
+from helpers.grading.verdicts import Submission, Verdict
 from helpers.kit.sampleapp import app_dir
 from helpers.paths import PACKAGE_DIR
 
-__all__ = ["LAB5_BRANCHES", "GradedPipeline", "lab5_pipeline", "lab5_failing_pipeline"]
+__all__ = [
+    "LAB5_BRANCHES",
+    "WORKFLOW",
+    "BROKEN_WORKFLOW",
+    "GradedPipeline",
+    "graded_pipeline",
+    "tests_passed",
+    "verdicts",
+]
 
-#: The branches a graded Lab 5 pipeline may stand for (main pushes to the local registry).
+#: The branches a graded Lab 5 pipeline stands for (main pushes to the local registry).
 LAB5_BRANCHES = ("feature/lab5", "main")
+#: The student's workflow, relative to the lab folder.
+WORKFLOW = ".github/workflows/build.yml"
+#: The workflow with a YAML error that section 3 of the notebook reads (the ``[`` of line 4 is never closed).
+BROKEN_WORKFLOW = "name: ci\non:\n  push:\n    branches: [main\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
+#: The line to edit: the one that opens a ``[`` it never closes.
+_BROKEN_MISTAKE_LINE = next(n for n, ln in enumerate(BROKEN_WORKFLOW.splitlines(), 1) if "[" in ln and "]" not in ln)
+#: The stage where the notebook's failing pipeline (an app whose database does not exist) stops.
+FAILING_STAGE = "wait healthy"
+_STATIC = ("test_triggers", "test_build_and_tests", "test_push_and_secrets")
 _KIT = PACKAGE_DIR.parent
+_REFERENCE_DF = REFERENCE / "optimized.Dockerfile"
 _CACHE: dict[Any, Any] = {}
 
 
 @dataclass
 class GradedPipeline(PipelineReport):
-    """A :class:`~helpers.ci.pipeline.PipelineReport` plus the containers it left behind (should be none)."""
+    """A :class:`~helpers.ci.pipelinereport.PipelineReport` plus the containers it left behind (should be none)."""
 
     left_behind: list[str] = field(default_factory=list)
 
@@ -62,36 +97,158 @@ def _graded_build(workflow_text: str) -> tuple[Path, Path]:
     return dockerfile, app
 
 
-@trusted_query("lab5_pipeline", arity=2)
-def lab5_pipeline(workflow_text: str, branch: str, client: Any = None) -> GradedPipeline:
-    """Run the local pipeline for the build the workflow names, as ``branch`` (cached per workflow).
+def graded_pipeline(workflow_text: str | None, branch: str, client: Any = None) -> GradedPipeline:
+    """Run the local pipeline for the build the workflow names, as ``branch``.
 
-    Only the sample app and the kit's reference Dockerfiles can be built (the workflow is text
-    from a student: it never picks a path outside them).
+    ``workflow_text`` None runs the kit's reference build. Only the sample app and the kit's reference
+    Dockerfiles are built (the workflow is a student's text: it never picks a path outside them). Runs are
+    cached per (Dockerfile, branch, engine): two workflows that build the same thing share one run.
 
     Raises:
         GradingRefused: Another branch, or a Dockerfile/context outside the sample app.
-        CourseError: The workflow has no ``docker build`` step the kit can run.
+        CourseError: The workflow has no ``docker build`` step the kit can run; no engine answers.
     """
     if branch not in LAB5_BRANCHES:
         raise GradingRefused(f"Branch {branch!r} is not one the lab grades.", f"Use one of {LAB5_BRANCHES}.")
-    key = ("lab5", workflow_text, branch)
+    dockerfile, app = _graded_build(workflow_text) if workflow_text is not None else (_REFERENCE_DF, app_dir())
+    c = get_client(client)
+    key = ("lab5", str(dockerfile), branch, c.api.base_url)
     if key not in _CACHE:
-        dockerfile, app = _graded_build(workflow_text)
-        pr = run_pipeline(app, dockerfile, branch=branch, health_timeout=90, client=client)
-        left = get_client(client).containers.list(all=True, filters={"label": f"org.dockercourse.pipeline={pr.run_id}"})
-        _CACHE[key] = GradedPipeline(**vars(pr), left_behind=[c.name for c in left])
+        pr = run_pipeline(app, dockerfile, branch=branch, health_timeout=90, client=c)
+        left = c.containers.list(all=True, filters={"label": f"org.dockercourse.pipeline={pr.run_id}"})
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = GradedPipeline(**vars(pr), left_behind=[x.name for x in left])
     return _CACHE[key]
 
 
-@trusted_query("lab5_failing_pipeline", arity=0)
-def lab5_failing_pipeline(client: Any = None) -> PipelineReport:
-    """The kit's reference pipeline with an app that never turns healthy (a database it cannot reach)."""
-    if "lab5-bad" not in _CACHE:
-        _CACHE["lab5-bad"] = run_pipeline(
-            branch="feature/broken",
-            health_timeout=20,
-            client=client,
-            app_env={"DATABASE_URL": "postgresql://nobody:nothing@db.invalid:5432/none"},
-        )
-    return _CACHE["lab5-bad"]
+def tests_passed(report: PipelineReport) -> int:
+    """The number in the last ``N passed`` of the report's test log (0 when there is none)."""
+    found = re.findall(r"(\d+) passed", report.test_log)
+    return int(found[-1]) if found else 0
+
+
+def _verdict(passed: bool, said: str) -> Verdict:
+    return Verdict(passed, said)
+
+
+def _first(problems: list[str], ok: str) -> Verdict:
+    return _verdict(not problems, problems[0] if problems else ok)
+
+
+def _static(doc: dict[str, Any], text: str) -> dict[str, Verdict]:
+    """The verdicts read from the workflow file alone."""
+    steps = workflow_steps(doc)
+    r = check_workflow(text)
+    build = [] if r.check("build").passed else [r.check("build").detail]
+    if build_gated_on_main(steps):
+        build.append("the build runs on main only: pull requests must build the image too")
+    build += [] if r.check("integration tests").passed else [r.check("integration tests").detail]
+    if "--network" not in text and not any(isinstance(j, dict) and j.get("services") for j in doc["jobs"].values()):
+        build.append("the tests should reach the app over a user-defined network (`--network`)")
+    push = [c.detail for c in (r.check("push only on main"), r.check("no secrets printed")) if not c.passed]
+    push += gate_problems(doc, steps)
+    if r.check("push only on main").passed and "--password-stdin" not in text and "login-action" not in text:
+        push.append("log in with `--password-stdin` (or docker/login-action), never `-p`")
+    push += permission_problems(doc)
+    push += [injection_text(s, e) for s, e in injections(steps)]
+    push += [f"`uses: {u}` is not pinned by a full commit SHA" for u in unpinned_actions(doc, steps)]
+    return {
+        "test_triggers": _first(
+            [] if r.check("triggers").passed else [r.check("triggers").detail],
+            "triggers: " + r.check("triggers").detail,
+        ),
+        "test_build_and_tests": _first(build, "builds on pull requests; tests run against the started container"),
+        "test_push_and_secrets": _first(push, "pushes a versioned tag from main only; least-privilege token; pinned"),
+    }
+
+
+def _feature(text: str) -> Verdict:
+    pr = graded_pipeline(text, "feature/lab5")
+    if not pr.ok:
+        failed = next(s for s in pr.stages if not s.ok)
+        return _verdict(False, f"the pipeline failed at {failed.name!r}: {failed.detail}"[:300])
+    problems = []
+    if tests_passed(pr) < 3:
+        problems.append(f"only {tests_passed(pr)} integration tests passed")
+    if pr.pushed:
+        problems.append(f"a feature branch pushed {pr.pushed}")
+    if pr.left_behind:
+        problems.append(f"not torn down: {pr.left_behind}")
+    return _first(problems, f"feature/lab5: passed, {tests_passed(pr)} tests, nothing pushed, nothing left behind")
+
+
+def _main(text: str, doc: dict[str, Any]) -> Verdict:
+    cleanup = cleanup_problems(workflow_steps(doc))
+    if cleanup:
+        return _verdict(False, cleanup[0])
+    pr = graded_pipeline(text, "main")
+    if not pr.ok:
+        failed = next(s for s in pr.stages if not s.ok)
+        return _verdict(False, f"as main, the pipeline failed at {failed.name!r}: {failed.detail}"[:300])
+    if not (pr.pushed and pr.pushed.endswith(pr.run_id)):
+        return _verdict(False, "as main, no versioned tag was pushed")
+    return _verdict(True, f"as main: pushed {pr.pushed.rsplit('/', 1)[-1]}; logs and tear-down run after a failure")
+
+
+def _yaml_lines(sub: Submission) -> Verdict:
+    try:
+        load_workflow(BROKEN_WORKFLOW)
+        reported = 0
+    except ConfigFileError as e:
+        reported = e.line
+    said, fix = sub.answer("YAML_ERROR_LINE"), sub.answer("YAML_MISTAKE_LINE")
+    if said != reported:
+        return _verdict(False, f"YAML_ERROR_LINE = {said!r}: not the line the parser reports")
+    if fix != _BROKEN_MISTAKE_LINE:
+        return _verdict(False, f"YAML_MISTAKE_LINE = {fix!r}: not the line to edit (where does the `[` open?)")
+    return _verdict(True, "both lines right: the parser reports the line after the mistake")
+
+
+def _reading(sub: Submission, text: str | None) -> Verdict:
+    stage, count = sub.answer("FAILED_STAGE"), sub.answer("TESTS_PASSED")
+    if stage != FAILING_STAGE:
+        return _verdict(False, f"FAILED_STAGE = {stage!r}: not the stage where the failing pipeline stopped")
+    try:
+        pr = graded_pipeline(text, "feature/lab5")
+    except CourseError:
+        pr = None
+    if pr is None or not pr.ok:
+        pr = graded_pipeline(None, "feature/lab5")  # the student's build does not run: the kit's reference does
+    if count != tests_passed(pr):
+        return _verdict(False, f"TESTS_PASSED = {count!r}: not what the pipeline's test log says")
+    return _verdict(True, f"FAILED_STAGE and TESTS_PASSED ({count}) match the reports")
+
+
+def _guarded(fn: Callable[[], Any]) -> Any:
+    """One verdict; a kit error (or anything a student's file provokes) is a failed verdict, never raised."""
+    try:
+        return fn()
+    except CourseError as e:
+        return _verdict(False, e.message.splitlines()[0][:300])
+    except Exception as e:  # noqa: BLE001 - the grader must go on with the other cells and students
+        return _verdict(False, f"could not check ({type(e).__name__}: {str(e)[:200]})")
+
+
+def verdicts(sub: Submission) -> dict[str, Verdict]:
+    """grade_id -> verdict for every graded cell of Lab 5, from the submitted workflow and answers.
+
+    Never raises for a student's input: an unreadable workflow or a failed run is a failed verdict.
+    """
+    text = sub.text(WORKFLOW)
+    out = {
+        "test_yaml_error_line": _guarded(lambda: _yaml_lines(sub)),
+        "test_summarize": _guarded(lambda: _reading(sub, text)),
+    }
+    try:
+        if text is None:
+            raise ConfigFileError(WORKFLOW, "is missing", hint="Write the workflow in the lab folder.")
+        doc = load_workflow(text)
+    except CourseError as e:
+        why = _verdict(False, f"{WORKFLOW}: {e.message.splitlines()[0]}"[:300])
+        return {**out, **dict.fromkeys((*_STATIC, "test_pipeline_feature", "test_pipeline_main_and_failure"), why)}
+    static = _guarded(lambda: _static(doc, text))
+    out.update(static if isinstance(static, dict) else dict.fromkeys(_STATIC, static))
+    out["test_pipeline_feature"] = _guarded(lambda: _feature(text))
+    out["test_pipeline_main_and_failure"] = _guarded(lambda: _main(text, doc))
+    return out
