@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 from helpers.errors import CourseError
 from helpers.grading.facts import GRADED_SETTINGS, GradingSpec, load_spec
@@ -71,9 +72,9 @@ def _nbgrader(cell) -> dict:
 
 
 def _code(cell) -> ast.Module:
-    """A cell's code without IPython magics (``%matplotlib inline``)."""
-    lines = [line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    return ast.parse("\n".join(lines))
+    """A cell's code as IPython runs it: magics and shell lines (``%matplotlib inline``, ``out = !docker ...``)
+    become ``get_ipython()`` calls."""
+    return ast.parse(TransformerManager().transform_cell(cell.source))
 
 
 def _defines(tree: ast.Module) -> set[str]:
