@@ -8,7 +8,7 @@ Which module grades which lab (each lab's graded cells call its module; the chec
 - Lab 3, ``source/lab3-security-scan``: :mod:`helpers.grading.labs.lab3`
 - Lab 4, ``source/lab4-publish``: :mod:`helpers.grading.labs.lab4`
 - Lab 5, ``source/lab5-automate-builds``: :mod:`helpers.grading.labs.lab5`
-- ``source/activity-shrink-image``: no module (its graded cell uses :mod:`helpers.layers` directly)
+- ``source/activity-shrink-image``: :mod:`helpers.grading.labs.shrink`
 
 How grading runs: :mod:`~helpers.grading.course` (release, collect, autograde, feedback, grades) runs nbgrader;
 :mod:`~helpers.grading.sandbox` executes each submission in a locked-down container; the labs' engine checks are
@@ -83,8 +83,6 @@ _EXPORTS: dict[str, str] = {
     "grading_engine": "labs.common",
     "grading_engine_env": "engine_env",
     "grading_engine_status": "engine",
-    "lab1_report": "labs.lab1",
-    "lab2_report": "labs.lab2",
     "lab4_image": "labs.lab4",
     "load_spec": "facts",
     "merge_outputs": "sandbox",
@@ -98,7 +96,6 @@ _EXPORTS: dict[str, str] = {
     "registered": "queries",
     "release": "course",
     "replaying": "queries",
-    "run_in_image": "labs.lab1",
     "run_in_sandbox": "sandbox",
     "sandbox_command": "sandbox",
     "static_checks": "labs.common",

@@ -214,19 +214,18 @@ def _fingerprint(folder: Path) -> str:
     return h.hexdigest()
 
 
-def self_check(grade_id: str, folder: str | Path | None = None) -> Verdict | None:
+def self_check(grade_id: str, folder: str | Path | None = None) -> None:
     """Run the grader's check ``grade_id`` on your files and your engine; raise :class:`CheckFailed` if it fails.
 
     Your score is decided by the grader on its own engine from the files you hand in; this shows you now
     what it will say. The lab's checks run once per version of your files (the result is kept).
 
-    Returns:
-        The verdict, or None where no engine answers (the grader checks it when your lab is graded).
+    Where no engine answers it only says so: the grader checks it when your lab is graded.
     """
     folder = Path(folder or Path.cwd())
     if not engine_available():
         print("No Docker Engine answers here: the grader checks this on its own engine when your lab is graded.")
-        return None
+        return
     assignment = _assignment_of(folder)
     answers = _notebook_answers(Submission(folder, GradingSpec(assignment)).path(f"{assignment}.ipynb"))
     key = (assignment, _fingerprint(folder), repr(sorted(answers.items())))  # files and the saved answers
@@ -236,7 +235,6 @@ def self_check(grade_id: str, folder: str | Path | None = None) -> Verdict | Non
     if not verdict.passed:
         raise CheckFailed(verdict.said)
     print("passed:", verdict.said)
-    return verdict
 
 
 def main(argv: list[str]) -> int:

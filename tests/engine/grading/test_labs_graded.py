@@ -1,11 +1,11 @@
-"""Labs 1-5 autograded as an instructor does it: the notebook in the sandbox, the graded checks on the grader.
+"""Labs 1-5 and the shrink activity autograded as an instructor does it: the notebook in the sandbox, the
+graded checks on the grader.
 
 One throwaway course; per lab one ``course.autograde`` run (two workers) grades the reference (the source
-notebook with the reference answer files), the unedited release folder, and a hostile submission. For a lab
-whose ``grading.yml`` lists ``verdicts:``, the grader decides those cells from the submitted files on the
-grading engine: the hostile student rebinds the notebook's ``self_check`` to a no-op, so every test cell
-"passes" in the kernel, and must still score what its files earn (nothing). For a lab still graded by trusted
-queries, the hostile student forges requests.
+notebook with the reference answer files), the unedited release folder, and a hostile submission. Each lab's
+``grading.yml`` lists ``verdicts:``: the grader decides those cells from the submitted files on the grading
+engine. The hostile student rebinds the notebook's ``self_check`` to a no-op and deletes the kit's environment
+variables, so every test cell "passes" in the kernel; it must still score what its files earn (nothing).
 """
 
 from __future__ import annotations
@@ -19,26 +19,18 @@ from ci_rules import unavailable
 from course_fixture import ROOT, make_lab_course, scores, submit_files, submit_notebook
 
 from helpers.grading import course
-from helpers.grading.facts import load_spec
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
-LABS = ("lab1-build-basics", "lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish", "lab5-automate-builds")
+LABS = (
+    "lab1-build-basics",
+    "lab2-improve-dockerfile",
+    "lab3-security-scan",
+    "lab4-publish",
+    "lab5-automate-builds",
+    "activity-shrink-image",
+)
 REFERENCE = ROOT / "tests" / "data" / "labs"
-
-#: Put at the start of each of the hostile student's solution functions: forged requests, then a
-#: query for another lab's image (every graded cell calls one of them, so every one fails).
-FORGE = """import json as _json, os as _os
-_req = _os.environ.get("GRADING_REQUESTS")
-if _req and not _os.environ.get("FORGED"):  # once per run: the requests file has a size limit too
-    _os.environ["FORGED"] = "1"
-    with open(_req, "a") as _f:
-        _f.write(_json.dumps({"name": "os.system", "args": ["touch /tmp/pwned"]}) + "\\n")
-        _f.write(_json.dumps({"name": "lab1_report", "args": ["x" * 70000]}) + "\\n")
-        _f.write("this is not json\\n")
-from helpers.grading.labs import lab1 as _lc
-_lc.run_in_image("lab2-sample-api:graded", ["cat", "/etc/hostname"])  # not built for this submission
-"""
 
 #: A cell the hostile student adds after the setup cell: every self-check now "passes" in the kernel.
 REBIND = """import os
@@ -49,23 +41,10 @@ def self_check(*args, **kwargs):
 """
 
 
-def _verdict_lab(lab: str) -> bool:
-    return bool(load_spec(lab, root=ROOT).verdicts)
-
-
 def _hostile(lab: str):
-    if _verdict_lab(lab):
-        nb = nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4)
-        setup = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
-        nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(REBIND))
-        return nb
-    nb = nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = cell.source.replace(
-                "    ### BEGIN SOLUTION",
-                "    ### BEGIN SOLUTION\n" + "\n".join("    " + ln for ln in FORGE.splitlines()),
-            )
+    nb = nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4)
+    setup = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(REBIND))
     return nb
 
 
@@ -121,20 +100,9 @@ def test_hostile_kernel_scores_zero(graded, lab):
     folder = dirs.root / "autograded" / "forger" / lab
     nb = nbformat.read(folder / f"{lab}.ipynb", as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
-    if _verdict_lab(lab):
-        record = json.loads((folder / "grading_verdicts.json").read_text())
-        assert record["cells"] and not any(v["passed"] for v in record["cells"].values()), record
-        assert "trust me" not in shown and "NOT passed" in shown
-        return
-    facts = json.loads((folder / "grading_facts.json").read_text())
-    refused = " ".join(e.get("refused", "") for e in facts["query_log"])
-    assert "'os.system' is not a trusted query" in refused
-    assert "70000 characters" in refused and "not a valid request" in refused
-    # lab 1 may run images, but only its own; the other labs may not run images at all
-    why = "not built for this submission" if lab == "lab1-build-basics" else "not a check of this lab"
-    errors = [a["error"] for a in facts["queries"].values() if not a["ok"]]
-    assert any(e["type"] == "GradingRefused" and why in e["message"] for e in errors), errors
-    assert "GradingRefused" in shown and why in shown
+    record = json.loads((folder / "grading_verdicts.json").read_text())
+    assert record["cells"] and not any(v["passed"] for v in record["cells"].values()), record
+    assert "trust me" not in shown and "NOT passed" in shown
 
 
 def test_grading_images_are_removed(graded, engine):
@@ -171,8 +139,7 @@ def test_engine_work_ran_on_a_grading_engine_that_keeps_nothing(graded, engine):
     dirs, _, _ = graded
     for lab in LABS:
         folder = dirs.root / "autograded" / "reference" / lab
-        record = folder / ("grading_verdicts.json" if _verdict_lab(lab) else "grading_facts.json")
-        where = json.loads(record.read_text())["engine"]
+        where = json.loads((folder / "grading_verdicts.json").read_text())["engine"]
         assert where.startswith("unix:///run/course-grading-"), (lab, where)
     grader = grading_client()
     assert grader.info()["DockerRootDir"] != engine.info()["DockerRootDir"]
