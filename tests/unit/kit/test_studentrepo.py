@@ -3,7 +3,7 @@
 A "secret line" is a normalized line (stripped, inner whitespace collapsed) of at least ``MIN_CHARS``
 characters of a secret unit: a solution region or hidden-test region of a ``source/`` notebook (or a whole
 solution cell without markers), a lab reference file (``tests/data/labs/*/reference/``,
-``tests/engine/data/lab3/``, the answers in ``helpers/data/sample_app``), or a ``grading.yml``. Lines that
+the answers in ``helpers/data/sample_app``), or a ``grading.yml``. Lines that
 students are given anyway are public, not secret: the source notebooks outside those regions (prompts,
 visible tests, set-up), the labs' starting files (``source/<lab>/`` files other than notebooks and
 ``grading.yml``) and the sample app. Every text file of the copy, notebooks' outputs included, leaks a unit
@@ -30,10 +30,7 @@ MIN_CHARS = 20
 LONG_CHARS = 60
 #: Leaks known today, each (file of the copy, secret unit): reported, to be fixed in the lesson. The test
 #: fails when one of them is gone, so that the entry is removed and the check is strict again.
-KNOWN_LEAKS = {
-    # notebook 10's "lean" image is the activity's answer, cell for cell
-    ("helpers/layers/lesson.py", "source/activity-shrink-image/activity-shrink-image.ipynb#dockerfile/0"),
-}
+KNOWN_LEAKS: set[tuple[str, str]] = set()
 _REGIONS = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 
 
@@ -70,13 +67,17 @@ def _source_units() -> tuple[dict[str, set[str]], set[str]]:
 
 def _reference_files() -> list[Path]:
     files = [p for p in ROOT.glob("tests/data/labs/*/reference/**/*") if p.is_file()]
-    files += [p for p in (ROOT / "tests/engine/data/lab3").glob("*") if p.is_file()]
     return files + [ROOT / f for f in ANSWER_FILES] + sorted(ROOT.glob("source/*/grading.yml"))
+
+
+#: Lines an answer shares with what students are told: the app's documented start command (its README).
+COMMON_LINES = {'CMD ["python", "-m", "app"]'}
 
 
 def secret_units() -> dict[str, set[str]]:
     """Secret unit -> its secret lines (see the module docstring); units left with no line are dropped."""
     units, public = _source_units()
+    public |= COMMON_LINES
     for path in _reference_files():
         units[str(path.relative_to(ROOT))] = _lines(path.read_text(errors="replace"))
     return {unit: lines - public for unit, lines in units.items() if lines - public}
@@ -126,7 +127,11 @@ def test_the_secret_lines_are_found():
     """Are solutions, hidden tests and reference files read (so an empty set cannot pass the leak test)?"""
     units = secret_units()
     assert any(u.startswith("source/lab1-build-basics/lab1-build-basics.ipynb#") for u in units)
-    assert {"tests/engine/data/lab3/Dockerfile.fixed", "helpers/data/sample_app/optimized.Dockerfile"} <= set(units)
+    assert {
+        "tests/data/labs/lab1-build-basics/reference/Dockerfile",
+        "tests/data/labs/lab3-security-scan/reference/Dockerfile",
+        "helpers/data/sample_app/optimized.Dockerfile",
+    } <= set(units)
     assert sum(map(len, units.values())) > 50
 
 
@@ -141,9 +146,7 @@ def test_no_solution_hidden_test_or_reference_reaches_students(repo):
 def test_the_leak_check_finds_a_planted_solution(tmp_path):
     """Would a lab's solution copied into a lesson's output be caught, and a few shared lines not?"""
     units = secret_units()
-    unit, lines = next(
-        (u, s) for u, s in sorted(units.items()) if u.startswith("source/lab1") and "#" in u and len(s) >= 3
-    )
+    unit, lines = next((u, s) for u, s in sorted(units.items()) if u.startswith("source/") and "#" in u and len(s) >= 3)
     planted = tmp_path / "planted"
     planted.mkdir()
     text = ["  " + line + "\n" for line in sorted(lines)]
