@@ -31,4 +31,21 @@ c.ExecutePreprocessor.timeout = 600
 # A test cell the student deleted is added back for grading (nbgrader cannot do that for other read-only
 # cells: helpers.grading.submissions refuses a submission that deleted one).
 c.OverwriteCells.add_missing_cells = True
+
+
+def _answer_files(root: Path) -> dict[str, list[str]]:
+    """Lab -> the files its student writes (``answers:`` in ``source/<lab>/grading.yml``)."""
+    import yaml
+
+    out = {}
+    for spec in sorted((root / "source").glob("*/grading.yml")):
+        answers = (yaml.safe_load(spec.read_text()) or {}).get("answers") or []
+        if answers:
+            out[spec.parent.name] = [str(a) for a in answers]
+    return out
+
+
+# The files a student writes (a Dockerfile, a script, a workflow) are graded as submitted: nbgrader's autograde
+# otherwise copies every non-notebook file of source/<lab>/ over the submission (the starters).
+c.Autograde.exclude_overwriting = _answer_files(HERE)
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -94,6 +94,7 @@ KNOWN_KEYS = {
     "graded",
     "verdicts",
     "verdict_timeout",
+    "answers",
 }
 
 
@@ -111,6 +112,7 @@ class GradingSpec:
     graded: tuple[tuple[str, str], ...] = ()
     verdicts: tuple[str, ...] = ()
     verdict_timeout: int = 1200
+    answers: tuple[str, ...] = ()
 
     def setting(self, name: str, default: str) -> str:
         """A graded setting of the lab's ``grading.yml`` (``default`` when the file does not set it)."""
@@ -178,6 +180,7 @@ def load_spec(assignment: str, root: str | os.PathLike[str] | None = None) -> Gr
             _graded_settings(data.get("graded")),
             tuple(str(v) for v in data.get("verdicts") or ()),
             int(data.get("verdict_timeout", 1200)),
+            tuple(str(a) for a in data.get("answers") or ()),
         )
     except (yaml.YAMLError, TypeError, AttributeError, ValueError) as e:
         raise CourseError(f"{path} is not a valid grading spec ({e}).", "See the format in docs/INSTRUCTOR.md.") from e

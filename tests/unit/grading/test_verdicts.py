@@ -129,3 +129,23 @@ def test_main_writes_json(fake_lab, tmp_path, monkeypatch):
         "test_a": {"passed": True, "said": "ok"},
         "test_b": {"passed": False, "said": "no"},
     }
+
+
+def test_answer_files_are_graded_as_submitted():
+    """Does every lab graded by verdicts name the files its student writes, released as starters, and does
+    nbgrader keep them as submitted (its autograde otherwise copies the starters back over them)?"""
+    from traitlets.config import Config
+
+    from helpers.grading.facts import load_spec
+    from helpers.paths import course_root
+
+    root = course_root()
+    config = Config()
+    exec((root / "nbgrader_config.py").read_text(), {"get_config": lambda: config, "__file__": str(root / "x.py")})
+    kept = config.Autograde.exclude_overwriting
+    for lab in verdicts.LAB_MODULES:
+        spec = load_spec(lab, root=root)
+        assert spec.verdicts and spec.answers, lab
+        for name in spec.answers:
+            assert (root / "source" / lab / name).is_file() and (root / "release" / lab / name).is_file(), name
+        assert kept[lab] == list(spec.answers)
