@@ -233,8 +233,10 @@ def verdicts(sub: Submission) -> dict[str, Verdict]:
     assert dockerfile is not None and requirements is not None
     threshold, source = graded_settings(sub.spec)
     seen = examine(dockerfile, requirements, source)
-    return {
+    got = {
         "no_findings_at_threshold": _threshold_verdict(seen, requirements, threshold),
         "os_packages_patched": _os_verdict(seen),
-        "still_healthy": _health_verdict(seen),
     }
+    if not any(v.passed for v in got.values()):  # the old image answers /health too: no points for doing nothing
+        return got | {"still_healthy": Verdict(False, "Remediate first: health counts for a fixed image only.")}
+    return got | {"still_healthy": _health_verdict(seen)}

@@ -52,7 +52,7 @@ CASES = {
     "starter": (
         _text("starter", 0),
         _text("starter", 1),
-        {"no_findings_at_threshold": _IDNA, "os_packages_patched": _UNPATCHED},
+        {"no_findings_at_threshold": _IDNA, "os_packages_patched": _UNPATCHED, "still_healthy": "Remediate first"},
     ),
     "base-only": (_text("reference", 0), _text("starter", 1), {"no_findings_at_threshold": _IDNA}),
     "pins-only": (_text("starter", 0), _text("reference", 1), {"os_packages_patched": _UNPATCHED}),
