@@ -14,6 +14,7 @@ from helpers.paths import course_root
 
 __all__ = [
     "Entry",
+    "lab_work",
     "SUGGESTED_PATH",
     "collect_entries",
     "suggested_path",
@@ -107,6 +108,56 @@ def _table(entries: list[Entry]) -> str:
     return "\n".join(lines)
 
 
+#: What a student types, as the index counts it: docker subcommands and the other tools of the labs.
+_COMMAND = re.compile(
+    r"(?<![\w./-])(docker (?:compose |buildx |image |manifest )?[a-z][a-z-]+|bash publish\.sh|actionlint|"
+    r"dive|trivy|grype|hadolint|cosign|curl)\b"
+)
+
+
+_DOCKER_SUBCOMMANDS = set(
+    "attach build builder buildx commit compose container context cp create diff events exec history image images "
+    "info init inspect kill load login logout logs manifest network pause port ps pull push restart rm rmi run save "
+    "sbom scout search start stats stop system tag top trust unpause version volume wait".split()
+)
+
+
+def lab_work(lab_dir: Path, root: Path | None = None) -> tuple[list[str], list[str]]:
+    """The files a lab's student writes and the commands its notebook has them type (read from the notebook).
+
+    Files: the lab's ``answers:`` (``source/<lab>/grading.yml``), else every file beside the notebook.
+    Commands: each distinct ``docker <subcommand>`` (and the lab's other tools) in the notebook's code cells
+    and in its Markdown's code spans, in order of first appearance.
+    """
+    import nbformat
+    import yaml
+
+    spec = (root or course_root()) / "source" / lab_dir.name / "grading.yml"
+    files = (yaml.safe_load(spec.read_text()) or {}).get("answers") if spec.is_file() else None
+    if not files:
+        files = sorted(str(f.relative_to(lab_dir)) for f in lab_dir.rglob("*") if f.is_file() and f.suffix != ".ipynb")
+    commands: list[str] = []
+    for nb in sorted(lab_dir.glob("*.ipynb")):
+        for cell in nbformat.read(nb, as_version=4).cells:
+            text = cell.source if cell.cell_type == "code" else " ".join(re.findall(r"`([^`]+)`", cell.source))
+            for found in _COMMAND.findall(text):
+                sub = found.split()[1] if found.startswith("docker ") else ""
+                if found not in commands and (not sub or sub in _DOCKER_SUBCOMMANDS):
+                    commands.append(found)
+    return [str(f) for f in files], commands
+
+
+def _lab_table(labs: list[Entry], root: Path | None) -> str:
+    if not labs:
+        return "_None yet._"
+    lines = ["| lab | time | files you write | commands you type |", "|---|---|---|---|"]
+    for e in labs:
+        files, commands = lab_work((root or course_root()) / "notebooks" / Path(e.path).parent, root)
+        shown = ", ".join(f"`{f}`" for f in files) or "-"
+        lines.append(f"| [{e.title}]({e.path}) | {e.minutes} min | {shown} | {', '.join(f'`{c}`' for c in commands)} |")
+    return "\n".join(lines)
+
+
 def _key(entry: Entry) -> str:
     """The name SUGGESTED_PATH uses: the notebook's stem for a lesson, the assignment folder for a lab."""
     return Path(entry.path).stem if entry.kind == "lesson" else Path(entry.path).parent.name
@@ -167,7 +218,10 @@ def build_index(root: Path | None = None):
         ),
         new_markdown_cell("## Lessons and activities\n\n" + _table(lessons)),
         new_markdown_cell(
-            "## Graded labs\n\n" + _table(labs) + "\n\n"
+            "## Graded labs\n\nEach lab is done with real files and real commands: you write the files in the lab's "
+            "folder (JupyterLab's editor) and type the commands in the notebook or a terminal.\n\n"
+            + _lab_table(labs, root)
+            + "\n\n"
             "On a JupyterHub, fetch the labs from the **Assignments** tab instead, so that you can submit them."
         ),
         new_markdown_cell(

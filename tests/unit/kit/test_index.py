@@ -74,3 +74,20 @@ def test_no_link_placeholder_in_lessons(nb):
     for cell in nbformat.read(nb, as_version=4).cells:
         assert "edit this link" not in cell.source
         assert not re.search(r"\]\(\.\./module-\d", cell.source), cell.source[:200]
+
+
+def test_labs_table_counts_the_files_written_and_the_commands_typed():
+    """Does the index's table show, per lab, the files its student writes and the commands its notebook has them
+    type (read from the notebooks, so a lab that stopped asking for a command drops out of the table)?"""
+    from helpers.kit.index import lab_work
+
+    files, commands = lab_work(ROOT / "release" / "lab1-build-basics", ROOT)
+    assert files == ["Dockerfile"]
+    assert {"docker build", "docker run", "docker exec", "docker history"} <= set(commands)
+    assert len(commands) == len(set(commands))
+    for lab in ("lab2-improve-dockerfile", "lab3-security-scan", "lab4-publish", "lab5-automate-builds"):
+        files, commands = lab_work(ROOT / "release" / lab, ROOT)
+        assert files and any(c.startswith("docker ") for c in commands), lab
+    assert "bash publish.sh" in lab_work(ROOT / "release" / "lab4-publish", ROOT)[1]
+    text = "\n".join(c.source for c in build_index(ROOT).cells if c.cell_type == "markdown")
+    assert "| files you write | commands you type |" in text and "`publish.sh`" in text
