@@ -118,10 +118,10 @@ def _image_rows(c: Any, containers: list[Any]) -> list[dict[str, Any]]:
     """``prune`` removes untagged unused images; ``prune -a`` every image no running container uses."""
     running_images = {ct.attrs.get("Image") for ct in containers if ct.status == "running"}
     rows = []
-    for img in c.images.list():
-        tags = [t for t in img.tags if t != "<none>:<none>"]
-        unused = img.id not in running_images
-        rows.append(_row("image", tags[0] if tags else img.short_id, img.labels, unused and not tags, unused))
+    for img in c.api.images():  # one listing call: an image removed meanwhile (by another process) is not an error
+        tags = [t for t in img.get("RepoTags") or [] if t != "<none>:<none>"]
+        unused = img["Id"] not in running_images
+        rows.append(_row("image", tags[0] if tags else img["Id"][:19], img.get("Labels"), unused and not tags, unused))
     return rows
 
 

@@ -237,6 +237,6 @@ def verdicts(sub: Submission) -> dict[str, Verdict]:
         "no_findings_at_threshold": _threshold_verdict(seen, requirements, threshold),
         "os_packages_patched": _os_verdict(seen),
     }
-    if not any(v.passed for v in got.values()):  # the old image answers /health too: no points for doing nothing
+    if seen.image.built and not any(v.passed for v in got.values()):  # the old image is healthy too: no free points
         return got | {"still_healthy": Verdict(False, "Remediate first: health counts for a fixed image only.")}
     return got | {"still_healthy": _health_verdict(seen)}

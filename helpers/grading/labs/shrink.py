@@ -101,7 +101,9 @@ def _run_once(tag: str, client: Any = None) -> str:
     c = get_client(client)
     ctr = None
     try:
-        ctr = c.containers.run(tag, detach=True, network_disabled=True, labels=kit_labels("lab"), **SANDBOX_LIMITS)
+        # create, then start: a start that fails (no such command) still leaves a container to remove
+        ctr = c.containers.create(tag, network_disabled=True, labels=kit_labels("lab"), **SANDBOX_LIMITS)
+        ctr.start()
         code = ctr.wait(timeout=RUN_SECONDS).get("StatusCode")
         out = log_tail(ctr, lines=5).strip()
         return out if code == 0 else f"exit {code}: {_short(out)}"
