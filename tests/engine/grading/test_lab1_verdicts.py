@@ -47,6 +47,29 @@ WRONG = {
 }
 
 
+#: Right answers as three other practitioners write them: each must pass all six cells.
+SLIM = "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
+RIGHT = {
+    # the one who orders for the cache: requirements first, the code last; python3, /srv, 8000/tcp
+    "requirements first": HEAD + "WORKDIR /srv\nCOPY requirements.txt requirements-dev.txt ./\n"
+    "RUN pip install --no-cache-dir -r requirements-dev.txt\nCOPY . .\n"
+    'EXPOSE 8000/tcp\nCMD ["python3", "-m", "app"]\n',
+    # the one who splits the command: ENTRYPOINT runs python, CMD names the module
+    "ENTRYPOINT plus CMD": HEAD
+    + "WORKDIR /app\nCOPY . /app\nRUN python -m pip install -r requirements-dev.txt\nEXPOSE 8000\n"
+    'ENTRYPOINT ["python", "-m"]\nCMD ["app"]\n',
+    # the one who starts from slim, installs the compilers psycopg2 needs, and runs as a user in its home
+    # (a WORKDIR made by root would leave the app no right to create its data folder)
+    "slim base, non-root": SLIM
+    + "RUN headers=$(python -c \"import os, sysconfig as s; print(os.path.exists(s.get_path('include')+'/Python.h'))\")"
+    " \\\n && apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev \\\n"
+    '    $([ "$headers" = True ] || echo python3-dev) \\\n'
+    " && rm -rf /var/lib/apt/lists/* && useradd --create-home app\n"
+    "WORKDIR /home/app\nCOPY --chown=app:app . .\nRUN pip install --no-cache-dir -r requirements-dev.txt\n"
+    'USER app\nENV PORT=8000\nEXPOSE 8000\nCMD ["python", "-m", "app"]\n',
+}
+
+
 def _grade(tmp_path, text: str | None):
     folder = tmp_path / LAB
     folder.mkdir(parents=True)
@@ -85,3 +108,10 @@ def test_wrong_answers_fail_exactly_their_cells(tmp_path, name):
     text, failing = WRONG[name]
     got = _grade(tmp_path, text)
     assert {g for g, v in got.items() if not v.passed} == failing, got
+
+
+@pytest.mark.parametrize("name", list(RIGHT))
+def test_other_right_answers_pass_every_cell(tmp_path, name):
+    """Does each other practitioner's right answer (cache order, ENTRYPOINT + CMD, slim and non-root) score fully?"""
+    got = _grade(tmp_path, RIGHT[name])
+    assert {g for g, v in got.items() if not v.passed} == set(), got
