@@ -172,11 +172,13 @@ def _runtime_verdict(rep: ImageReport, dockerfile: str) -> Verdict:
     """Multi-stage (the final stage copies from another), answers ``/health``, no compiler, psycopg2 imports."""
     try:
         parsed = parse_dockerfile(dockerfile)
-        staged = len(parsed.stages) >= 2 and any("from" in i.flags for i in parsed.final.instructions)
+        staged = len(parsed.stages) >= 2 and any(_uses_a_stage(i.flags) for i in parsed.final.instructions)
     except DockerfileError:
         staged = False
     if not staged:
-        return Verdict(False, "Not a multi-stage build: the final stage copies nothing from a builder stage.")
+        return Verdict(
+            False, "Not a multi-stage build: the final stage takes nothing from a builder stage (COPY --from, mount)."
+        )
     if rep.health_status != 200:
         return Verdict(False, _short(rep.run_error or f"GET /health answered {rep.health_status}."))
     if rep.exec_results.get("gcc", (1, ""))[0] == 0:
@@ -184,6 +186,11 @@ def _runtime_verdict(rep: ImageReport, dockerfile: str) -> Verdict:
     if rep.exec_results.get("psycopg2", (1, ""))[0] != 0:
         return Verdict(False, "psycopg2 does not import in the final image (is libpq5 installed there?).")
     return Verdict(True, "Multi-stage; /health answers 200; no compiler; psycopg2 imports.")
+
+
+def _uses_a_stage(flags: dict[str, str]) -> bool:
+    """``COPY --from=<stage>``, or ``RUN --mount=...,from=<stage>`` (installing a builder's wheels counts too)."""
+    return "from" in flags or any(p.strip().startswith("from=") for p in flags.get("mount", "").split(","))
 
 
 def _ignore_verdict(ignore: str | None) -> Verdict:

@@ -86,6 +86,88 @@ CMD ["python", "-m", "app"]
 """
 
 
+#: Right answers as three other practitioners write them (each with its own ignore-file style): all seven cells.
+RIGHT = {
+    # wheels built in a builder stage, installed in the runtime through a bind mount (no wheel left in a layer);
+    # the ignore file is an allow-list
+    "wheels through a bind mount": (
+        """\
+ARG BUILDER_IMAGE=python:3.12
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BUILDER_IMAGE} AS wheels
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip pip wheel --wheel-dir /wheels -r requirements.txt
+
+FROM ${BASE_IMAGE}
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /tmp/requirements.txt
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \\
+    pip install --no-cache-dir --no-index --find-links=/wheels -r /tmp/requirements.txt
+RUN useradd --system --uid 999 api && mkdir /data && chown api /data
+WORKDIR /app
+COPY app ./app
+ENV PORT=8000 DATA_DIR=/data
+USER api
+EXPOSE 8000
+HEALTHCHECK --interval=2s --start-period=5s \\
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
+CMD ["python", "-m", "app"]
+""",
+        "*\n!app\n!requirements.txt\n**/__pycache__\n",
+    ),
+    # a virtualenv copied over, other stage names, a numeric USER, ENTRYPOINT; an ignore file with trailing slashes
+    "venv, numeric user": (
+        """\
+ARG BUILDER_IMAGE=python:3.12
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BUILDER_IMAGE} AS deps
+RUN python -m venv /venv
+COPY requirements.txt .
+RUN /venv/bin/pip install --no-cache-dir -r requirements.txt
+
+FROM ${BASE_IMAGE} AS final
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/* \\
+ && mkdir /data && chown 10001:10001 /data
+COPY --from=deps /venv /venv
+ENV PATH=/venv/bin:$PATH PORT=8000 DATA_DIR=/data
+WORKDIR /app
+COPY app app
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=3s --retries=5 CMD ["python", "-c", \\
+"import urllib.request as r; r.urlopen('http://localhost:8000/health', timeout=2)"]
+ENTRYPOINT ["python", "-m", "app"]
+""",
+        ".git/\n.venv/\ntests/\n*.pyc\n__pycache__/\n.pytest_cache/\n",
+    ),
+    # pip --target in the builder and PYTHONPATH in the runtime
+    "pip --target": (
+        """\
+ARG BUILDER_IMAGE=python:3.12
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BUILDER_IMAGE} AS build
+WORKDIR /src
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip pip install --target /deps -r requirements.txt
+
+FROM ${BASE_IMAGE} AS runtime
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/* \\
+ && useradd --create-home app
+COPY --from=build /deps /deps
+ENV PYTHONPATH=/deps PORT=8000 DATA_DIR=/home/app/data
+WORKDIR /home/app
+COPY app ./app
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=2s --timeout=3s CMD python -c \\
+  "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)" || exit 1
+CMD ["python", "-m", "app"]
+""",
+        GOOD_IGNORE,
+    ),
+}
+
+
 def _grade(tmp_path: Path, files: dict[str, str | None]) -> dict[str, bool]:
     """The lab folder as the student hands it in (release starters, then the student's files); cell -> passed."""
     folder = tmp_path / LAB
@@ -143,3 +225,10 @@ def test_reference_size_is_measured_once_per_engine(tmp_path, monkeypatch):
     first = lab2.reference_size()
     monkeypatch.setattr(lab2, "check_dockerfile", lambda *a, **k: pytest.fail("rebuilt the reference"))
     assert lab2.reference_size() == first > 0
+
+
+@pytest.mark.parametrize("name", list(RIGHT))
+def test_other_right_answers_pass_every_cell(tmp_path, name):
+    """Does each other practitioner's right answer (bind-mounted wheels, a copied venv, pip --target) score fully?"""
+    dockerfile, ignore = RIGHT[name]
+    assert _failing(_grade(tmp_path, {"Dockerfile": dockerfile, "Dockerfile.dockerignore": ignore})) == set()

@@ -127,3 +127,20 @@ def test_grading_yml_lists_every_graded_cell_and_the_notebook_only_self_checks()
         assert "".join(c["source"]).rstrip().endswith(f'self_check("{gid}")'), gid
     code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "%%writefile" not in code and "write_text" not in code  # the student writes the files
+
+
+@pytest.mark.parametrize(
+    ("line", "staged"),
+    [
+        ("COPY --from=builder /venv /venv", True),
+        ("RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels pip install /wheels/*", True),
+        ("RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt", False),
+        ("COPY app ./app", False),
+    ],
+)
+def test_the_runtime_stage_counts_a_copy_or_a_mount_from_another_stage(line, staged):
+    """Is a final stage that takes a builder's files by COPY --from or a RUN mount from= multi-stage, and not else?"""
+    from helpers.review.dockerfile import parse_dockerfile
+
+    parsed = parse_dockerfile(f"FROM a AS builder\nRUN true\nFROM b\n{line}\n")
+    assert any(lab2._uses_a_stage(i.flags) for i in parsed.final.instructions) is staged
