@@ -52,6 +52,24 @@ WRONG = {
 }
 
 
+#: Right answers as three other practitioners write them: both cells pass.
+RIGHT = {
+    # the chmod moved into the RUN that writes the file
+    "chmod in the same RUN": HEAD + FILES + ' && chmod 600 /app/model.bin\nCMD ["python", "/app/app.py"]\n',
+    # the files made in a stage of their own and copied over in one layer (COPY keeps the mode)
+    "multi-stage": "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE} AS files\nWORKDIR /app\n"
+    + FILES
+    + " && chmod 600 /app/model.bin\n"
+    'FROM ${BASE_IMAGE}\nCOPY --from=files /app /app\nCMD ["python", "/app/app.py"]\n',
+    # dd and a umask instead of head and chmod; ENTRYPOINT + CMD
+    "dd with a umask": "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\n"
+    "RUN mkdir /app && echo 'print(\"ok\")' > /app/app.py \\\n"
+    " && dd if=/dev/urandom of=/app/data.bin bs=1000000 count=1 status=none \\\n"
+    " && (umask 077 && dd if=/dev/urandom of=/app/model.bin bs=1000000 count=15 status=none)\n"
+    'ENTRYPOINT ["python"]\nCMD ["/app/app.py"]\n',
+}
+
+
 def _grade(tmp_path, text: str | None):
     folder = tmp_path / LAB
     folder.mkdir(parents=True)
@@ -85,3 +103,10 @@ def test_wrong_answers_fail_exactly_their_cells(tmp_path, name):
     got = _grade(tmp_path, text)
     assert {g for g, v in got.items() if not v.passed} == failing, got
     assert words in got["dockerfile_passes_ci"].said, got
+
+
+@pytest.mark.parametrize("name", list(RIGHT))
+def test_other_right_answers_pass_both_cells(tmp_path, name):
+    """Does each other practitioner's lean Dockerfile (chmod in the same RUN, a file stage, dd with umask) pass?"""
+    got = _grade(tmp_path, RIGHT[name])
+    assert all(v.passed for v in got.values()), got
