@@ -22,7 +22,7 @@ from helpers.engine.client import get_client
 from helpers.engine.registry import RegistryInfo, local_registry
 from helpers.errors import CourseError
 from helpers.grading.labs.common import build_timeout, submission_tag
-from helpers.grading.labs.publishscript import DIGEST_MARK, Op, Reading, read_publish_script
+from helpers.grading.labs.publishscript import DIGEST_MARK, PUSHED_MARK, Op, Reading, read_publish_script
 from helpers.grading.session import current_session
 from helpers.grading.verdicts import Submission, Verdict
 from helpers.images.build import build
@@ -191,12 +191,31 @@ def _pull(op: Op, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: A
         session = current_session()
         if session:
             session.on_close(functools.partial(_untag, f"{rep.target}@{digest}"))
+    elif PUSHED_MARK in ref:
+        _pull_pushed(ref, rep, env, reg, client, op.line)
     elif DIGEST_MARK in ref:
         raise CourseError('the captured value is already repo@sha256:...: pull "$DIGEST" itself', "")
     elif "@" in ref:
         rep.literal.append((op.line, ref[:100]))
     else:
         rep.by_tag.append((op.line, ref[:100]))
+
+
+def _pull_pushed(ref: str, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: Any, line: int) -> None:
+    """``docker pull "$REGISTRY/$REPOSITORY@$DIGEST"`` with DIGEST taken from a push's output: the digest the
+    grader's replay of that push got."""
+    repo, _, pushed = ref.partition("@")
+    if repo != rep.target or not pushed.startswith(PUSHED_MARK):
+        raise CourseError('pull "$REGISTRY/$REPOSITORY@$DIGEST" with the digest the push printed', "")
+    tag = _in_target(rep, pushed[len(PUSHED_MARK) :])
+    digest = rep.pushed.get(tag)
+    if not digest:
+        raise CourseError(f"pulls the digest of :{tag[:40]}, which the script did not push", "")
+    image = pull_by_digest(reg.address, env["REPOSITORY"], digest, reg.username, reg.password, client=client)
+    rep.pulled.append((line, digest, image.id))
+    session = current_session()
+    if session:
+        session.on_close(functools.partial(_untag, f"{rep.target}@{digest}"))
 
 
 def _served(reg: RegistryInfo, repository: str) -> dict[str, str]:

@@ -4,7 +4,9 @@ The grader must never execute a student's shell script next to an engine socket 
 grading host). Instead this reader keeps, in order, the lines a publishing script is made of:
 ``docker login``, ``docker tag``, ``docker push``, ``docker pull`` (also as ``docker image tag|push|pull``),
 with the flags listed in :data:`FLAGS`, and plain variable assignments (``VERSION=0.1.0``, ``TAG="sha-$GIT_SHA"``)
-plus one capture of a pushed image's digest (``DIGEST=$(docker inspect --format '{{index .RepoDigests 0}}' REF)``).
+plus captures of a pushed image's digest: ``DIGEST=$(docker inspect --format '{{index .RepoDigests 0}}' REF)``
+(``repo@sha256:...``) or the digest from the push's own output, ``DIGEST=$(docker push REF | grep -o 'sha256:...')``
+(``sha256:...``; the push is replayed, the filters after ``|`` are never run).
 Variables expand the way bash expands them (``$X``, ``${X}``, ``${X:-default}``; none inside single quotes).
 Everything else (``curl``, ``sh``, ``eval``, other docker commands, loops, command substitutions) is ignored,
 never run, and listed in :attr:`Reading.ignored` so the student sees what the grader skipped.
@@ -20,7 +22,17 @@ from dataclasses import dataclass, field
 
 from helpers.grading.labs.shellwords import NAME, ShellUnsupported, logical_lines, split_words
 
-__all__ = ["Op", "Reading", "read_publish_script", "DIGEST_MARK", "FLAGS", "MAX_CHARS", "MAX_LINES", "MAX_OPS"]
+__all__ = [
+    "Op",
+    "Reading",
+    "read_publish_script",
+    "DIGEST_MARK",
+    "PUSHED_MARK",
+    "FLAGS",
+    "MAX_CHARS",
+    "MAX_LINES",
+    "MAX_OPS",
+]
 
 MAX_CHARS = 64 * 1024
 MAX_LINES = 400
@@ -29,6 +41,10 @@ MAX_VALUE = 1024
 MAX_OPS = 32
 #: A captured digest's value: ``DIGEST_MARK + REF`` (the grader computes REF's digest itself, never reads one).
 DIGEST_MARK = "\x00digest-of\x00"
+#: The digest a push printed (``sha256:...``): ``PUSHED_MARK + REF`` (the grader uses the digest its replay got).
+PUSHED_MARK = "\x00pushed-digest-of\x00"
+#: Text filters a captured ``docker push`` may be piped into (read as "extract the digest", never run).
+_FILTERS = {"grep", "awk", "sed", "cut", "tail", "head", "tr"}
 #: docker verb -> flags allowed on the replayed line (flag -> takes a value).
 FLAGS: dict[str, dict[str, bool]] = {
     "tag": {},
@@ -126,8 +142,10 @@ def _capture(reading: Reading, n: int, line: str, lab: dict[str, str]) -> bool:
         return False
     unknown: set[str] = set()
     words = split_words(sub.group(1), reading.variables, unknown)
-    if words[:2] == ["docker", "image"] and words[2:3] == ["inspect"]:
+    if words[:2] == ["docker", "image"] and words[2:3] in (["inspect"], ["push"]):
         words = ["docker", *words[2:]]
+    if words[:2] == ["docker", "push"]:
+        return _pushed_capture(reading, n, line, m.group(1), words, unknown, lab)
     fmt = [w for a, w in zip(words, words[1:]) if a in ("-f", "--format")]
     fmt += [w.split("=", 1)[1] for w in words if w.startswith("--format=")]
     operands = [w for a, w in zip(words[1:], words[2:]) if not w.startswith("-") and a not in ("-f", "--format")]
@@ -138,6 +156,21 @@ def _capture(reading: Reading, n: int, line: str, lab: dict[str, str]) -> bool:
     if unknown:
         raise ShellUnsupported(f"uses ${sorted(unknown)[0]}, which neither the lab nor the script sets")
     _assign(reading, n, line, m.group(1), DIGEST_MARK + operands[0], lab)
+    return True
+
+
+def _pushed_capture(
+    reading: Reading, n: int, line: str, name: str, words: list[str], unknown: set[str], lab: dict[str, str]
+) -> bool:
+    """``NAME=$(docker push REF | grep -o 'sha256:...')``: replay the push; NAME holds the digest it printed."""
+    cut = words.index("|") if "|" in words else len(words)
+    filters = _commands([w if w != "|" else ";" for w in words[cut + 1 :]])
+    if cut == len(words) or not all(c[0] in _FILTERS for c in filters):
+        raise ShellUnsupported(
+            "command substitution: $(docker push REF | grep/awk/sed/cut/tail/head ...) is read for the digest"
+        )
+    _docker(reading, n, line, words[1:cut], unknown)
+    _assign(reading, n, line, name, PUSHED_MARK + reading.ops[-1].operands[0], lab)
     return True
 
 

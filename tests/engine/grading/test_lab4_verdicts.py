@@ -38,6 +38,44 @@ LITERAL_DIGEST = REFERENCE.replace(
 )
 
 
+#: Right answers as three other practitioners write them: both cells pass.
+RIGHT = {
+    # `docker image ...` subcommands, the repository in a variable, the password piped in by cat, -f for inspect
+    "image subcommands": """\
+set -eu
+VERSION="0.1.0"
+REF="$REGISTRY/$REPOSITORY"
+cat "$REGISTRY_PASSWORD_FILE" | docker login --username "$REGISTRY_USER" --password-stdin "$REGISTRY"
+docker image tag "$IMAGE" "$REF:$VERSION"
+docker image tag "$IMAGE" "$REF:sha-$GIT_SHA"
+docker image push "$REF:$VERSION"
+docker image push "$REF:sha-$GIT_SHA"
+PINNED=$(docker image inspect -f '{{index .RepoDigests 0}}' "$REF:$VERSION")
+docker image pull "$PINNED"
+""",
+    # the digest read off the push's own output, as `docker push` prints it
+    "digest from the push output": LOGIN
+    + """\
+docker tag "$IMAGE" "$REGISTRY/$REPOSITORY:0.1.0"
+docker tag "$IMAGE" "$REGISTRY/$REPOSITORY:sha-${GIT_SHA}"
+docker push "$REGISTRY/$REPOSITORY:sha-${GIT_SHA}"
+DIGEST=$(docker push "$REGISTRY/$REPOSITORY:0.1.0" | grep -o 'sha256:[0-9a-f]\\{64\\}')
+docker pull "$REGISTRY/$REPOSITORY@$DIGEST"
+""",
+    # a v-prefixed version, a retag of the first tag, quiet pushes, and an echo of what was pinned
+    "v-prefixed, quiet": LOGIN
+    + """\
+TAG=v1.4.2
+docker tag "$IMAGE" "$REGISTRY/$REPOSITORY:$TAG"
+docker tag "$REGISTRY/$REPOSITORY:$TAG" "$REGISTRY/$REPOSITORY:sha-$GIT_SHA"
+docker push -q "$REGISTRY/$REPOSITORY:$TAG"
+docker push --quiet "$REGISTRY/$REPOSITORY:sha-$GIT_SHA"
+"""
+    + CAPTURE.replace("$VERSION", "$TAG")
+    + 'echo "deploying $DIGEST"\ndocker pull -q "$DIGEST"\n',
+}
+
+
 def _grade(tmp_path: Path, script: str) -> dict[str, tuple[bool, str]]:
     folder = tmp_path / "lab4-publish"
     folder.mkdir()
@@ -115,3 +153,10 @@ def test_a_script_that_publishes_only_through_curl_and_sh_fails_both(tmp_path):
     got = _grade(tmp_path, script)
     assert not got["version_tag_pushed"][0] and not got["digest_resolves"][0], got
     assert "curl" in got["version_tag_pushed"][1]
+
+
+@pytest.mark.parametrize("name", list(RIGHT))
+def test_other_right_answers_pass_every_cell(tmp_path, name):
+    """Does each other practitioner's script (image subcommands, the push's printed digest, v-tags) score fully?"""
+    got = _grade(tmp_path, RIGHT[name])
+    assert {c: p for c, (p, _) in got.items()} == {"version_tag_pushed": True, "digest_resolves": True}, got

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from helpers.grading.labs import publishscript as ps
-from helpers.grading.labs.publishscript import DIGEST_MARK, read_publish_script
+from helpers.grading.labs.publishscript import DIGEST_MARK, PUSHED_MARK, read_publish_script
 from helpers.grading.labs.shellwords import ShellUnsupported, split_words
 
 LAB = {
@@ -152,3 +152,29 @@ def test_input_is_bounded():
     big = read_publish_script("#" * (ps.MAX_CHARS * 4) + "\n" + "x" * 100_000, LAB)
     assert big.ops == [] and "first" in big.ignored[0][2]
     assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        "$(docker push \"$REGISTRY/$REPOSITORY:$VERSION\" | grep -o 'sha256:[0-9a-f]*')",
+        '"$(docker image push -q "$REGISTRY/$REPOSITORY:$VERSION" | tail -n 1 | awk \'{print $3}\')"',
+    ],
+)
+def test_the_digest_a_push_prints_is_read_and_the_push_replayed(capture):
+    """Is DIGEST=$(docker push REF | filters) a push plus the digest it printed (the filters never run)?"""
+    reading = read_publish_script(
+        f'VERSION=0.1.0\nDIGEST={capture}\ndocker pull "$REGISTRY/$REPOSITORY@$DIGEST"\n', LAB
+    )
+    assert [(o.verb, o.operands) for o in reading.ops] == [
+        ("push", (f"{T}:0.1.0",)),
+        ("pull", (f"{T}@{PUSHED_MARK}{T}:0.1.0",)),
+    ]
+    assert not reading.ignored
+
+
+@pytest.mark.parametrize("pipe", ["| sh", "| bash -c 'curl x'", "", "| grep x | sh"])
+def test_a_push_capture_piped_into_anything_but_a_text_filter_is_refused(pipe):
+    """Is a captured push piped into a shell (or not piped) refused, named, and not replayed?"""
+    reading = read_publish_script(f'DIGEST=$(docker push "$REGISTRY/$REPOSITORY:1.0.0" {pipe})\n', LAB)
+    assert not reading.ops and reading.ignored
