@@ -39,6 +39,37 @@ OLD_COPY = (
     .replace("COPY requirements.txt .", "COPY requirements-old.txt requirements.txt")
 )
 
+#: Other practitioners' right answers. The minimal fix: idna at the first fixed release, full-upgrade for the OS.
+MINIMAL_PIN = (REFERENCE / "requirements.txt").read_text().replace("idna==3.20", "idna==3.7")
+FULL_UPGRADE = (
+    (REFERENCE / "Dockerfile")
+    .read_text()
+    .replace("apt-get upgrade -y --no-install-recommends;", "DEBIAN_FRONTEND=noninteractive apt-get full-upgrade -y;")
+)
+#: Only the upgradable packages, named from `apt list --upgradable`; a user; ENTRYPOINT; pip told about PEP 668.
+ONLY_UPGRADE = """\
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+RUN . /etc/os-release \\
+ && if ! grep -rqs "${VERSION_CODENAME}-security" /etc/apt/sources.list /etc/apt/sources.list.d; then \\
+      mirror=$(sed -n 's#^deb \\(\\S*\\)/debian .*#\\1#p' /etc/apt/sources.list | head -n 1); \\
+      echo "deb ${mirror}/debian-security ${VERSION_CODENAME}-security main" > /etc/apt/sources.list.d/sec.list; \\
+    fi \\
+ && apt-get update \\
+ && apt-get install -y --only-upgrade $(apt list --upgradable 2>/dev/null | awk -F/ 'NR > 1 {print $1}') \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && useradd --system app
+WORKDIR /srv
+COPY requirements.txt .
+RUN pip install --no-cache-dir --break-system-packages -r requirements.txt
+COPY app ./app
+ENV PORT=8000 DATA_DIR=/tmp/data
+USER app
+HEALTHCHECK --interval=2s --timeout=2s --retries=10 \\
+  CMD python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
+ENTRYPOINT ["python3", "-m", "app"]
+"""
+
 
 def _text(which: str, index: int) -> str:
     return FILES[which][index].read_text()
@@ -57,6 +88,8 @@ CASES = {
     "base-only": (_text("reference", 0), _text("starter", 1), {"no_findings_at_threshold": _IDNA}),
     "pins-only": (_text("starter", 0), _text("reference", 1), {"os_packages_patched": _UNPATCHED}),
     "unpinned": (_text("reference", 0), UNPINNED, {"no_findings_at_threshold": "not pinned: annotated-doc>=0.0.7"}),
+    "minimal pin, full-upgrade": (FULL_UPGRADE, MINIMAL_PIN, {}),
+    "only-upgrade, a user, PEP 668 flag": (ONLY_UPGRADE, _text("reference", 1), {}),
     "alpine-with-apt": (ALPINE, _text("reference", 1), dict.fromkeys(ALL, "did not build")),
     "still-copies-old-pins": (
         OLD_COPY,
