@@ -37,7 +37,7 @@ from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
 from helpers.grading.submissions import blocking, check_submission, inbound_intake, submitted
 from helpers.grading.verdict_apply import apply_verdicts, fail_verdicts
 
-__all__ = ["release", "collect", "autograde", "feedback", "grades"]
+__all__ = ["release", "collect", "autograde", "feedback", "grades", "questions_csv"]
 
 SANDBOX_PREPROCESSORS = (
     "helpers.grading.nbgrader_sandbox.SandboxExecute",
@@ -178,12 +178,29 @@ def _autograde_one(
 
 
 def grades(csv_path: str | os.PathLike[str] | None = None, dirs: CourseDirs | None = None) -> Any:
-    """Export the gradebook to CSV (nbgrader ``export``) and return it as a DataFrame."""
+    """Export the gradebook to CSV with a column per question, and return it as a DataFrame.
+
+    nbgrader's ``export`` gives one row per student and assignment (scores, late penalty); a column
+    ``<notebook>:<grade id>`` per graded cell and ``needs_manual_grade`` are added
+    (:func:`helpers.grading.gradesheet.with_questions`), and each question column's maximum and kind
+    go to ``<csv name>-questions.csv`` beside it.
+    """
     import pandas as pd
+
+    from helpers.grading.gradesheet import with_questions
 
     dirs = dirs or course_dirs()
     out = Path(csv_path or dirs.root / "grades.csv").resolve()
     proc = nbgrader(["export", f"--to={out}"], dirs)
     if proc.returncode != 0 or not out.exists():
         raise CourseError(f"nbgrader export failed: {error_tail(proc)}", "Run `make autograde` first, then try again.")
-    return pd.read_csv(out)
+    df, key = with_questions(pd.read_csv(out, dtype={"assignment": str, "student_id": str}), dirs)
+    df.to_csv(out, index=False)
+    key.to_csv(questions_csv(out), index=False)
+    return df
+
+
+def questions_csv(grades_csv: str | os.PathLike[str]) -> Path:
+    """Where :func:`grades` writes the key of the question columns: ``grades.csv`` -> ``grades-questions.csv``."""
+    p = Path(grades_csv)
+    return p.with_name(f"{p.stem}-questions.csv")
