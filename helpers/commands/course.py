@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from helpers.grading import course, nbgrader_run
+from helpers.grading import course, deadlines, nbgrader_run, roster
 from helpers.grading.plots import plot_score_distribution
 from helpers.kit.prebuilt import export_images
 
@@ -78,8 +78,6 @@ def _show(df: Any) -> bool:
 
 def _classops(args: argparse.Namespace, dirs: nbgrader_run.CourseDirs) -> int:
     """The roster and due-date steps (they write the gradebook directly, no nbgrader app)."""
-    from helpers.grading import deadlines, roster
-
     if args.step == "roster":
         df = roster.import_roster(args.file, dirs, dry_run=args.dry_run)
         print(df.to_string(index=False) if len(df) else "(no students in the file)")

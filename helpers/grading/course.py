@@ -21,6 +21,7 @@ from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.feedback import feedback  # the feedback step lives there
+from helpers.grading.gradesheet import with_questions
 from helpers.grading.nbgrader_run import (
     CourseDirs,
     StepReport,
@@ -186,8 +187,6 @@ def grades(csv_path: str | os.PathLike[str] | None = None, dirs: CourseDirs | No
     go to ``<csv name>-questions.csv`` beside it.
     """
     import pandas as pd
-
-    from helpers.grading.gradesheet import with_questions
 
     dirs = dirs or course_dirs()
     out = Path(csv_path or dirs.root / "grades.csv").resolve()
