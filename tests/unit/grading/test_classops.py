@@ -293,23 +293,38 @@ def test_grades_export_has_a_column_per_question_and_manual_scores(tmp_path):
     ]  # fmt: skip
 
 
-def test_kit_autograde_applies_the_late_penalty(tmp_path):
-    """Does the kit's autograde (nbgrader in its own process, here without the sandbox) apply the penalty from
-    nbgrader_config.py to a late submission, and does the export show it?"""
-    from course_fixture import make_course, submit_notebook
+def test_kit_autograde_applies_the_late_penalty_and_manual_grades_reach_the_export(tmp_path):
+    """A late submission with a free-text answer: does the kit's autograde (nbgrader in its own process, here
+    without the sandbox) apply nbgrader_config.py's penalty and leave the answer for a grader, and does the
+    grader's formgrader score reach `make grades`?"""
+    from course_fixture import FIXTURE, make_course, submit_notebook
 
     assert course.SANDBOX_PREPROCESSORS.index("nbgrader.preprocessors.AssignLatePenalties") > (
         course.SANDBOX_PREPROCESSORS.index("nbgrader.preprocessors.SaveAutoGrades")
     )  # the sandboxed autograde applies it too, once the scores are saved
-    dirs, base = make_course(("ps1",))
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURE / "source" / "ps1", source / "ps1")
+    nb = nbformat.read(source / "ps1" / "ps1.ipynb", as_version=4)
+    meta = {"grade": True, "solution": True, "locked": False, "points": 2, "grade_id": "explain", "schema_version": 3}
+    nb.cells.append(new_markdown_cell("YOUR ANSWER HERE", metadata={"nbgrader": meta}))
+    nbformat.write(nb, source / "ps1" / "ps1.ipynb")
+    dirs, base = make_course(("ps1",), source=source)
     try:
-        solution = nbformat.read(dirs.root / "source" / "ps1" / "ps1.ipynb", as_version=4)
-        submit_notebook(dirs, "ps1", "late", solution)  # timestamp 2026-01-01 00:00 UTC (on time: the test above)
-        deadlines.set_due("ps1", "2025-12-31 12:00 UTC", dirs)  # "late" is 12 hours late: one started day
+        nb.cells[-1].source = "Because the cache is keyed on the instruction and its inputs."
+        submit_notebook(dirs, "ps1", "late", nb)  # timestamp 2026-01-01 00:00 UTC
+        deadlines.set_due("ps1", "2025-12-31 12:00 UTC", dirs)  # 12 hours late: one started day
         rows = course.autograde("ps1", dirs=dirs, sandbox=False)
         assert rows["ok"].all(), rows.to_string()
-        df = course.grades(dirs.root / "grades.csv", dirs).set_index("student_id")
-        assert df.loc["late", "late_submission_penalty"] == pytest.approx(0.4)  # 10% of the notebook's 4 points
-        assert df.loc["late", "score"] == pytest.approx(3.6) and df.loc["late", "ps1:test_add_hidden"] == 2
+        with open_gradebook(dirs) as gb:  # then a grader scores the answer: formgrader's grade API, as above
+            grade = gb.find_grade("explain", "ps1", "ps1", "late")
+            assert grade.needs_manual_grade and grade.auto_score is None  # left for the grader
+            assert gb.find_grade("test_add_hidden", "ps1", "ps1", "late").auto_score == 2
+            grade.manual_score, grade.needs_manual_grade = 1.5, False
+            gb.db.commit()
+        after = course.grades(dirs.root / "grades.csv", dirs).set_index("student_id")
+        assert after.loc["late", "ps1:explain"] == 1.5 and after.loc["late", "needs_manual_grade"] == 0
+        # 10% of the notebook's 6 points for one day (taken off the autograded 4 at autograde time)
+        assert after.loc["late", "late_submission_penalty"] == pytest.approx(0.6)
+        assert after.loc["late", "score"] == pytest.approx(4 + 1.5 - 0.6)
     finally:
         shutil.rmtree(base, ignore_errors=True)
