@@ -80,9 +80,11 @@ def _classops(args: argparse.Namespace, dirs: nbgrader_run.CourseDirs) -> int:
     """The roster and due-date steps (they write the gradebook directly, no nbgrader app)."""
     if args.step == "roster":
         df = roster.import_roster(args.file, dirs, dry_run=args.dry_run)
-        print(df.to_string(index=False) if len(df) else "(no students in the file)")
-        counts = df["action"].value_counts().to_dict() if len(df) else {}
-        print(", ".join(f"{n} {a}" for a, n in counts.items()) or "nothing to do", "(dry run)" if args.dry_run else "")
+        print(df.fillna("").to_string(index=False) if len(df) else "(no students in the file)")
+        if df.attrs.get("ignored"):
+            print("ignored columns:", ", ".join(df.attrs["ignored"]))
+        counts = ", ".join(f"{n} {a}" for a, n in df["action"].value_counts().items()) or "nothing to do"
+        print(counts + (" (dry run: nothing written)" if args.dry_run else ""))
         return 0
     if args.assignment:
         if args.date is None:

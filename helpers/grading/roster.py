@@ -122,7 +122,8 @@ def import_roster(path: str | os.PathLike[str], dirs: CourseDirs | None = None, 
 
     Returns:
         A DataFrame, one row per student: ``student``, the fields, and ``action``
-        (``added``, ``updated``, ``unchanged``; ``would add``/``would update`` with ``dry_run``).
+        (``added``, ``updated``, ``unchanged``; ``would add``/``would update`` with ``dry_run``);
+        ``attrs["ignored"]`` lists the file's columns that were not read.
     """
     import pandas as pd
 
@@ -137,7 +138,9 @@ def import_roster(path: str | os.PathLike[str], dirs: CourseDirs | None = None, 
             if action != "unchanged" and not dry_run:
                 gb.update_or_create_student(sid, **fields)
             rows.append({"student": sid, **fields, "action": _DRY.get(action, action) if dry_run else action})
-    return pd.DataFrame(rows, columns=["student", *roster.fields, "action"])
+    df = pd.DataFrame(rows, columns=["student", *roster.fields, "action"])
+    df.attrs["ignored"] = roster.ignored
+    return df
 
 
 def _action(current: Any, fields: dict[str, str | None]) -> str:

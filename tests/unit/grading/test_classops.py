@@ -124,7 +124,7 @@ def test_roster_command_prints_the_table_and_errors_cleanly(tmp_path, monkeypatc
     monkeypatch.setenv("COURSE_EXCHANGE", str(dirs.exchange))
     assert main(["course", "roster", str(_csv(tmp_path, ROSTER))]) == 0
     out = capsys.readouterr().out
-    assert "alice" in out and "2 added" in out
+    assert "alice" in out and "2 added" in out and "ignored columns: section" in out and "NaN" not in out
     assert main(["course", "roster", str(_csv(tmp_path, "name\nalice\n", "bad.csv"))]) == 2
     err = capsys.readouterr().err
     assert "no `id` column" in err and "make roster" in err
