@@ -50,7 +50,7 @@ def _answer_files(root: Path) -> dict[str, list[str]]:
 c.Autograde.exclude_overwriting = _answer_files(HERE)
 # Late work: 10% of a notebook's maximum score off per started day after its due date, never more than the
 # notebook's score (helpers/grading/latepenalty.py). Due dates live in the gradebook: `make due A=<lab> DATE=...`.
-# No due date, no penalty. Autograde applies it; after changing a date, autograde that lab again.
+# No due date, no penalty. Autograde applies it; `make grades` applies it again to the final scores (manual grades).
 c.AssignLatePenalties.plugin_class = "helpers.grading.latepenalty.DailyLatePenalty"
 c.DailyLatePenalty.percent_per_day = 10.0
 c.DailyLatePenalty.grace_minutes = 0.0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
+from helpers.grading.deadlines import reapply_late_penalties
 from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import GradingSpec, load_spec
@@ -181,6 +182,9 @@ def _autograde_one(
 def grades(csv_path: str | os.PathLike[str] | None = None, dirs: CourseDirs | None = None) -> Any:
     """Export the gradebook to CSV with a column per question, and return it as a DataFrame.
 
+    Late penalties are first applied again to the current scores
+    (:func:`helpers.grading.deadlines.reapply_late_penalties`).
+
     nbgrader's ``export`` gives one row per student and assignment (scores, late penalty); a column
     ``<notebook>:<grade id>`` per graded cell and ``needs_manual_grade`` are added
     (:func:`helpers.grading.gradesheet.with_questions`), and each question column's maximum and kind
@@ -190,6 +194,7 @@ def grades(csv_path: str | os.PathLike[str] | None = None, dirs: CourseDirs | No
 
     dirs = dirs or course_dirs()
     out = Path(csv_path or dirs.root / "grades.csv").resolve()
+    reapply_late_penalties(dirs)  # on the final scores: manual grades added since autograde count
     proc = nbgrader(["export", f"--to={out}"], dirs)
     if proc.returncode != 0 or not out.exists():
         raise CourseError(f"nbgrader export failed: {error_tail(proc)}", "Run `make autograde` first, then try again.")

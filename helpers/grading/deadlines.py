@@ -2,7 +2,8 @@
 
 ``make due A=<lab> DATE="2026-12-15 23:59 Europe/Berlin"`` sets one (``DATE=none`` clears it);
 ``make due`` lists them. A date always names its time zone: a deadline read in the wrong zone would
-make every student hours early or late. The penalty rule itself is in :mod:`helpers.grading.latepenalty`.
+make every student hours early or late. The penalty rule itself is in :mod:`helpers.grading.latepenalty`;
+:func:`reapply_late_penalties` applies it again once graders have added manual scores.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from helpers.errors import CourseError
 from helpers.grading.gradebook import open_gradebook
 from helpers.grading.nbgrader_run import CourseDirs, assignments, course_dirs
 
-__all__ = ["parse_due", "set_due", "due_dates"]
+__all__ = ["parse_due", "set_due", "due_dates", "reapply_late_penalties"]
 
 _HINT = (
     'Give a date, a time and a zone: "2026-12-15 23:59 Europe/Berlin", "2026-12-15 23:59 UTC" '
@@ -53,8 +54,8 @@ def set_due(assignment: str, when: str | None, dirs: CourseDirs | None = None) -
     """Set (or with ``None``/``"none"`` clear) one assignment's due date in the gradebook.
 
     The assignment must be in ``source/``; it is added to the gradebook if ``make release`` has not
-    run yet (release keeps the date). Autograde applies the penalty from then on: run it again
-    (``make autograde A=<lab>``) for submissions graded before the date changed.
+    run yet (release keeps the date). Autograde applies the penalty; ``make grades`` applies it again
+    with the current dates (:func:`reapply_late_penalties`), so graded submissions follow a changed date.
 
     Returns:
         The due date stored (UTC), or ``None`` when cleared.
@@ -85,3 +86,44 @@ def due_dates(dirs: CourseDirs | None = None) -> Any:
                 late = sum(1 for s in subs if s.total_seconds_late > 0)
                 rows[a.name].update(due_utc=a.duedate, submissions=len(subs), late=late)
     return pd.DataFrame(list(rows.values()), columns=["assignment", "due_utc", "submissions", "late"])
+
+
+def reapply_late_penalties(dirs: CourseDirs | None = None) -> int:
+    """Recompute every submitted notebook's late penalty from its current score, with nbgrader's own
+    ``AssignLatePenalties`` and the plugin ``nbgrader_config.py`` names. Returns how many changed.
+
+    nbgrader applies the penalty during autograde, capped at the notebook's score at that time: points a
+    grader adds later in formgrader (free-text answers) would escape it, and a due date changed since would
+    not count. ``make grades`` calls this first, so the export follows the rule on the final scores.
+    """
+    from nbgrader.api import SubmittedAssignment
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    dirs = dirs or course_dirs()
+    pre = AssignLatePenalties(config=_nbgrader_config(dirs))
+    pre.init_plugin()
+    changed = 0
+    with open_gradebook(dirs) as gb:
+        pre.gradebook = gb  # what AssignLatePenalties.preprocess sets before it asks its plugin
+        for sub in gb.db.query(SubmittedAssignment).all():
+            seconds = sub.total_seconds_late
+            for nb in sub.notebooks:
+                pre.notebook_id, pre.assignment_id, pre.student_id = nb.name, sub.name, sub.student_id
+                penalty = (
+                    pre.plugin_inst.late_submission_penalty(sub.student_id, nb.score, seconds) if seconds else None
+                )
+                penalty = None if penalty is None else pre._check_late_penalty(nb, penalty)
+                if penalty != nb.late_submission_penalty:
+                    nb.late_submission_penalty, changed = penalty, changed + 1
+        gb.db.commit()
+    return changed
+
+
+def _nbgrader_config(dirs: CourseDirs) -> Any:
+    """The course's ``nbgrader_config.py``, loaded as nbgrader loads it (empty when there is none)."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if not (dirs.root / "nbgrader_config.py").is_file():
+        return Config()
+    return PyFileConfigLoader("nbgrader_config.py", path=str(dirs.root)).load_config()

@@ -61,7 +61,7 @@ class DailyLatePenalty(LateSubmissionPlugin):
         penalty = late_penalty(
             score, self._max_score(score), total_seconds_late, self.percent_per_day, self.grace_minutes
         )
-        self.log.warning(
+        self.log.info(
             "%s: %d day(s) late, penalty %.2f of %.2f points (%.0f%% of the notebook's maximum per day)",
             student_id,
             days_late(total_seconds_late, self.grace_minutes),

@@ -260,15 +260,17 @@ def _url(dirs: CourseDirs) -> str:
 
 
 def test_grades_export_has_a_column_per_question_and_manual_scores(tmp_path):
-    """Does `make grades` keep nbgrader's columns, add one per graded cell (with a formgrader manual score and the
-    late penalty), leave unsubmitted work empty, and write the questions' maxima beside it?"""
+    """Does `make grades` keep nbgrader's columns, add one per graded cell (with a formgrader manual score), leave
+    unsubmitted work empty, apply the late penalty to the final scores, and write the questions' maxima beside it?"""
     dirs = _course(tmp_path)
-    _gradebook(dirs, {"alice": "2026-12-01 09:00 UTC", "bob": "2026-12-02 18:00 UTC", "zoe": None})
+    stamps = {"alice": "2026-12-01 09:00 UTC", "bob": "2026-12-02 18:00 UTC", "carol": "2027-01-10 12:00 UTC"}
+    _gradebook(dirs, {**stamps, "zoe": None})  # due 2026-12-01 12:00 UTC; bob 2 days late, carol 40
     with open_gradebook(dirs) as gb:  # what formgrader's grade API (PUT /formgrader/api/grade/<id>) does
-        grade = gb.find_grade("explain", "lab", "lab", "alice")
-        grade.manual_score, grade.extra_credit = 2.5, None
-        grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
-        gb.find_submission_notebook("lab", "lab", "bob").late_submission_penalty = 1.0
+        for sid, points in (("alice", 2.5), ("carol", 3.0)):
+            grade = gb.find_grade("explain", "lab", "lab", sid)
+            grade.manual_score, grade.extra_credit = points, None
+            grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
+        gb.find_grade("test_a", "lab", "lab", "carol").auto_score = 0  # autograde: 0, so its penalty was capped at 0
         gb.db.commit()
     csv = tmp_path / "out" / "grades.csv"
     csv.parent.mkdir()
@@ -279,8 +281,11 @@ def test_grades_export_has_a_column_per_question_and_manual_scores(tmp_path):
     assert list(on_disk.columns[-3:]) == ["needs_manual_grade", "lab:test_a", "lab:explain"]
     assert on_disk.loc["alice", "lab:explain"] == 2.5 and on_disk.loc["alice", "lab:test_a"] == 2
     assert on_disk.loc["alice", "score"] == 4.5 and on_disk.loc["alice", "needs_manual_grade"] == 0
+    assert on_disk.loc["alice", "late_submission_penalty"] == 0
     assert on_disk.loc["bob", "lab:explain"] == 0 and on_disk.loc["bob", "needs_manual_grade"] == 1
-    assert on_disk.loc["bob", "score"] == 1.0 and on_disk.loc["bob", "late_submission_penalty"] == 1.0
+    assert on_disk.loc["bob", "late_submission_penalty"] == 1.0  # 2 days x 10% of the notebook's 5 points
+    assert on_disk.loc["bob", "score"] == 1.0
+    assert on_disk.loc["carol", "late_submission_penalty"] == 3.0 and on_disk.loc["carol", "score"] == 0
     assert pd.isna(on_disk.loc["zoe", "lab:test_a"]) and on_disk.loc["zoe", "needs_manual_grade"] == 0
     assert df.loc["alice", "lab:explain"] == 2.5
     key = pd.read_csv(course.questions_csv(csv))
@@ -293,6 +298,19 @@ def test_grades_export_has_a_column_per_question_and_manual_scores(tmp_path):
     ]  # fmt: skip
 
 
+def test_penalties_follow_a_changed_due_date(tmp_path):
+    """When the due date moves after autograde, does the next `make grades` drop or add penalties to match?"""
+    dirs = _course(tmp_path)
+    _gradebook(dirs, {"bob": "2026-12-02 18:00 UTC"})
+    assert deadlines.reapply_late_penalties(dirs) == 1
+    assert deadlines.reapply_late_penalties(dirs) == 0  # nothing left to change
+    deadlines.set_due("lab", "2026-12-03 12:00 UTC", dirs)  # an extension for the class
+    assert deadlines.reapply_late_penalties(dirs) == 1
+    with open_gradebook(dirs) as gb:
+        assert gb.find_submission_notebook("lab", "lab", "bob").late_submission_penalty is None
+
+
+@pytest.mark.slow
 def test_kit_autograde_applies_the_late_penalty_and_manual_grades_reach_the_export(tmp_path):
     """A late submission with a free-text answer: does the kit's autograde (nbgrader in its own process, here
     without the sandbox) apply nbgrader_config.py's penalty and leave the answer for a grader, and does the
