@@ -100,8 +100,14 @@ def reapply_late_penalties(dirs: CourseDirs | None = None) -> int:
     from nbgrader.preprocessors import AssignLatePenalties
 
     dirs = dirs or course_dirs()
-    pre = AssignLatePenalties(config=_nbgrader_config(dirs))
-    pre.init_plugin()
+    try:
+        pre = AssignLatePenalties(config=_nbgrader_config(dirs))
+        pre.init_plugin()
+    except Exception as e:  # a typo in the config: say where, not a traceback
+        raise CourseError(
+            f"The late-penalty plugin of nbgrader_config.py cannot be loaded ({type(e).__name__}: {e}).",
+            "Fix `c.AssignLatePenalties.plugin_class` (and its settings) in nbgrader_config.py.",
+        ) from e
     changed = 0
     with open_gradebook(dirs) as gb:
         pre.gradebook = gb  # what AssignLatePenalties.preprocess sets before it asks its plugin

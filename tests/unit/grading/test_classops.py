@@ -308,6 +308,11 @@ def test_penalties_follow_a_changed_due_date(tmp_path):
     assert deadlines.reapply_late_penalties(dirs) == 1
     with open_gradebook(dirs) as gb:
         assert gb.find_submission_notebook("lab", "lab", "bob").late_submission_penalty is None
+    with (dirs.root / "nbgrader_config.py").open("a") as f:
+        f.write('c.AssignLatePenalties.plugin_class = "helpers.grading.latepenalty.NoSuchPlugin"\n')
+    with pytest.raises(CourseError, match="late-penalty plugin") as e:
+        deadlines.reapply_late_penalties(dirs)
+    assert "plugin_class" in e.value.hint
 
 
 @pytest.mark.slow
