@@ -18,6 +18,8 @@ help:
 	@echo "make release-sync - regenerate release/ from source/ with nbgrader (never edit release/ by hand)"
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
 	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
+	@echo "  make roster FILE=students.csv - add/update students (columns id, first_name, last_name, email)"
+	@echo "  make due [A=<lab> DATE=\"2026-12-15 23:59 Europe/Berlin\"] - set or list due dates (late penalty)"
 	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
 
 # `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
@@ -81,6 +83,14 @@ grades: setup
 	@$(PY) -m helpers course grades
 prebuilt: env
 	@$(PY) -m helpers course prebuilt
+
+# Class operations (helpers/grading/roster.py, deadlines.py): the roster and due dates, in the gradebook.
+.PHONY: roster due
+roster: setup
+	@test -n "$(FILE)" || { echo "usage: make roster FILE=students.csv [DRY=1]" >&2; exit 2; }
+	@$(PY) -m helpers course roster "$(FILE)" $(if $(DRY),--dry-run)
+due: setup
+	@$(PY) -m helpers course due $(if $(A),"$(A)" $(if $(DATE),"$(DATE)"))
 
 # The students' copy of the course (helpers/kit/studentrepo.py): a GitHub template or Classroom starter.
 .PHONY: student-repo

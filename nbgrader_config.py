@@ -48,4 +48,10 @@ def _answer_files(root: Path) -> dict[str, list[str]]:
 # The files a student writes (a Dockerfile, a script, a workflow) are graded as submitted: nbgrader's autograde
 # otherwise copies every non-notebook file of source/<lab>/ over the submission (the starters).
 c.Autograde.exclude_overwriting = _answer_files(HERE)
+# Late work: 10% of a notebook's maximum score off per started day after its due date, never more than the
+# notebook's score (helpers/grading/latepenalty.py). Due dates live in the gradebook: `make due A=<lab> DATE=...`.
+# No due date, no penalty. Autograde applies it; `make grades` applies it again to the final scores (manual grades).
+c.AssignLatePenalties.plugin_class = "helpers.grading.latepenalty.DailyLatePenalty"
+c.DailyLatePenalty.percent_per_day = 10.0
+c.DailyLatePenalty.grace_minutes = 0.0
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -6,11 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from helpers.grading import course, nbgrader_run
+from helpers.grading import course, deadlines, nbgrader_run, roster
 from helpers.grading.plots import plot_score_distribution
 from helpers.kit.prebuilt import export_images
 
 HELP = {
+    "roster": "add or update the students of a roster CSV (id, first_name, last_name, email) in the gradebook",
+    "due": "set an assignment's due date (late penalties: nbgrader_config.py), or list the due dates",
     "release": "generate every lab from source/ and release it to the exchange",
     "collect": "collect submissions (resubmissions replace older ones) and check each",
     "autograde": "autograde every collected submission in the grading sandbox, in parallel",
@@ -45,6 +47,16 @@ def register(subparsers: Any) -> None:
                 help="check that each submission belongs to the OS account of its student "
                 "(default: wherever such an account exists)",
             )
+        if step == "roster":
+            s.add_argument(
+                "file", help="CSV with a header row: id, and optionally first_name, last_name, email, lms_user_id"
+            )
+            s.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+        if step == "due":
+            s.add_argument("assignment", nargs="?", help="assignment (a folder of source/); none: list every due date")
+            s.add_argument(
+                "date", nargs="?", help='"2026-12-15 23:59 Europe/Berlin" (a zone is required); none clears it'
+            )
         if step == "grades":
             s.add_argument("--csv", default=None, help="CSV path (default: grades.csv at the course root)")
             s.add_argument("--plot", default=None, help="PNG path (default: grades.png next to the CSV)")
@@ -64,6 +76,26 @@ def _show(df: Any) -> bool:
     return bool(len(df) == 0 or df["ok"].all())
 
 
+def _classops(args: argparse.Namespace, dirs: nbgrader_run.CourseDirs) -> int:
+    """The roster and due-date steps (they write the gradebook directly, no nbgrader app)."""
+    if args.step == "roster":
+        df = roster.import_roster(args.file, dirs, dry_run=args.dry_run)
+        print(df.fillna("").to_string(index=False) if len(df) else "(no students in the file)")
+        if df.attrs.get("ignored"):
+            print("ignored columns:", ", ".join(df.attrs["ignored"]))
+        counts = ", ".join(f"{n} {a}" for a, n in df["action"].value_counts().items()) or "nothing to do"
+        print(counts + (" (dry run: nothing written)" if args.dry_run else ""))
+        return 0
+    if args.assignment:
+        if args.date is None:
+            print('usage: make due A=<lab> DATE="2026-12-15 23:59 Europe/Berlin"   (DATE=none clears)', file=sys.stderr)
+            return 2
+        due = deadlines.set_due(args.assignment, args.date, dirs)
+        print(f"{args.assignment}: due {due:%Y-%m-%d %H:%M} UTC" if due else f"{args.assignment}: no due date")
+    print(deadlines.due_dates(dirs).to_string(index=False))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -76,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"manifest: {manifest.path}")
         return 0
     dirs = nbgrader_run.course_dirs()
+    if args.step in ("roster", "due"):
+        return _classops(args, dirs)
     if args.step == "grades":
         import matplotlib
 
@@ -87,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         ax = plot_score_distribution(df)
         ax.figure.savefig(png, dpi=110, bbox_inches="tight")
         print(df.groupby("assignment")["score"].describe().to_string())
-        print(f"grades: {csv}\nplot:   {png}")
+        print(f"grades: {csv}\nper question: {course.questions_csv(csv)}\nplot:   {png}")
         return 0
     names = args.assignment or nbgrader_run.assignments(dirs)
     ok = True

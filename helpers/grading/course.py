@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
+from helpers.grading.deadlines import reapply_late_penalties
 from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.feedback import feedback  # the feedback step lives there
+from helpers.grading.gradesheet import with_questions
 from helpers.grading.nbgrader_run import (
     CourseDirs,
     StepReport,
@@ -37,7 +39,7 @@ from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
 from helpers.grading.submissions import blocking, check_submission, inbound_intake, submitted
 from helpers.grading.verdict_apply import apply_verdicts, fail_verdicts
 
-__all__ = ["release", "collect", "autograde", "feedback", "grades"]
+__all__ = ["release", "collect", "autograde", "feedback", "grades", "questions_csv"]
 
 SANDBOX_PREPROCESSORS = (
     "helpers.grading.nbgrader_sandbox.SandboxExecute",
@@ -178,12 +180,31 @@ def _autograde_one(
 
 
 def grades(csv_path: str | os.PathLike[str] | None = None, dirs: CourseDirs | None = None) -> Any:
-    """Export the gradebook to CSV (nbgrader ``export``) and return it as a DataFrame."""
+    """Export the gradebook to CSV with a column per question, and return it as a DataFrame.
+
+    Late penalties are first applied again to the current scores
+    (:func:`helpers.grading.deadlines.reapply_late_penalties`).
+
+    nbgrader's ``export`` gives one row per student and assignment (scores, late penalty); a column
+    ``<notebook>:<grade id>`` per graded cell and ``needs_manual_grade`` are added
+    (:func:`helpers.grading.gradesheet.with_questions`), and each question column's maximum and kind
+    go to ``<csv name>-questions.csv`` beside it.
+    """
     import pandas as pd
 
     dirs = dirs or course_dirs()
     out = Path(csv_path or dirs.root / "grades.csv").resolve()
+    reapply_late_penalties(dirs)  # on the final scores: manual grades added since autograde count
     proc = nbgrader(["export", f"--to={out}"], dirs)
     if proc.returncode != 0 or not out.exists():
         raise CourseError(f"nbgrader export failed: {error_tail(proc)}", "Run `make autograde` first, then try again.")
-    return pd.read_csv(out)
+    df, key = with_questions(pd.read_csv(out, dtype={"assignment": str, "student_id": str}), dirs)
+    df.to_csv(out, index=False)
+    key.to_csv(questions_csv(out), index=False)
+    return df
+
+
+def questions_csv(grades_csv: str | os.PathLike[str]) -> Path:
+    """Where :func:`grades` writes the key of the question columns: ``grades.csv`` -> ``grades-questions.csv``."""
+    p = Path(grades_csv)
+    return p.with_name(f"{p.stem}-questions.csv")
