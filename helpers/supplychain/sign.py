@@ -1,11 +1,15 @@
-"""Sign images in a registry and verify them, in cosign's format.
+"""Sign images in a registry and verify them, in both of cosign's storage formats.
 
-With cosign installed (and a cosign key), cosign does the work. Otherwise the kit signs
-itself, in the format cosign documents for key-based signatures: a "simple signing" JSON
-payload naming the image's manifest digest (``critical.image.docker-manifest-digest``),
-signed with ECDSA P-256 / SHA-256, stored as a one-layer OCI artifact under the tag
-``sha256-<digest>.sig`` with the base64 signature in the layer annotation
-``dev.cosignproject.cosign/signature``. ``cosign verify --key cosign.pub`` checks exactly this.
+- **Bundle as referrer** (the default of cosign 3.x, and of this module): a Sigstore bundle v0.3 (see
+  :mod:`helpers.supplychain.bundle`) pushed as an OCI 1.1 artifact whose ``subject`` is the signed manifest
+  (see :mod:`helpers.supplychain.referrers`).
+- **The ``.sig`` tag** (cosign 1.x and 2.x; cosign 3 with ``--new-bundle-format=false``), ``legacy=True``:
+  a "simple signing" JSON payload naming the manifest digest (``critical.image.docker-manifest-digest``),
+  signed with ECDSA P-256 / SHA-256, stored as a one-layer OCI artifact under the tag ``sha256-<digest>.sig``
+  with the base64 signature in the layer annotation ``dev.cosignproject.cosign/signature``.
+
+With a cosign key file (and cosign installed) cosign does the work; with a PEM key the kit signs itself.
+:func:`verify_image` reads both formats, bundles first, as ``cosign verify`` 3.x does.
 Keys (PEM pairs, cosign key files) are read in :mod:`helpers.supplychain.keys`.
 """
 
@@ -21,8 +25,10 @@ from typing import Any
 
 from helpers.engine.tools import find_tool
 from helpers.errors import ImageNotFound, SignatureError
+from helpers.supplychain.bundle import BUNDLE_TYPE, COSIGN_SIGN_PREDICATE, make_bundle, verify_bundle
 from helpers.supplychain.digests import OCI_CONFIG, OCI_MANIFEST
 from helpers.supplychain.keys import is_cosign_key, load_private_key, load_public_key
+from helpers.supplychain.referrers import list_referrers, push_referrer, subject_descriptor
 from helpers.supplychain.registryapi import RegistryClient
 
 __all__ = [
@@ -31,7 +37,9 @@ __all__ = [
     "sign_image",
     "verify_image",
     "cosign_verify",
+    "cosign_sign_command",
     "Verification",
+    "BUNDLE_ANNOTATIONS",
     "SIG_ANNOTATION",
     "SIMPLESIGNING_TYPE",
 ]
@@ -75,12 +83,16 @@ def sign_image(
     private_key: bytes | str | os.PathLike[str],
     username: str | None = None,
     password: str | None = None,
+    legacy: bool = False,
 ) -> str:
     """Sign the manifest that ``reference`` (tag or digest) resolves to now; returns the signed digest.
 
     The signature names the digest, not the tag: if the tag moves later, it no longer verifies.
     A cosign key file (from ``cosign generate-key-pair``, password in ``COSIGN_PASSWORD``) is
     handed to cosign when cosign is installed; a PEM key is used by the kit itself.
+
+    Args:
+        legacy: Store a ``sha256-<digest>.sig`` tag (cosign 2.x) instead of a bundle attached as a referrer.
 
     Raises:
         ImageNotFound: The reference does not exist in the registry.
@@ -89,22 +101,43 @@ def sign_image(
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     if is_cosign_key(private_key):
-        _cosign_sign(private_key, f"{address}/{repository}@{digest}")
-    else:
+        _cosign_sign(private_key, f"{address}/{repository}@{digest}", legacy)
+    elif legacy:
         _kit_sign(api, address, repository, digest, private_key)
+    else:
+        subject = subject_descriptor(api, repository, digest)
+        bundle = make_bundle(digest, private_key)
+        push_referrer(api, repository, subject, BUNDLE_TYPE, bundle, BUNDLE_ANNOTATIONS)
     return digest
 
 
-def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str) -> None:
+#: The annotations cosign 3.x puts on a bundle's referrer manifest (besides its creation time).
+BUNDLE_ANNOTATIONS = {
+    "dev.sigstore.bundle.content": "dsse-envelope",
+    "dev.sigstore.bundle.predicateType": COSIGN_SIGN_PREDICATE,
+}
+
+
+def cosign_sign_command(key_path: str, image_ref: str, legacy: bool = False) -> list[str]:
+    """The ``cosign sign`` 3.x arguments for an offline key signature (no transparency log), in either format.
+
+    cosign 3 refuses ``--tlog-upload=false`` while it uses the TUF signing config, hence
+    ``--use-signing-config=false``; ``--new-bundle-format=false`` selects the ``.sig`` tag.
+    """
+    cmd = ["cosign", "sign", "--yes", "--key", key_path, "--use-signing-config=false", "--tlog-upload=false"]
+    return cmd + (["--new-bundle-format=false"] if legacy else []) + [image_ref]
+
+
+def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str, legacy: bool) -> None:
     """Sign ``image_ref`` (pinned by digest) with ``cosign sign --key``, without the transparency log."""
     tool = find_tool("cosign")
-    if tool is None:
+    if tool is None or not isinstance(private_key, (str, os.PathLike)):
         raise SignatureError(
-            "This is a cosign key file and cosign is not installed.",
-            "Install cosign, or use a key from helpers.generate_keypair().",
+            "This is a cosign key file and cosign is not installed (or the key is not a file).",
+            "Install cosign and pass the key's path, or use a key from helpers.generate_keypair().",
         )
-    cmd = [tool.path, "sign", "--yes", "--key", str(private_key), "--tlog-upload=false", "--allow-insecure-registry"]
-    proc = subprocess.run([*cmd, image_ref], capture_output=True, text=True, timeout=300)
+    cmd = cosign_sign_command(str(private_key), image_ref, legacy)
+    proc = subprocess.run([tool.path, *cmd[1:]], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise SignatureError(
             f"cosign sign failed: {proc.stderr.strip()[-300:]}", "Check COSIGN_PASSWORD and the login."
@@ -114,7 +147,7 @@ def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str) ->
 def _kit_sign(
     api: RegistryClient, address: str, repository: str, digest: str, private_key: bytes | str | os.PathLike[str]
 ) -> None:
-    """Sign ``digest`` with a PEM key and store the signature where and how cosign does."""
+    """Sign ``digest`` with a PEM key and store the signature under the ``.sig`` tag, as cosign 2.x does."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -166,11 +199,16 @@ def _earlier_signatures(api: RegistryClient, repository: str, digest: str, paylo
 
 @dataclass
 class Verification:
-    """A signature that verified: the digest it covers and the identity it names."""
+    """A signature that verified: the digest it covers, the identity it names, and where it was stored.
+
+    ``storage`` is ``"bundle (referrers API)"``, ``"bundle (referrers tag)"`` or ``"sig tag"``. A bundle
+    names no repository (``docker_reference`` is then where it was found); a ``.sig`` payload does.
+    """
 
     digest: str
     docker_reference: str
     signatures_checked: int
+    storage: str = "sig tag"
 
 
 def verify_image(
@@ -183,25 +221,70 @@ def verify_image(
 ) -> Verification:
     """Verify that what ``reference`` resolves to now carries a valid signature by ``public_key``.
 
+    Bundles attached as referrers are checked first, then the ``sha256-<digest>.sig`` tag; one valid
+    signature in either is enough.
+
     Raises:
         SignatureError: No signature, a signature by another key, or one for other content.
         ImageNotFound: The reference does not exist in the registry.
     """
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     pub = load_public_key(public_key)
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     where = f"{address}/{repository}"
-    if not api.manifest_digest(repository, signature_tag(digest)):
+    bundles, source = list_referrers(api, repository, digest, BUNDLE_TYPE)
+    has_sig_tag = bool(api.manifest_digest(repository, signature_tag(digest)))
+    if not bundles and not has_sig_tag:
         raise SignatureError(
             f"{where}:{reference} ({digest[:19]}...) has no signature.",
             "Do not deploy it; if the tag moved since it was signed, deploy the signed digest.",
         )
+    reasons: list[str] = []
+    for desc in bundles:
+        if _bundle_verifies(api, repository, desc, digest, pub, reasons):
+            return Verification(digest, where, len(bundles), f"bundle ({source})")
+    if has_sig_tag and (checked := _sig_tag_verifies(api, repository, digest, where, pub, reasons)):
+        return Verification(digest, where, checked, "sig tag")
+    raise SignatureError(
+        f"No valid signature for {where}:{reference}: " + "; ".join(dict.fromkeys(reasons or ["none found"])) + ".",
+        "Do not deploy it. Check that you use the right public key and the signed digest.",
+    )
+
+
+def _bundle_verifies(
+    api: RegistryClient, repository: str, desc: dict[str, Any], digest: str, pub: Any, reasons: list[str]
+) -> bool:
+    """Whether the referrer ``desc`` holds a bundle by ``pub`` over ``digest`` (else a reason is appended)."""
+    manifest, _, manifest_digest = api.get_manifest(repository, desc["digest"])
+    if manifest_digest != desc["digest"]:
+        reasons.append("referrer manifest does not match its digest")
+        return False
+    if manifest.get("subject", {}).get("digest") != digest:
+        reasons.append("referrer names another image as its subject")
+        return False
+    layers = [ly for ly in manifest.get("layers", []) if ly.get("mediaType") == BUNDLE_TYPE]
+    for ly in layers:
+        blob = api.get_blob(repository, ly["digest"])
+        if "sha256:" + hashlib.sha256(blob).hexdigest() != ly["digest"]:
+            reasons.append("bundle does not match its digest")
+            continue
+        try:
+            verify_bundle(blob, digest, pub)
+            return True
+        except SignatureError as e:
+            reasons.append(e.message.rstrip("."))
+    return False
+
+
+def _sig_tag_verifies(
+    api: RegistryClient, repository: str, digest: str, where: str, pub: Any, reasons: list[str]
+) -> int:
+    """How many ``.sig`` layers were checked when one is valid for ``digest`` by ``pub`` (0: none; reasons appended)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     manifest, _, _ = api.get_manifest(repository, signature_tag(digest))
-    reasons = []
     layers = [ly for ly in manifest.get("layers", []) if ly.get("mediaType") == SIMPLESIGNING_TYPE]
     for ly in layers:
         payload = api.get_blob(repository, ly["digest"])
@@ -223,11 +306,8 @@ def verify_image(
         if critical.get("identity", {}).get("docker-reference") != where:
             reasons.append("signature names another repository")
             continue
-        return Verification(digest, where, len(layers))
-    raise SignatureError(
-        f"No valid signature for {where}:{reference}: " + "; ".join(dict.fromkeys(reasons or ["none found"])) + ".",
-        "Do not deploy it. Check that you use the right public key and the signed digest.",
-    )
+        return len(layers)
+    return 0
 
 
 def cosign_verify(image_ref: str, public_key_path: str | os.PathLike[str]) -> bool | None:
