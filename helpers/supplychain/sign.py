@@ -15,9 +15,7 @@ Keys (PEM pairs, cosign key files) are read in :mod:`helpers.supplychain.keys`.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -26,10 +24,17 @@ from typing import Any
 from helpers.engine.tools import find_tool
 from helpers.errors import ImageNotFound, SignatureError
 from helpers.supplychain.bundle import BUNDLE_TYPE, COSIGN_SIGN_PREDICATE, make_bundle, verify_bundle
-from helpers.supplychain.digests import OCI_CONFIG, OCI_MANIFEST
-from helpers.supplychain.keys import is_cosign_key, load_private_key, load_public_key
+from helpers.supplychain.keys import is_cosign_key, load_public_key
 from helpers.supplychain.referrers import list_referrers, push_referrer, subject_descriptor
 from helpers.supplychain.registryapi import RegistryClient
+from helpers.supplychain.sigtag import (
+    SIG_ANNOTATION,
+    SIMPLESIGNING_TYPE,
+    sign_sig_tag,
+    signature_tag,
+    simple_signing_payload,
+    verify_sig_tag,
+)
 
 __all__ = [
     "signature_tag",
@@ -43,27 +48,6 @@ __all__ = [
     "SIG_ANNOTATION",
     "SIMPLESIGNING_TYPE",
 ]
-
-SIG_ANNOTATION = "dev.cosignproject.cosign/signature"
-SIMPLESIGNING_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
-
-
-def signature_tag(digest: str) -> str:
-    """``sha256:abc...`` -> ``sha256-abc....sig`` (where cosign stores the signatures of a digest)."""
-    return digest.replace(":", "-") + ".sig"
-
-
-def simple_signing_payload(docker_reference: str, digest: str) -> bytes:
-    """The payload cosign signs, byte for byte as cosign writes it."""
-    doc = {
-        "critical": {
-            "identity": {"docker-reference": docker_reference},
-            "image": {"docker-manifest-digest": digest},
-            "type": "cosign container image signature",
-        },
-        "optional": None,
-    }
-    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _resolve(api: RegistryClient, repository: str, reference: str) -> str:
@@ -103,7 +87,7 @@ def sign_image(
     if is_cosign_key(private_key):
         _cosign_sign(private_key, f"{address}/{repository}@{digest}", legacy)
     elif legacy:
-        _kit_sign(api, address, repository, digest, private_key)
+        sign_sig_tag(api, address, repository, digest, private_key)
     else:
         subject = subject_descriptor(api, repository, digest)
         bundle = make_bundle(digest, private_key)
@@ -142,59 +126,6 @@ def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str, le
         raise SignatureError(
             f"cosign sign failed: {proc.stderr.strip()[-300:]}", "Check COSIGN_PASSWORD and the login."
         )
-
-
-def _kit_sign(
-    api: RegistryClient, address: str, repository: str, digest: str, private_key: bytes | str | os.PathLike[str]
-) -> None:
-    """Sign ``digest`` with a PEM key and store the signature under the ``.sig`` tag, as cosign 2.x does."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = load_private_key(private_key)
-    payload = simple_signing_payload(f"{address}/{repository}", digest)
-    sig = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
-    payload_digest = api.upload_blob(repository, payload)
-    config = _signature_config(payload_digest)
-    config_digest = api.upload_blob(repository, config)
-    layer = {
-        "mediaType": SIMPLESIGNING_TYPE,
-        "size": len(payload),
-        "digest": payload_digest,
-        "annotations": {SIG_ANNOTATION: sig},
-    }
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "size": len(config), "digest": config_digest},
-        "layers": _earlier_signatures(api, repository, digest, payload_digest) + [layer],
-    }
-    api.put_manifest(
-        repository, signature_tag(digest), json.dumps(manifest, separators=(",", ":")).encode(), OCI_MANIFEST
-    )
-
-
-def _signature_config(payload_digest: str) -> bytes:
-    """The (empty) image config of a signature artifact, byte for byte as cosign writes it."""
-    return json.dumps(
-        {
-            "architecture": "",
-            "config": {},
-            "created": "0001-01-01T00:00:00Z",
-            "history": [{"created": "0001-01-01T00:00:00Z"}],
-            "os": "",
-            "rootfs": {"type": "layers", "diff_ids": [payload_digest]},
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
-def _earlier_signatures(api: RegistryClient, repository: str, digest: str, payload_digest: str) -> list[Any]:
-    """The signature layers already stored for ``digest`` (kept, as cosign does), minus this payload's."""
-    if not api.manifest_digest(repository, signature_tag(digest)):
-        return []
-    old, _, _ = api.get_manifest(repository, signature_tag(digest))
-    return [ly for ly in old.get("layers", []) if ly.get("digest") != payload_digest]
 
 
 @dataclass
@@ -243,7 +174,7 @@ def verify_image(
     for desc in bundles:
         if _bundle_verifies(api, repository, desc, digest, pub, reasons):
             return Verification(digest, where, len(bundles), f"bundle ({source})")
-    if has_sig_tag and (checked := _sig_tag_verifies(api, repository, digest, where, pub, reasons)):
+    if has_sig_tag and (checked := verify_sig_tag(api, repository, digest, where, pub, reasons)):
         return Verification(digest, where, checked, "sig tag")
     raise SignatureError(
         f"No valid signature for {where}:{reference}: " + "; ".join(dict.fromkeys(reasons or ["none found"])) + ".",
@@ -274,40 +205,6 @@ def _bundle_verifies(
         except SignatureError as e:
             reasons.append(e.message.rstrip("."))
     return False
-
-
-def _sig_tag_verifies(
-    api: RegistryClient, repository: str, digest: str, where: str, pub: Any, reasons: list[str]
-) -> int:
-    """How many ``.sig`` layers were checked when one is valid for ``digest`` by ``pub`` (0: none; reasons appended)."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    manifest, _, _ = api.get_manifest(repository, signature_tag(digest))
-    layers = [ly for ly in manifest.get("layers", []) if ly.get("mediaType") == SIMPLESIGNING_TYPE]
-    for ly in layers:
-        payload = api.get_blob(repository, ly["digest"])
-        if "sha256:" + hashlib.sha256(payload).hexdigest() != ly["digest"]:
-            reasons.append("payload does not match its digest")
-            continue
-        try:
-            pub.verify(
-                base64.b64decode(ly.get("annotations", {}).get(SIG_ANNOTATION, "")), payload, ec.ECDSA(hashes.SHA256())
-            )
-        except (InvalidSignature, ValueError):
-            reasons.append("signature not made by this key")
-            continue
-        critical = json.loads(payload).get("critical", {})
-        signed = critical.get("image", {}).get("docker-manifest-digest")
-        if signed != digest:
-            reasons.append(f"signature covers other content ({str(signed)[:19]}...)")
-            continue
-        if critical.get("identity", {}).get("docker-reference") != where:
-            reasons.append("signature names another repository")
-            continue
-        return len(layers)
-    return 0
 
 
 def cosign_verify(image_ref: str, public_key_path: str | os.PathLike[str]) -> bool | None:
