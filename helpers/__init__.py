@@ -110,6 +110,7 @@ _EXPORTS: dict[str, str] = {
     "signature_tag": "supplychain.sign",
     "verify_image": "supplychain.sign",
     "list_referrers": "supplychain.referrers",
+    "copy_signatures": "supplychain.sign",
     "referrers_tag": "supplychain.referrers",
     "verify_bundle": "supplychain.bundle",
     # CI: workflow, pipeline, Compose, Kubernetes, BuildKit cache (helpers.ci)

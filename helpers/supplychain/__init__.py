@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "compare_scans": "scan",
     "compare_versions": "versions",
     "cosign_sign_command": "sign",
+    "copy_signatures": "sign",
     "cosign_verify": "sign",
     "cvss3_score": "severity",
     "default_snapshot_dir": "advisories",

@@ -16,6 +16,7 @@ Keys (PEM pairs, cosign key files) are read in :mod:`helpers.supplychain.keys`.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ __all__ = [
     "verify_image",
     "cosign_verify",
     "cosign_sign_command",
+    "copy_signatures",
     "Verification",
     "BUNDLE_ANNOTATIONS",
     "SIG_ANNOTATION",
@@ -170,14 +172,17 @@ def verify_image(
             f"{where}:{reference} ({digest[:19]}...) has no signature.",
             "Do not deploy it; if the tag moved since it was signed, deploy the signed digest.",
         )
-    reasons: list[str] = []
+    bundle_reasons: list[str] = []
     for desc in bundles:
-        if _bundle_verifies(api, repository, desc, digest, pub, reasons):
+        if _bundle_verifies(api, repository, desc, digest, pub, bundle_reasons):
             return Verification(digest, where, len(bundles), f"bundle ({source})")
-    if has_sig_tag and (checked := verify_sig_tag(api, repository, digest, where, pub, reasons)):
+    tag_reasons: list[str] = []
+    if has_sig_tag and (checked := verify_sig_tag(api, repository, digest, where, pub, tag_reasons)):
         return Verification(digest, where, checked, "sig tag")
+    reasons = [f"bundle: {r}" for r in dict.fromkeys(bundle_reasons)]
+    reasons += [f".sig tag: {r}" for r in dict.fromkeys(tag_reasons)]
     raise SignatureError(
-        f"No valid signature for {where}:{reference}: " + "; ".join(dict.fromkeys(reasons or ["none found"])) + ".",
+        f"No valid signature for {where}:{reference}: " + "; ".join(reasons or ["none found"]) + ".",
         "Do not deploy it. Check that you use the right public key and the signed digest.",
     )
 
@@ -205,6 +210,35 @@ def _bundle_verifies(
         except SignatureError as e:
             reasons.append(e.message.rstrip("."))
     return False
+
+
+def copy_signatures(
+    address: str,
+    repository: str,
+    from_digest: str,
+    to_digest: str,
+    username: str | None = None,
+    password: str | None = None,
+) -> list[str]:
+    """Copy every signature of ``from_digest`` next to ``to_digest``, as anyone with push rights could.
+
+    Used to show that this proves nothing: the copied ``.sig`` payload and the copied bundle still
+    name ``from_digest``, so :func:`verify_image` rejects them for ``to_digest``. Returns what was copied.
+    """
+    api = RegistryClient(address, username, password)
+    copied = []
+    if api.manifest_digest(repository, signature_tag(from_digest)):
+        manifest, media_type, _ = api.get_manifest(repository, signature_tag(from_digest))
+        api.put_manifest(repository, signature_tag(to_digest), json.dumps(manifest).encode(), media_type)
+        copied.append("sig tag")
+    bundles, _ = list_referrers(api, repository, from_digest, BUNDLE_TYPE)
+    subject = subject_descriptor(api, repository, to_digest) if bundles else {}
+    for desc in bundles:
+        manifest, _, _ = api.get_manifest(repository, desc["digest"])
+        blob = api.get_blob(repository, manifest["layers"][0]["digest"])
+        push_referrer(api, repository, subject, BUNDLE_TYPE, blob, BUNDLE_ANNOTATIONS)
+        copied.append("bundle")
+    return copied
 
 
 def cosign_verify(image_ref: str, public_key_path: str | os.PathLike[str]) -> bool | None:

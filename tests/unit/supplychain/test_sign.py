@@ -208,3 +208,16 @@ def test_bundle_rejections(reg):
     with pytest.raises(SignatureError, match="other content"):
         verify_image("reg:5000", "app", "1.0.0", kp.public_pem)
     assert verify_image("reg:5000", "app", old, kp.public_pem).digest == old
+
+
+def test_copied_signatures_do_not_verify(reg):
+    """Does copy_signatures copy both formats, and are both copies rejected for the new digest?"""
+    kp = generate_keypair()
+    old = sign_image("reg:5000", "app", "1.0.0", kp.private_pem, legacy=True)
+    sign_image("reg:5000", "app", "1.0.0", kp.private_pem)
+    reg.put_manifest("app", "1.0.0", b'{"image": "two"}', "x")
+    new = reg.manifest_digest("app", "1.0.0")
+    assert sign.copy_signatures("reg:5000", "app", old, new) == ["sig tag", "bundle"]
+    with pytest.raises(SignatureError, match="other content") as e:
+        verify_image("reg:5000", "app", "1.0.0", kp.public_pem)
+    assert e.value.message.count("other content") == 2  # the bundle's reason and the .sig tag's
