@@ -26,7 +26,7 @@ from helpers.engine.tools import find_tool
 from helpers.errors import ImageNotFound, SignatureError
 from helpers.supplychain.bundle import BUNDLE_TYPE, COSIGN_SIGN_PREDICATE, make_bundle, verify_bundle
 from helpers.supplychain.keys import is_cosign_key, load_public_key
-from helpers.supplychain.referrers import list_referrers, push_referrer, subject_descriptor
+from helpers.supplychain.referrers import OCI_EMPTY, list_referrers, push_referrer, subject_descriptor
 from helpers.supplychain.registryapi import RegistryClient
 from helpers.supplychain.sigtag import (
     SIG_ANNOTATION,
@@ -165,7 +165,7 @@ def verify_image(
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     where = f"{address}/{repository}"
-    bundles, source = list_referrers(api, repository, digest, BUNDLE_TYPE)
+    bundles, source = _bundle_candidates(api, repository, digest)
     has_sig_tag = bool(api.manifest_digest(repository, signature_tag(digest)))
     if not bundles and not has_sig_tag:
         raise SignatureError(
@@ -187,6 +187,16 @@ def verify_image(
     )
 
 
+def _bundle_candidates(api: RegistryClient, repository: str, digest: str) -> tuple[list[dict[str, Any]], str]:
+    """Referrers that may hold a bundle: the bundle's artifactType, or none at all in the index.
+
+    Fallback indexes written by cosign 3.x through go-containerregistry have carried descriptors with an
+    empty (or the empty-config) artifactType (kyverno/kyverno#16754, 2026-07): those are opened and checked too.
+    """
+    found, source = list_referrers(api, repository, digest)
+    return [m for m in found if m.get("artifactType") in (BUNDLE_TYPE, "", None, OCI_EMPTY)], source
+
+
 def _bundle_verifies(
     api: RegistryClient, repository: str, desc: dict[str, Any], digest: str, pub: Any, reasons: list[str]
 ) -> bool:
@@ -199,7 +209,7 @@ def _bundle_verifies(
         reasons.append("referrer names another image as its subject")
         return False
     layers = [ly for ly in manifest.get("layers", []) if ly.get("mediaType") == BUNDLE_TYPE]
-    for ly in layers:
+    for ly in layers:  # none: another kind of artifact (an SBOM, an attestation), not a reason to reject
         blob = api.get_blob(repository, ly["digest"])
         if "sha256:" + hashlib.sha256(blob).hexdigest() != ly["digest"]:
             reasons.append("bundle does not match its digest")

@@ -221,3 +221,16 @@ def test_copied_signatures_do_not_verify(reg):
     with pytest.raises(SignatureError, match="other content") as e:
         verify_image("reg:5000", "app", "1.0.0", kp.public_pem)
     assert e.value.message.count("other content") == 2  # the bundle's reason and the .sig tag's
+
+
+def test_fallback_index_without_artifact_type_still_verifies(reg):
+    """Does a referrers-tag index whose descriptors lack artifactType (older cosign 3.x) still lead to the bundle?"""
+    kp = generate_keypair()
+    digest = sign_image("reg:5000", "app", "1.0.0", kp.private_pem)
+    if not reg.referrers_api:  # with the API the registry builds the index; here the client's index is edited
+        index, _, _ = reg.get_manifest("app", referrers_tag(digest))
+        for m in index["manifests"]:
+            m.pop("artifactType")
+        body = json.dumps(index).encode()
+        reg.put_manifest("app", referrers_tag(digest), body, "application/vnd.oci.image.index.v1+json")
+    assert verify_image("reg:5000", "app", "1.0.0", kp.public_pem).digest == digest
