@@ -147,7 +147,7 @@ def verify_bundle(bundle: bytes, digest: str, public_key: KeyLike | Any) -> Bund
         raise _refuse(f"the bundle does not parse ({type(e).__name__})") from e
     pub = public_key if hasattr(public_key, "verify") else load_public_key(public_key)
     if not any(_verifies(pub, s, pae(INTOTO_TYPE, payload)) for s in sigs):
-        raise _refuse("signature not made by this key")
+        raise _refuse("signature not made by this key (or its bytes were changed)")
     statement = json.loads(payload)
     if statement.get("predicateType") != COSIGN_SIGN_PREDICATE:
         raise _refuse(f"the statement is not a cosign signature ({str(statement.get('predicateType'))[:60]})")

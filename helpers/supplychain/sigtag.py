@@ -122,7 +122,7 @@ def verify_sig_tag(api: RegistryClient, repository: str, digest: str, where: str
                 base64.b64decode(ly.get("annotations", {}).get(SIG_ANNOTATION, "")), payload, ec.ECDSA(hashes.SHA256())
             )
         except (InvalidSignature, ValueError):
-            reasons.append("signature not made by this key")
+            reasons.append("signature not made by this key (or its bytes were changed)")
             continue
         critical = json.loads(payload).get("critical", {})
         signed = critical.get("image", {}).get("docker-manifest-digest")
