@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from helpers.cli import main
 from helpers.engine.baseimages import base_image
 from helpers.engine.registry import ensure_registry
 from helpers.errors import SignatureError
@@ -107,20 +108,30 @@ def test_bundle_is_stored_as_a_referrer_and_verifies(engine, tmp_path):
         _clean(api, repo)
 
 
-def test_both_formats_on_one_image(engine, tmp_path):
-    """Can one image carry a .sig tag and a bundle, each by its own key, and does each key verify?"""
+def test_both_formats_on_one_image_through_the_cli(engine, tmp_path, capsys):
+    """Can `python -m helpers sign` put a .sig tag and a bundle (two keys) on one image, and does `verify`
+    accept each key (exit 0, naming the storage) and reject a third (exit 1)?"""
     reg = ensure_registry(log=lambda s: None)
     A = (reg.username, reg.password)
     repo = f"course-test/both-{uuid.uuid4().hex[:6]}"
     api = RegistryClient(reg.address, *A)
     one = build(tmp_path, dockerfile_text=f"FROM {base_image('debian')}\nLABEL both={repo}\n").image_id
-    old_style, new_style = generate_keypair(), generate_keypair()
+    old_key, old_pub = generate_keypair().save(tmp_path / "old")
+    new_key, new_pub = generate_keypair().save(tmp_path / "new")
+    _, third_pub = generate_keypair().save(tmp_path / "third")
+    image = f"{reg.address}/{repo}:1.0.0"
     try:
         push(one, reg.address, repo, "1.0.0", *A, client=engine)
-        digest = sign_image(reg.address, repo, "1.0.0", old_style.private_pem, *A, legacy=True)
-        assert sign_image(reg.address, repo, "1.0.0", new_style.private_pem, *A) == digest
+        assert main(["sign", image, "--key", str(old_key), "--legacy"]) == 0
+        assert main(["sign", image, "--key", str(new_key)]) == 0
+        digest = api.manifest_digest(repo, "1.0.0")
         assert {signature_tag(digest), referrers_tag(digest)} <= set(api.tags(repo))
-        assert verify_image(reg.address, repo, "1.0.0", old_style.public_pem, *A).storage == "sig tag"
-        assert verify_image(reg.address, repo, "1.0.0", new_style.public_pem, *A).storage == "bundle (referrers tag)"
+        capsys.readouterr()
+        assert main(["verify", image, "--key", str(old_pub)]) == 0
+        assert "(sig tag)" in capsys.readouterr().out
+        assert main(["verify", image, "--key", str(new_pub)]) == 0
+        assert "(bundle (referrers tag))" in capsys.readouterr().out
+        assert main(["verify", f"{reg.address}/{repo}@{digest}", "--key", str(third_pub)]) == 1
+        assert "not made by this key" in capsys.readouterr().err
     finally:
         _clean(api, repo)
