@@ -109,6 +109,10 @@ _EXPORTS: dict[str, str] = {
     "sign_image": "supplychain.sign",
     "signature_tag": "supplychain.sign",
     "verify_image": "supplychain.sign",
+    "list_referrers": "supplychain.referrers",
+    "copy_signatures": "supplychain.sign",
+    "referrers_tag": "supplychain.referrers",
+    "verify_bundle": "supplychain.bundle",
     # CI: workflow, pipeline, Compose, Kubernetes, BuildKit cache (helpers.ci)
     "ComposeStack": "ci.compose",
     "PipelineReport": "ci.pipelinereport",

@@ -1,17 +1,20 @@
-"""Sign images in a registry and verify them, in cosign's format.
+"""Sign images in a registry and verify them, in both of cosign's storage formats.
 
-With cosign installed (and a cosign key), cosign does the work. Otherwise the kit signs
-itself, in the format cosign documents for key-based signatures: a "simple signing" JSON
-payload naming the image's manifest digest (``critical.image.docker-manifest-digest``),
-signed with ECDSA P-256 / SHA-256, stored as a one-layer OCI artifact under the tag
-``sha256-<digest>.sig`` with the base64 signature in the layer annotation
-``dev.cosignproject.cosign/signature``. ``cosign verify --key cosign.pub`` checks exactly this.
+- **Bundle as referrer** (the default of cosign 3.x, and of this module): a Sigstore bundle v0.3 (see
+  :mod:`helpers.supplychain.bundle`) pushed as an OCI 1.1 artifact whose ``subject`` is the signed manifest
+  (see :mod:`helpers.supplychain.referrers`).
+- **The ``.sig`` tag** (cosign 1.x and 2.x; cosign 3 with ``--new-bundle-format=false``), ``legacy=True``:
+  a "simple signing" JSON payload naming the manifest digest (``critical.image.docker-manifest-digest``),
+  signed with ECDSA P-256 / SHA-256, stored as a one-layer OCI artifact under the tag ``sha256-<digest>.sig``
+  with the base64 signature in the layer annotation ``dev.cosignproject.cosign/signature``.
+
+With a cosign key file (and cosign installed) cosign does the work; with a PEM key the kit signs itself.
+:func:`verify_image` reads both formats, bundles first, as ``cosign verify`` 3.x does.
 Keys (PEM pairs, cosign key files) are read in :mod:`helpers.supplychain.keys`.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -21,9 +24,18 @@ from typing import Any
 
 from helpers.engine.tools import find_tool
 from helpers.errors import ImageNotFound, SignatureError
-from helpers.supplychain.digests import OCI_CONFIG, OCI_MANIFEST
-from helpers.supplychain.keys import is_cosign_key, load_private_key, load_public_key
+from helpers.supplychain.bundle import BUNDLE_TYPE, COSIGN_SIGN_PREDICATE, make_bundle, verify_bundle
+from helpers.supplychain.keys import is_cosign_key, load_public_key
+from helpers.supplychain.referrers import OCI_EMPTY, list_referrers, push_referrer, subject_descriptor
 from helpers.supplychain.registryapi import RegistryClient
+from helpers.supplychain.sigtag import (
+    SIG_ANNOTATION,
+    SIMPLESIGNING_TYPE,
+    sign_sig_tag,
+    signature_tag,
+    simple_signing_payload,
+    verify_sig_tag,
+)
 
 __all__ = [
     "signature_tag",
@@ -31,31 +43,13 @@ __all__ = [
     "sign_image",
     "verify_image",
     "cosign_verify",
+    "cosign_sign_command",
+    "copy_signatures",
     "Verification",
+    "BUNDLE_ANNOTATIONS",
     "SIG_ANNOTATION",
     "SIMPLESIGNING_TYPE",
 ]
-
-SIG_ANNOTATION = "dev.cosignproject.cosign/signature"
-SIMPLESIGNING_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
-
-
-def signature_tag(digest: str) -> str:
-    """``sha256:abc...`` -> ``sha256-abc....sig`` (where cosign stores the signatures of a digest)."""
-    return digest.replace(":", "-") + ".sig"
-
-
-def simple_signing_payload(docker_reference: str, digest: str) -> bytes:
-    """The payload cosign signs, byte for byte as cosign writes it."""
-    doc = {
-        "critical": {
-            "identity": {"docker-reference": docker_reference},
-            "image": {"docker-manifest-digest": digest},
-            "type": "cosign container image signature",
-        },
-        "optional": None,
-    }
-    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _resolve(api: RegistryClient, repository: str, reference: str) -> str:
@@ -75,12 +69,16 @@ def sign_image(
     private_key: bytes | str | os.PathLike[str],
     username: str | None = None,
     password: str | None = None,
+    legacy: bool = False,
 ) -> str:
     """Sign the manifest that ``reference`` (tag or digest) resolves to now; returns the signed digest.
 
     The signature names the digest, not the tag: if the tag moves later, it no longer verifies.
     A cosign key file (from ``cosign generate-key-pair``, password in ``COSIGN_PASSWORD``) is
     handed to cosign when cosign is installed; a PEM key is used by the kit itself.
+
+    Args:
+        legacy: Store a ``sha256-<digest>.sig`` tag (cosign 2.x) instead of a bundle attached as a referrer.
 
     Raises:
         ImageNotFound: The reference does not exist in the registry.
@@ -89,88 +87,61 @@ def sign_image(
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     if is_cosign_key(private_key):
-        _cosign_sign(private_key, f"{address}/{repository}@{digest}")
+        _cosign_sign(private_key, f"{address}/{repository}@{digest}", legacy)
+    elif legacy:
+        sign_sig_tag(api, address, repository, digest, private_key)
     else:
-        _kit_sign(api, address, repository, digest, private_key)
+        subject = subject_descriptor(api, repository, digest)
+        bundle = make_bundle(digest, private_key)
+        push_referrer(api, repository, subject, BUNDLE_TYPE, bundle, BUNDLE_ANNOTATIONS)
     return digest
 
 
-def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str) -> None:
+#: The annotations cosign 3.x puts on a bundle's referrer manifest (besides its creation time).
+BUNDLE_ANNOTATIONS = {
+    "dev.sigstore.bundle.content": "dsse-envelope",
+    "dev.sigstore.bundle.predicateType": COSIGN_SIGN_PREDICATE,
+}
+
+
+def cosign_sign_command(key_path: str, image_ref: str, legacy: bool = False) -> list[str]:
+    """The ``cosign sign`` 3.x arguments for an offline key signature (no transparency log), in either format.
+
+    cosign 3 refuses ``--tlog-upload=false`` while it uses the TUF signing config, hence
+    ``--use-signing-config=false``; ``--new-bundle-format=false`` selects the ``.sig`` tag.
+    """
+    cmd = ["cosign", "sign", "--yes", "--key", key_path, "--use-signing-config=false", "--tlog-upload=false"]
+    return cmd + (["--new-bundle-format=false"] if legacy else []) + [image_ref]
+
+
+def _cosign_sign(private_key: bytes | str | os.PathLike[str], image_ref: str, legacy: bool) -> None:
     """Sign ``image_ref`` (pinned by digest) with ``cosign sign --key``, without the transparency log."""
     tool = find_tool("cosign")
-    if tool is None:
+    if tool is None or not isinstance(private_key, (str, os.PathLike)):
         raise SignatureError(
-            "This is a cosign key file and cosign is not installed.",
-            "Install cosign, or use a key from helpers.generate_keypair().",
+            "This is a cosign key file and cosign is not installed (or the key is not a file).",
+            "Install cosign and pass the key's path, or use a key from helpers.generate_keypair().",
         )
-    cmd = [tool.path, "sign", "--yes", "--key", str(private_key), "--tlog-upload=false", "--allow-insecure-registry"]
-    proc = subprocess.run([*cmd, image_ref], capture_output=True, text=True, timeout=300)
+    cmd = cosign_sign_command(str(private_key), image_ref, legacy)
+    proc = subprocess.run([tool.path, *cmd[1:]], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise SignatureError(
             f"cosign sign failed: {proc.stderr.strip()[-300:]}", "Check COSIGN_PASSWORD and the login."
         )
 
 
-def _kit_sign(
-    api: RegistryClient, address: str, repository: str, digest: str, private_key: bytes | str | os.PathLike[str]
-) -> None:
-    """Sign ``digest`` with a PEM key and store the signature where and how cosign does."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = load_private_key(private_key)
-    payload = simple_signing_payload(f"{address}/{repository}", digest)
-    sig = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
-    payload_digest = api.upload_blob(repository, payload)
-    config = _signature_config(payload_digest)
-    config_digest = api.upload_blob(repository, config)
-    layer = {
-        "mediaType": SIMPLESIGNING_TYPE,
-        "size": len(payload),
-        "digest": payload_digest,
-        "annotations": {SIG_ANNOTATION: sig},
-    }
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "size": len(config), "digest": config_digest},
-        "layers": _earlier_signatures(api, repository, digest, payload_digest) + [layer],
-    }
-    api.put_manifest(
-        repository, signature_tag(digest), json.dumps(manifest, separators=(",", ":")).encode(), OCI_MANIFEST
-    )
-
-
-def _signature_config(payload_digest: str) -> bytes:
-    """The (empty) image config of a signature artifact, byte for byte as cosign writes it."""
-    return json.dumps(
-        {
-            "architecture": "",
-            "config": {},
-            "created": "0001-01-01T00:00:00Z",
-            "history": [{"created": "0001-01-01T00:00:00Z"}],
-            "os": "",
-            "rootfs": {"type": "layers", "diff_ids": [payload_digest]},
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
-def _earlier_signatures(api: RegistryClient, repository: str, digest: str, payload_digest: str) -> list[Any]:
-    """The signature layers already stored for ``digest`` (kept, as cosign does), minus this payload's."""
-    if not api.manifest_digest(repository, signature_tag(digest)):
-        return []
-    old, _, _ = api.get_manifest(repository, signature_tag(digest))
-    return [ly for ly in old.get("layers", []) if ly.get("digest") != payload_digest]
-
-
 @dataclass
 class Verification:
-    """A signature that verified: the digest it covers and the identity it names."""
+    """A signature that verified: the digest it covers, the identity it names, and where it was stored.
+
+    ``storage`` is ``"bundle (referrers API)"``, ``"bundle (referrers tag)"`` or ``"sig tag"``. A bundle
+    names no repository (``docker_reference`` is then where it was found); a ``.sig`` payload does.
+    """
 
     digest: str
     docker_reference: str
     signatures_checked: int
+    storage: str = "sig tag"
 
 
 def verify_image(
@@ -183,51 +154,101 @@ def verify_image(
 ) -> Verification:
     """Verify that what ``reference`` resolves to now carries a valid signature by ``public_key``.
 
+    Bundles attached as referrers are checked first, then the ``sha256-<digest>.sig`` tag; one valid
+    signature in either is enough.
+
     Raises:
         SignatureError: No signature, a signature by another key, or one for other content.
         ImageNotFound: The reference does not exist in the registry.
     """
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     pub = load_public_key(public_key)
     api = RegistryClient(address, username, password)
     digest = _resolve(api, repository, reference)
     where = f"{address}/{repository}"
-    if not api.manifest_digest(repository, signature_tag(digest)):
+    bundles, source = _bundle_candidates(api, repository, digest)
+    has_sig_tag = bool(api.manifest_digest(repository, signature_tag(digest)))
+    if not bundles and not has_sig_tag:
         raise SignatureError(
             f"{where}:{reference} ({digest[:19]}...) has no signature.",
             "Do not deploy it; if the tag moved since it was signed, deploy the signed digest.",
         )
-    manifest, _, _ = api.get_manifest(repository, signature_tag(digest))
-    reasons = []
-    layers = [ly for ly in manifest.get("layers", []) if ly.get("mediaType") == SIMPLESIGNING_TYPE]
-    for ly in layers:
-        payload = api.get_blob(repository, ly["digest"])
-        if "sha256:" + hashlib.sha256(payload).hexdigest() != ly["digest"]:
-            reasons.append("payload does not match its digest")
-            continue
-        try:
-            pub.verify(
-                base64.b64decode(ly.get("annotations", {}).get(SIG_ANNOTATION, "")), payload, ec.ECDSA(hashes.SHA256())
-            )
-        except (InvalidSignature, ValueError):
-            reasons.append("signature not made by this key")
-            continue
-        critical = json.loads(payload).get("critical", {})
-        signed = critical.get("image", {}).get("docker-manifest-digest")
-        if signed != digest:
-            reasons.append(f"signature covers other content ({str(signed)[:19]}...)")
-            continue
-        if critical.get("identity", {}).get("docker-reference") != where:
-            reasons.append("signature names another repository")
-            continue
-        return Verification(digest, where, len(layers))
+    bundle_reasons: list[str] = []
+    for desc in bundles:
+        if _bundle_verifies(api, repository, desc, digest, pub, bundle_reasons):
+            return Verification(digest, where, len(bundles), f"bundle ({source})")
+    tag_reasons: list[str] = []
+    if has_sig_tag and (checked := verify_sig_tag(api, repository, digest, where, pub, tag_reasons)):
+        return Verification(digest, where, checked, "sig tag")
+    reasons = [f"bundle: {r}" for r in dict.fromkeys(bundle_reasons)]
+    reasons += [f".sig tag: {r}" for r in dict.fromkeys(tag_reasons)]
     raise SignatureError(
-        f"No valid signature for {where}:{reference}: " + "; ".join(dict.fromkeys(reasons or ["none found"])) + ".",
+        f"No valid signature for {where}:{reference}: " + "; ".join(reasons or ["none found"]) + ".",
         "Do not deploy it. Check that you use the right public key and the signed digest.",
     )
+
+
+def _bundle_candidates(api: RegistryClient, repository: str, digest: str) -> tuple[list[dict[str, Any]], str]:
+    """Referrers that may hold a bundle: the bundle's artifactType, or none at all in the index.
+
+    Fallback indexes written by cosign 3.x through go-containerregistry have carried descriptors with an
+    empty (or the empty-config) artifactType (kyverno/kyverno#16754, 2026-07): those are opened and checked too.
+    """
+    found, source = list_referrers(api, repository, digest)
+    return [m for m in found if m.get("artifactType") in (BUNDLE_TYPE, "", None, OCI_EMPTY)], source
+
+
+def _bundle_verifies(
+    api: RegistryClient, repository: str, desc: dict[str, Any], digest: str, pub: Any, reasons: list[str]
+) -> bool:
+    """Whether the referrer ``desc`` holds a bundle by ``pub`` over ``digest`` (else a reason is appended)."""
+    manifest, _, manifest_digest = api.get_manifest(repository, desc["digest"])
+    if manifest_digest != desc["digest"]:
+        reasons.append("referrer manifest does not match its digest")
+        return False
+    if manifest.get("subject", {}).get("digest") != digest:
+        reasons.append("referrer names another image as its subject")
+        return False
+    layers = [ly for ly in manifest.get("layers", []) if ly.get("mediaType") == BUNDLE_TYPE]
+    for ly in layers:  # none: another kind of artifact (an SBOM, an attestation), not a reason to reject
+        blob = api.get_blob(repository, ly["digest"])
+        if "sha256:" + hashlib.sha256(blob).hexdigest() != ly["digest"]:
+            reasons.append("bundle does not match its digest")
+            continue
+        try:
+            verify_bundle(blob, digest, pub)
+            return True
+        except SignatureError as e:
+            reasons.append(e.message.rstrip("."))
+    return False
+
+
+def copy_signatures(
+    address: str,
+    repository: str,
+    from_digest: str,
+    to_digest: str,
+    username: str | None = None,
+    password: str | None = None,
+) -> list[str]:
+    """Copy every signature of ``from_digest`` next to ``to_digest``, as anyone with push rights could.
+
+    Used to show that this proves nothing: the copied ``.sig`` payload and the copied bundle still
+    name ``from_digest``, so :func:`verify_image` rejects them for ``to_digest``. Returns what was copied.
+    """
+    api = RegistryClient(address, username, password)
+    copied = []
+    if api.manifest_digest(repository, signature_tag(from_digest)):
+        manifest, media_type, _ = api.get_manifest(repository, signature_tag(from_digest))
+        api.put_manifest(repository, signature_tag(to_digest), json.dumps(manifest).encode(), media_type)
+        copied.append("sig tag")
+    bundles, _ = list_referrers(api, repository, from_digest, BUNDLE_TYPE)
+    subject = subject_descriptor(api, repository, to_digest) if bundles else {}
+    for desc in bundles:
+        manifest, _, _ = api.get_manifest(repository, desc["digest"])
+        blob = api.get_blob(repository, manifest["layers"][0]["digest"])
+        push_referrer(api, repository, subject, BUNDLE_TYPE, blob, BUNDLE_ANNOTATIONS)
+        copied.append("bundle")
+    return copied
 
 
 def cosign_verify(image_ref: str, public_key_path: str | os.PathLike[str]) -> bool | None:
