@@ -15,8 +15,9 @@ settings folders and its own nbgrader exchange, where two labs are released. In 
 - a second server in the students' role (:func:`helpers.kit.labserver.lab_role`) has no Formgrader entry and
   no formgrader endpoint, and its Assignments panel still works.
 
-Screenshots of each step go to ``<state dir>/screenshots/browser/`` (printed at the end). Chromium is Debian's
-``chromium`` (``make env`` installs it); Playwright never downloads a browser. Missing, the test fails in CI.
+Screenshots of each step go to ``<state dir>/screenshots/browser/`` (printed at the end). The browser is Debian's
+``chromium`` (``make test`` installs it: ``helpers env up --browser``; :func:`helpers.engine.env.find_chromium`);
+Playwright never downloads one. Missing, the test fails in CI and under ``make test``.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ import requests
 from ci_rules import unavailable
 from kitroot import ROOT
 
+from helpers.engine.env import find_chromium
 from helpers.kit.labserver import free_port
 from helpers.paths import state_dir
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = find_chromium()
 #: Without the background-networking flags Chromium keeps calling home, which a closed network refuses.
 CHROMIUM_ARGS = [
     "--headless",
@@ -169,8 +171,10 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """A Playwright context on Debian's Chromium, with a fresh profile."""
-    if not Path(CHROMIUM).exists():
-        unavailable(f"{CHROMIUM} is missing: `make env` installs Debian's chromium (apt-get install chromium).")
+    if CHROMIUM is None or not Path(CHROMIUM).exists():
+        unavailable(
+            "No Chromium: `make test` installs Debian's chromium (apt-get install chromium) or set COURSE_CHROMIUM."
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
