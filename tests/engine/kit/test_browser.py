@@ -169,8 +169,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """A Playwright context on Debian's Chromium, with a fresh profile."""
+def browser(request) -> Iterator[object]:
+    """A Playwright context on Debian's Chromium, with a fresh profile; says where the screenshots are."""
     if CHROMIUM is None or not Path(CHROMIUM).exists():
         unavailable(
             "No Chromium: `make test` installs Debian's chromium (apt-get install chromium) or set COURSE_CHROMIUM."
@@ -193,7 +193,20 @@ def browser() -> Iterator[object]:
         finally:
             ctx.close()
             shutil.rmtree(profile, ignore_errors=True)
-    print(f"\nbrowser screenshots: {SHOTS}")
+            capture = request.config.pluginmanager.get_plugin("capturemanager")
+            with capture.global_and_fixture_disabled():
+                print(f"\nbrowser screenshots: {SHOTS}", flush=True)
+
+
+@pytest.fixture(autouse=True)
+def shot_on_failure(request, browser) -> Iterator[None]:
+    """A test that fails leaves its page open: screenshot it as ``failed-<test>.png``, then close it."""
+    yield
+    for i, page in enumerate(browser.pages):
+        if not page.is_closed() and page.url.startswith("http"):
+            name = re.sub(r"\W+", "-", request.node.name)
+            page.screenshot(path=str(SHOTS / f"failed-{name}-{i}.png"))
+            page.close()
 
 
 @pytest.fixture(scope="module")
