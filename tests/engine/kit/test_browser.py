@@ -12,8 +12,9 @@ settings folders and its own nbgrader exchange, where two labs are released. In 
 - notebook 40's cost sliders (the cost explorer, shown there only after a VM was measured, is called in a new
   cell with fixed figures): another replica count changes the printed bill;
 - the nbgrader Assignments panel lists the released labs and fetches one;
-- a second server in the students' role (:func:`helpers.kit.labserver.lab_role`) has no Formgrader entry and
-  no formgrader endpoint, and its Assignments panel still works.
+- a second server, on a copy without ``source/`` as in the students' copy (so in the students' role,
+  :func:`helpers.kit.labserver.lab_role`), has no Formgrader menu entry, no formgrader endpoint and no Create
+  Assignment sidebar, and its Assignments panel still works; the first server has all three.
 
 Screenshots of each step go to ``<state dir>/screenshots/browser/`` (printed at the end). The browser is Debian's
 ``chromium`` (``make test`` installs it: ``helpers env up --browser``; :func:`helpers.engine.env.find_chromium`);
@@ -29,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +41,7 @@ from ci_rules import unavailable
 from kitroot import ROOT
 
 from helpers.engine.env import find_chromium
-from helpers.kit.labserver import free_port
+from helpers.kit.labserver import free_port, lab_role
 from helpers.paths import state_dir
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -61,20 +63,23 @@ SHOTS = state_dir() / "screenshots" / "browser"
 TIMEOUT_MS = 60_000
 
 
-def _course_copy(base: Path) -> Path:
-    """The parts of the course JupyterLab serves, copied (the sample app linked): notebooks, labs, sources."""
-    root = base / "course"
+def _course_copy(base: Path, name: str = "course", source: bool = True) -> Path:
+    """The parts of the course JupyterLab serves, copied (the sample app linked): notebooks, labs and, unless
+    ``source`` is False (as in the students' copy), the instructor's sources."""
+    root = base / name
     root.mkdir()
-    for name in ("notebooks", "release", "source"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for part in ("notebooks", "release", "source") if source else ("notebooks", "release"):
+        shutil.copytree(ROOT / part, root / part, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     shutil.copy(ROOT / "nbgrader_config.py", root)
     (root / "sample_python_app").symlink_to(ROOT / "sample_python_app")
     return root
 
 
 def _environment(base: Path, root: Path, role: str) -> dict[str, str]:
-    """The server's environment: the copy as course root, its own exchange and Jupyter folders."""
-    env = dict(os.environ, COURSE_ROOT=str(root), COURSE_EXCHANGE=str(base / "exchange"), COURSE_ROLE=role)
+    """The server's environment: the copy as course root, its own exchange and Jupyter folders; no COURSE_ROLE
+    (the role follows from the copy, as in ``make lab``)."""
+    env = dict(os.environ, COURSE_ROOT=str(root), COURSE_EXCHANGE=str(base / "exchange"))
+    env.pop("COURSE_ROLE", None)
     for var, sub in (
         ("JUPYTER_CONFIG_DIR", "config"),
         ("JUPYTER_RUNTIME_DIR", "runtime"),
@@ -141,7 +146,7 @@ def _start(env: dict[str, str], root: Path) -> tuple[subprocess.Popen, str, int]
         _stop(proc)
         pytest.fail("JupyterLab printed no URL:\n" + "".join(lines))
     port, token = int(m.group(1)), m.group(2)
-    threading_drain(proc)
+    _drain(proc)
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/api/status", params={"token": token}, timeout=2).ok:
@@ -152,10 +157,8 @@ def _start(env: dict[str, str], root: Path) -> tuple[subprocess.Popen, str, int]
     pytest.fail("JupyterLab did not answer /api/status within 60 s")
 
 
-def threading_drain(proc: subprocess.Popen) -> None:
+def _drain(proc: subprocess.Popen) -> None:
     """Read the server's output in the background (a full pipe would block it)."""
-    import threading
-
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
 
 
@@ -221,8 +224,8 @@ def course() -> Iterator[tuple[Path, Path]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _serve(course, role: str) -> Iterator[tuple[str, str]]:
-    base, root = course
+def _serve(base: Path, root: Path, role: str) -> Iterator[tuple[str, str]]:
+    assert lab_role(root) == role, f"{root} is not a course copy for the {role}"
     proc, url, port = _start(_environment(base, root, role), root)
     try:
         yield url, f"http://127.0.0.1:{port}"
@@ -233,13 +236,15 @@ def _serve(course, role: str) -> Iterator[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def instructor(course) -> Iterator[tuple[str, str]]:
     """(URL of the index with its token, base URL) of a server in the instructor's role (the course checkout)."""
-    yield from _serve(course, "instructor")
+    yield from _serve(*course, "instructor")
 
 
 @pytest.fixture(scope="module")
 def student(course) -> Iterator[tuple[str, str]]:
-    """The same for a server in the students' role (what ``make lab`` gives in the students' copy)."""
-    yield from _serve(course, "student")
+    """The same for a server in the students' role: a copy without source/, as ``make lab`` in the students'
+    copy of the course (``make student-repo``), sharing the instructor's exchange."""
+    base = course[0]
+    yield from _serve(base, _course_copy(base, "student-course", source=False), "student")
 
 
 # --- driving JupyterLab -------------------------------------------------------------------------------------
