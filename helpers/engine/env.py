@@ -60,17 +60,19 @@ def _install_browser(log: Log) -> None:
     """Debian's chromium, as root on Debian, unless a Chromium or Chrome is already there."""
     if find_chromium():
         return
-    if is_root() and Path("/etc/debian_version").exists() and "ID=ubuntu" not in _os_release():
+    if is_root() and _is_debian():
         apt_install(BROWSER_PACKAGES, log)
     else:
         log("No Chromium here: the browser test needs one (Debian: apt-get install chromium; or set COURSE_CHROMIUM).")
 
 
-def _os_release() -> str:
+def _is_debian() -> bool:
+    """Debian or a derivative other than Ubuntu (where ``chromium`` is a real deb)."""
     try:
-        return Path("/etc/os-release").read_text()
+        text = Path("/etc/os-release").read_text()
     except OSError:
-        return ""
+        return False
+    return Path("/etc/debian_version").exists() and "ID=ubuntu" not in text
 
 
 def up(
