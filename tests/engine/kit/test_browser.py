@@ -358,10 +358,10 @@ def test_findings_plot_and_critique_widget(browser, instructor):
     assert plot.evaluate("img => img.naturalWidth") > 100
     widget = cells.nth(12).locator(".widget-vbox").first
     widget.locator("select").select_option(index=1)
-    widget.locator("textarea").fill("3: runs as root")
+    widget.locator("textarea").fill("10: copies the source before pip install")
     widget.get_by_role("button", name="Compare with the reviewer").click()
     widget.locator("h4", has_text=re.compile(r"^The reviewer$")).wait_for()
-    assert widget.locator("ol li").all_text_contents() == ["3: runs as root"]
+    assert widget.locator("ol li").all_text_contents() == ["10: copies the source before pip install"]
     assert widget.locator("table tr").count() >= 2  # a header and at least one finding
     _shot(page, "04-critique-widget")
     page.close()
