@@ -45,7 +45,7 @@ setup:
 
 env: setup
 	@$(call timer_start,env)
-	@$(PY) -m helpers env up --vm-tools
+	@$(PY) -m helpers env up --vm-tools $(ENV_UP_FLAGS)
 	@$(call timer_stop,env)
 
 lab: env
@@ -53,6 +53,9 @@ lab: env
 
 # timing-reset comes first: make builds prerequisites left to right. tests/lanes.py runs pytest twice at once,
 # the grading-engine tests in one process and the rest in the other, and prints one merged timing table.
+# make test also installs Debian's chromium (tests/engine/kit/test_browser.py): a variable of the goal `test`
+# reaches its prerequisite `env`; `make lab` does not install it.
+test: ENV_UP_FLAGS = --browser
 test: timing-reset lint env
 	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) tests/lanes.py
 

@@ -7,8 +7,10 @@ and only starts or builds what is missing. Nothing it did not create is ever rem
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from helpers.engine.baseimages import base_image, base_image_source, remove_local_base_images
@@ -24,7 +26,7 @@ from helpers.images.builders import find_builder
 from helpers.images.provision import ensure_base_images
 from helpers.vm.tools import ensure_vm_tools
 
-__all__ = ["StatusRow", "up", "status", "status_frame", "down", "format_status"]
+__all__ = ["BROWSER_PACKAGES", "find_chromium", "StatusRow", "up", "status", "status_frame", "down", "format_status"]
 
 Log = Callable[[str], None]
 
@@ -39,13 +41,50 @@ class StatusRow:
     required: bool = True
 
 
-def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bool = False) -> list[StatusRow]:
+#: Debian's browser, for the test that opens JupyterLab as students do (``make test`` asks for it). Ubuntu has
+#: no such deb (its ``chromium`` is a snap), so there a Chromium or Chrome already installed is used.
+BROWSER_PACKAGES = ["chromium"]
+#: The browsers the test can drive, in order of preference (``COURSE_CHROMIUM`` names another).
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) executable the browser test drives: ``COURSE_CHROMIUM``, else the first of
+    :data:`BROWSERS` on PATH; None when there is none."""
+    if os.environ.get("COURSE_CHROMIUM"):
+        return os.environ["COURSE_CHROMIUM"]
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
+def _install_browser(log: Log) -> None:
+    """Debian's chromium, as root on Debian, unless a Chromium or Chrome is already there."""
+    if find_chromium():
+        return
+    if is_root() and _is_debian():
+        apt_install(BROWSER_PACKAGES, log)
+    else:
+        log("No Chromium here: the browser test needs one (Debian: apt-get install chromium; or set COURSE_CHROMIUM).")
+
+
+def _is_debian() -> bool:
+    """Debian or a derivative other than Ubuntu (where ``chromium`` is a real deb)."""
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return False
+    return Path("/etc/debian_version").exists() and "ID=ubuntu" not in text
+
+
+def up(
+    log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bool = False, browser: bool = False
+) -> list[StatusRow]:
     """Provision the lab environment and return its status.
 
     Args:
         log: Where progress lines go.
         kinds: Base images to prepare.
         vm_tools: Also install qemu and a kernel (root on Debian/Ubuntu) for the VM activity.
+        browser: Also install Debian's chromium (root on Debian) for the browser test.
 
     Raises:
         CourseError: A required part cannot be provided (the message says what to do).
@@ -57,6 +96,8 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
         apt_install(["docker-compose"], log)
     if vm_tools and is_root() and is_debian_like():
         ensure_vm_tools(log)
+    if browser:
+        _install_browser(log)
     install_docker_shim(log)  # the `docker` students type builds with BuildKit and has `compose`
     builder = find_builder()
     if not builder.buildkit:
