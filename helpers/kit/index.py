@@ -213,8 +213,9 @@ def build_index(root: Path | None = None):
             'table = status_frame()\nif not show_optional_tools:\n    table = table[table["state"] != "absent"]\ntable'
         ),
         new_markdown_cell("The same question from a terminal: which client, which engine?"),
+        # %%bash, not `!`: IPython would read {{ }} in a `!` line as its own braces and print {.Client.Version}
         new_code_cell(
-            "!docker version --format '{{.Client.Version}} / {{.Server.Version}}' "
+            "%%bash\ndocker version --format 'client {{.Client.Version}}, engine {{.Server.Version}}' "
             '|| echo "(no engine here: run make lab)"'
         ),
         new_markdown_cell(

@@ -50,7 +50,7 @@ def critique_widget(paths: Sequence[str | Path], hadolint: bool = True) -> Any:
         placeholder="Your critique first: one problem per line, e.g. `5: copies the source before pip install`",
         layout=w.Layout(width="100%", height="160px"),
     )
-    button = w.Button(description="Compare with the reviewer", button_style="info")
+    button = w.Button(description="Compare with the reviewer", button_style="info", layout=w.Layout(width="auto"))
     left, right = w.HTML(), w.HTML()
     saved: dict[str, str] = {}
 
