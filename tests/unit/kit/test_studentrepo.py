@@ -71,7 +71,11 @@ def _reference_files() -> list[Path]:
 
 
 #: Lines an answer shares with what students are told: the app's documented start command (its README).
-COMMON_LINES = {'CMD ["python", "-m", "app"]'}
+COMMON_LINES = {
+    'CMD ["python", "-m", "app"]',
+    # Lab 5's prompt gives students this pin (actions/checkout v7.0.1's commit); lesson 20's workflow uses it too
+    "- uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
+}
 
 
 def secret_units() -> dict[str, set[str]]:
