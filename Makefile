@@ -75,8 +75,9 @@ release: setup
 	@$(PY) -m helpers course release $(A)
 collect: setup
 	@$(PY) -m helpers course collect $(A)
+# SHARD=i/N grades only shard i of N (docs/INSTRUCTOR.md, "Grading a big class in shards").
 autograde: env
-	@$(PY) -m helpers course autograde $(A)
+	@$(PY) -m helpers course autograde $(A) $(if $(SHARD),--shard "$(SHARD)")
 feedback: setup
 	@$(PY) -m helpers course feedback $(A)
 grades: setup
