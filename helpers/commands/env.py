@@ -19,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     u = verbs.add_parser("up", help="start or build whatever is missing (idempotent)")
-    u.add_argument("--vm-tools", action="store_true", help="also install qemu and a kernel (root on Debian/Ubuntu)")
+    u.add_argument(
+        "--vm-tools",
+        action="store_true",
+        help="also install qemu and a kernel, and PostgreSQL for the tests (root on Debian/Ubuntu)",
+    )
     u.set_defaults(func=_up)
     s = verbs.add_parser("status", help="show a short table of every part")
     s.add_argument(

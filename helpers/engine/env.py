@@ -45,7 +45,8 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
     Args:
         log: Where progress lines go.
         kinds: Base images to prepare.
-        vm_tools: Also install qemu and a kernel (root on Debian/Ubuntu) for the VM activity.
+        vm_tools: Also install qemu and a kernel (root on Debian/Ubuntu) for the VM activity, and the test
+            suite's system tools: PostgreSQL (the autograde-shards test starts a throwaway server of its own).
 
     Raises:
         CourseError: A required part cannot be provided (the message says what to do).
@@ -57,6 +58,7 @@ def up(log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bo
         apt_install(["docker-compose"], log)
     if vm_tools and is_root() and is_debian_like():
         ensure_vm_tools(log)
+        apt_install(["postgresql"], log)  # tests/pgcluster.py; the package's own cluster is not used
     install_docker_shim(log)  # the `docker` students type builds with BuildKit and has `compose`
     builder = find_builder()
     if not builder.buildkit:
