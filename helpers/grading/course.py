@@ -22,7 +22,7 @@ from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.feedback import feedback  # the feedback step lives there
-from helpers.grading.gradebook import redact
+from helpers.grading.gradebook import gradebook_url, redact
 from helpers.grading.gradesheet import with_questions
 from helpers.grading.nbgrader_run import (
     CourseDirs,
@@ -144,12 +144,14 @@ def _graded(spec: GradingSpec, student: str, dirs: CourseDirs, extra: list[str],
     score 0 and the row says why (a grade never passes by default). Another grader of the same
     submission (an overlapping shard) waits until this one is done (:func:`grading_lock`).
     """
+    url = None
     try:
+        url = gradebook_url(dirs)
         with grading_lock(dirs, spec.assignment, student):
             rep = _graded_locked(spec, student, dirs, extra, env)
     except Exception as e:  # noqa: BLE001  (the gradebook did not answer: this student's row says so)
         rep = StepReport("autograde", spec.assignment, student, False, 0.0, f"not graded: {e}")
-    rep.message = redact(rep.message)  # nbgrader's error lines may quote the gradebook URL
+    rep.message = redact(rep.message, url)  # nbgrader's error lines may quote the gradebook URL
     return rep
 
 
