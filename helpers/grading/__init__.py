@@ -14,7 +14,8 @@ How grading runs: :mod:`~helpers.grading.course` (release, collect, autograde, f
 :mod:`~helpers.grading.sandbox` executes each submission in a locked-down container; the labs' engine checks are
 trusted queries (:mod:`~helpers.grading.queries`, :mod:`~helpers.grading.session`) answered on the grading engine
 (:mod:`~helpers.grading.engine`); ``source/<lab>/grading.yml`` says which queries a lab may ask
-(:mod:`~helpers.grading.facts`).
+(:mod:`~helpers.grading.facts`). The gradebook's URL has one owner, :mod:`~helpers.grading.gradebook` (a PostgreSQL
+server for a class graded on several machines, in shards: :mod:`~helpers.grading.shards`).
 """
 
 from __future__ import annotations

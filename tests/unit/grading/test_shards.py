@@ -157,3 +157,31 @@ def test_sqlite_grading_lock_lets_one_grader_at_a_time(tmp_path, monkeypatch):
     same.join(10)
     assert events == ["got bob", "released", "got alice"]
     assert Counter(p.suffix for p in (dirs.root / ".course" / "grading-locks").iterdir()) == {".lock": 2}
+
+
+def test_every_gradebook_user_opens_the_configured_gradebook(tmp_path, monkeypatch):
+    """Do the submission check and the grader's verdicts (not only open_gradebook) use the configured URL, not
+    gradebook.db at the course root?"""
+    from helpers.grading.facts import load_spec
+    from helpers.grading.submissions import check_submission
+    from helpers.grading.verdict_apply import fail_verdicts
+
+    elsewhere = tmp_path / "elsewhere.db"
+    monkeypatch.setenv(GRADEBOOK_URL_ENV, f"sqlite:///{elsewhere}")
+    dirs = _course(tmp_path)
+    (dirs.root / "source" / "lab").mkdir()
+    (dirs.root / "source" / "lab" / "grading.yml").write_text("verdicts: [check_a]\n")
+    with open_gradebook(dirs) as gb:
+        gb.add_assignment("lab")
+        gb.add_notebook("lab", "lab")
+        gb.add_grade_cell("check_a", "lab", "lab", max_score=2, cell_type="code")
+        gb.add_student("alice")
+        gb.add_submission("lab", "alice")
+        gb.find_grade("check_a", "lab", "lab", "alice").auto_score = 2
+        gb.db.commit()
+    (dirs.root / "submitted" / "alice" / "lab").mkdir(parents=True)
+    assert check_submission("lab", "alice", dirs) == ["lab.ipynb is missing (scored 0)"]  # found the assignment
+    fail_verdicts(load_spec("lab", root=dirs.root), "alice", dirs)
+    with open_gradebook(dirs) as gb:
+        assert gb.find_grade("check_a", "lab", "lab", "alice").auto_score == 0
+    assert elsewhere.exists() and not (dirs.root / "gradebook.db").exists()
