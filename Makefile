@@ -53,9 +53,9 @@ lab: env
 
 # timing-reset comes first: make builds prerequisites left to right. tests/lanes.py runs pytest twice at once,
 # the grading-engine tests in one process and the rest in the other, and prints one merged timing table.
-# make test also installs Debian's chromium (tests/engine/kit/test_browser.py): a variable of the goal `test`
-# reaches its prerequisite `env`; `make lab` does not install it.
-test: ENV_UP_FLAGS = --browser
+# make test also installs Debian's chromium (tests/engine/kit/test_browser.py) and PostgreSQL (the shards test):
+# a variable of the goal `test` reaches its prerequisite `env`; `make lab` installs neither.
+test: ENV_UP_FLAGS = --test-tools
 test: timing-reset lint env
 	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) tests/lanes.py
 
@@ -78,8 +78,9 @@ release: setup
 	@$(PY) -m helpers course release $(A)
 collect: setup
 	@$(PY) -m helpers course collect $(A)
+# SHARD=i/N grades only shard i of N (docs/INSTRUCTOR.md, "Grading a big class in shards").
 autograde: env
-	@$(PY) -m helpers course autograde $(A)
+	@$(PY) -m helpers course autograde $(A) $(if $(SHARD),--shard "$(SHARD)")
 feedback: setup
 	@$(PY) -m helpers course feedback $(A)
 grades: setup

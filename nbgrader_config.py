@@ -9,6 +9,10 @@ HERE = Path(__file__).resolve().parent
 
 c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.course_id = os.environ.get("COURSE_ID", "docker-cicd")
+# One gradebook for several grading machines (a PostgreSQL server): its URL comes from the environment, never
+# from this file (it holds a password). Unset: nbgrader's default, gradebook.db at the course root.
+if os.environ.get("COURSE_GRADEBOOK_URL", "").strip():
+    c.CourseDirectory.db_url = os.environ["COURSE_GRADEBOOK_URL"].strip()
 # The exchange must exist and be world-writable; `python -m helpers course` creates it.
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(HERE / ".course" / "exchange"))
 c.Exchange.path_includes_course = True

@@ -23,6 +23,7 @@ KINDS = {
     "PersistentVolumeClaim": "V1PersistentVolumeClaim",
     "Service": "V1Service",
     "Deployment": "V1Deployment",
+    "Job": "V1Job",  # e.g. docs/examples/shards/autograde-job.yaml (an Indexed Job)
 }
 #: A valid Kubernetes object name (RFC 1123 label).
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from helpers.grading import course, deadlines, nbgrader_run, roster
+from helpers.grading import course, deadlines, gradebook, nbgrader_run, roster, shards
 from helpers.grading.plots import plot_score_distribution
 from helpers.kit.prebuilt import export_images
 
@@ -39,6 +39,12 @@ def register(subparsers: Any) -> None:
         if step == "autograde":
             s.add_argument("--student", action="append", help="only this student (repeatable)")
             s.add_argument("--workers", type=int, help="students graded at once (default: CPU cores)")
+            s.add_argument(
+                "--shard",
+                metavar="i/N",
+                help="only the students of shard i of N (a hash of the id; run 1/N..N/N on N machines "
+                "sharing one PostgreSQL gradebook, COURSE_GRADEBOOK_URL; overlaps and reruns are safe)",
+            )
         if step == "collect":
             s.add_argument(
                 "--check-owner",
@@ -124,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"grades: {csv}\nper question: {course.questions_csv(csv)}\nplot:   {png}")
         return 0
     names = args.assignment or nbgrader_run.assignments(dirs)
+    if args.step == "autograde" and args.shard:
+        shard = shards.parse_shard(args.shard)  # a bad SHARD stops here, before any grading
+        print(f"shard {shard}: gradebook {gradebook.masked_url(gradebook.gradebook_url(dirs))}", flush=True)
     ok = True
     if args.step == "release":
         ok = _show(course.release(names, dirs))
@@ -131,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         if args.step == "collect":
             ok &= _show(course.collect(name, dirs, check_owner=args.check_owner))
         elif args.step == "autograde":
-            ok &= _show(course.autograde(name, args.student, dirs, workers=args.workers))
+            ok &= _show(course.autograde(name, args.student, dirs, workers=args.workers, shard=args.shard))
         elif args.step == "feedback":
             ok &= _show(course.feedback(name, dirs))
     if not ok:

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     u = verbs.add_parser("up", help="start or build whatever is missing (idempotent)")
     u.add_argument("--vm-tools", action="store_true", help="also install qemu and a kernel (root on Debian/Ubuntu)")
     u.add_argument(
-        "--browser", action="store_true", help="also install Debian's chromium for the browser test (root on Debian)"
+        "--test-tools",
+        action="store_true",
+        help="also install what only `make test` uses: chromium (browser test), PostgreSQL (shards test); root, Debian",
     )
     u.set_defaults(func=_up)
     s = verbs.add_parser("status", help="show a short table of every part")
@@ -38,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    rows = env.up(vm_tools=args.vm_tools, browser=args.browser)
+    rows = env.up(vm_tools=args.vm_tools, test_tools=args.test_tools)
     print(env.format_status(rows))
     return 0 if all(r.ok or not r.required for r in rows) else 1
 

@@ -76,7 +76,7 @@ def _is_debian() -> bool:
 
 
 def up(
-    log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bool = False, browser: bool = False
+    log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bool = False, test_tools: bool = False
 ) -> list[StatusRow]:
     """Provision the lab environment and return its status.
 
@@ -84,7 +84,8 @@ def up(
         log: Where progress lines go.
         kinds: Base images to prepare.
         vm_tools: Also install qemu and a kernel (root on Debian/Ubuntu) for the VM activity.
-        browser: Also install Debian's chromium (root on Debian) for the browser test.
+        test_tools: Also install what only the test suite uses (root on Debian): Debian's chromium for the
+            browser test, and PostgreSQL for the autograde-shards test (it starts a throwaway server of its own).
 
     Raises:
         CourseError: A required part cannot be provided (the message says what to do).
@@ -96,8 +97,10 @@ def up(
         apt_install(["docker-compose"], log)
     if vm_tools and is_root() and is_debian_like():
         ensure_vm_tools(log)
-    if browser:
+    if test_tools:
         _install_browser(log)
+        if is_root() and is_debian_like():
+            apt_install(["postgresql"], log)  # tests/pgcluster.py; the package's own cluster is not used
     install_docker_shim(log)  # the `docker` students type builds with BuildKit and has `compose`
     builder = find_builder()
     if not builder.buildkit:

@@ -14,7 +14,8 @@ How grading runs: :mod:`~helpers.grading.course` (release, collect, autograde, f
 :mod:`~helpers.grading.sandbox` executes each submission in a locked-down container; the labs' engine checks are
 trusted queries (:mod:`~helpers.grading.queries`, :mod:`~helpers.grading.session`) answered on the grading engine
 (:mod:`~helpers.grading.engine`); ``source/<lab>/grading.yml`` says which queries a lab may ask
-(:mod:`~helpers.grading.facts`).
+(:mod:`~helpers.grading.facts`). The gradebook's URL has one owner, :mod:`~helpers.grading.gradebook` (a PostgreSQL
+server for a class graded on several machines, in shards: :mod:`~helpers.grading.shards`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "REQUESTS_ENV": "queries",
     "SAFE_STUDENT_ID": "submissions",
     "SESSION_BUDGET_SECONDS": "session",
+    "Shard": "shards",
     "SIZE_MARGIN": "labs.lab2",
     "SandboxExecute": "nbgrader_sandbox",
     "SandboxLimits": "sandbox",
@@ -77,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "feedback": "course",
     "graded_in_sandbox": "labs.common",
     "grader_image": "sandbox_image",
+    "gradebook_url": "gradebook",
     "grades": "course",
     "grading": "labs.common",
     "grading_client": "engine_env",
@@ -88,6 +91,7 @@ _EXPORTS: dict[str, str] = {
     "merge_outputs": "sandbox",
     "nbgrader": "nbgrader_run",
     "parse_requests": "queries",
+    "parse_shard": "shards",
     "plot_score_distribution": "plots",
     "query_key": "queries",
     "read_facts": "facts",
@@ -98,6 +102,7 @@ _EXPORTS: dict[str, str] = {
     "replaying": "queries",
     "run_in_sandbox": "sandbox",
     "sandbox_command": "sandbox",
+    "shard_of": "shards",
     "static_checks": "labs.common",
     "stop_grading_engine": "engine",
     "submission_tag": "labs.common",

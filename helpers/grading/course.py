@@ -22,6 +22,7 @@ from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.feedback import feedback  # the feedback step lives there
+from helpers.grading.gradebook import gradebook_url, redact
 from helpers.grading.gradesheet import with_questions
 from helpers.grading.nbgrader_run import (
     CourseDirs,
@@ -36,6 +37,7 @@ from helpers.grading.nbgrader_run import (
     steps_frame,
 )
 from helpers.grading.sandbox_image import IMAGE_ENV, grader_image
+from helpers.grading.shards import Shard, grading_lock, in_shard
 from helpers.grading.submissions import blocking, check_submission, inbound_intake, submitted
 from helpers.grading.verdict_apply import apply_verdicts, fail_verdicts
 
@@ -101,6 +103,7 @@ def autograde(
     workers: int | None = None,
     sandbox: bool = True,
     log: Callable[[str], None] = print,
+    shard: Shard | str | None = None,
 ) -> Any:
     """Autograde every collected submission, one nbgrader process per student, in parallel.
 
@@ -113,9 +116,12 @@ def autograde(
             (:mod:`helpers.grading.engine`), never on yours. The cells a lab lists under ``verdicts:``
             are then scored by the grader from the submitted files (:mod:`helpers.grading.verdict_apply`).
         log: Where progress lines go (starting the grading engine).
+        shard: Only the students of this shard, ``"i/N"`` (:mod:`helpers.grading.shards`): run shard 1/N to
+            N/N on N machines sharing one PostgreSQL gradebook. Overlapping or rerun shards are safe: one
+            grader at a time per submission, and grading it again replaces its grades.
     """
     dirs = dirs or course_dirs()
-    students = list(students or submitted(assignment, dirs))
+    students = in_shard(students or submitted(assignment, dirs), shard)
     spec = load_spec(assignment, root=dirs.root)
     env = _sandbox_env(spec, log) if sandbox else {}
     extra = [f"--Autograde.autograde_preprocessors={p}" for p in SANDBOX_PREPROCESSORS] if sandbox else []
@@ -135,8 +141,24 @@ def _graded(spec: GradingSpec, student: str, dirs: CourseDirs, extra: list[str],
     """Autograde one submission, then let the grader decide the cells the lab lists under ``verdicts:``.
 
     Whatever the kernel's run gave those cells is overwritten; if the grader's checks cannot run, they
-    score 0 and the row says why (a grade never passes by default).
+    score 0 and the row says why (a grade never passes by default). Another grader of the same
+    submission (an overlapping shard) waits until this one is done (:func:`grading_lock`).
     """
+    url = None
+    try:
+        url = gradebook_url(dirs)
+        with grading_lock(dirs, spec.assignment, student):
+            rep = _graded_locked(spec, student, dirs, extra, env)
+    except Exception as e:  # noqa: BLE001  (the gradebook did not answer: this student's row says so)
+        rep = StepReport("autograde", spec.assignment, student, False, 0.0, f"not graded: {e}")
+    rep.message = redact(rep.message, url)  # nbgrader's error lines may quote the gradebook URL
+    return rep
+
+
+def _graded_locked(
+    spec: GradingSpec, student: str, dirs: CourseDirs, extra: list[str], env: dict[str, str]
+) -> StepReport:
+    """:func:`_graded`'s work, with the submission's grading lock held."""
     rep = _autograde_one(spec.assignment, student, dirs, extra, env)
     if not spec.verdicts:
         return rep

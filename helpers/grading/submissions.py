@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
+from helpers.grading.gradebook import open_gradebook
 from helpers.grading.intake import copy_submission, inspect_submission, owner_problems
 from helpers.grading.nbgrader_run import CourseDirs, StepReport, course_dirs
 
@@ -44,7 +45,7 @@ def check_submission(assignment: str, student: str, dirs: CourseDirs | None = No
     nbgrader metadata of the wrong shape (nbgrader's own apps would crash on it). Tampered tests
     are reported but graded: nbgrader restores every test cell from the gradebook before running anything.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     dirs = dirs or course_dirs()
     if not SAFE_STUDENT_ID.match(student):
@@ -58,7 +59,7 @@ def check_submission(assignment: str, student: str, dirs: CourseDirs | None = No
     files = [f"submitted/{student} is a link"] if os.path.islink(folder.parent) else inspect_submission(folder)
     if files:
         return [f"refused, not graded: {m} (a submission holds plain files and folders only)" for m in files]
-    with Gradebook(f"sqlite:///{dirs.root / 'gradebook.db'}", dirs.course_id) as gb:
+    with open_gradebook(dirs) as gb:
         try:
             notebooks = gb.find_assignment(assignment).notebooks
         except MissingEntry:

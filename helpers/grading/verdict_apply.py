@@ -22,6 +22,7 @@ from typing import Any
 
 from helpers.grading.engine_env import GRADING_ENV
 from helpers.grading.facts import GradingSpec
+from helpers.grading.gradebook import open_gradebook
 from helpers.grading.nbgrader_run import CourseDirs
 from helpers.grading.verdicts import Verdict
 from helpers.paths import PACKAGE_DIR, state_dir
@@ -113,12 +114,11 @@ def fail_verdicts(spec: GradingSpec, student: str, dirs: CourseDirs) -> None:
 
 def _write_gradebook(dirs: CourseDirs, lab: str, student: str, verdicts: dict[str, Verdict]) -> None:
     """Set each listed cell's auto score: its points when passed, 0 otherwise (a busy database is retried)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    url = f"sqlite:///{dirs.root / 'gradebook.db'}"
     for attempt in range(10):
         try:
-            with _GRADEBOOK, Gradebook(url, course_id=dirs.course_id) as gb:
+            with _GRADEBOOK, open_gradebook(dirs) as gb:
                 for cell, v in verdicts.items():
                     try:
                         grade = gb.find_grade(cell, lab, lab, student)

@@ -17,7 +17,7 @@ settings folders and its own nbgrader exchange, where two labs are released. In 
   Assignment sidebar, and its Assignments panel still works; the first server has all three.
 
 Screenshots of each step go to ``<state dir>/screenshots/browser/`` (printed at the end). The browser is Debian's
-``chromium`` (``make test`` installs it: ``helpers env up --browser``; :func:`helpers.engine.env.find_chromium`);
+``chromium`` (``make test`` installs it: ``helpers env up --test-tools``; :func:`helpers.engine.env.find_chromium`);
 Playwright never downloads one. Missing, the test fails in CI and under ``make test``.
 """
 
