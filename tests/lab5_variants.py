@@ -10,7 +10,7 @@ from pathlib import Path
 REFERENCE = Path(__file__).parent / "data/labs/lab5-automate-builds/reference/.github/workflows/build.yml"
 _PUSH_IF = "      - name: Push a versioned image (main only)\n        if: github.ref == 'refs/heads/main'\n"
 _LOGIN_IF = "      - name: Log in to ghcr.io (main only)\n        if: github.ref == 'refs/heads/main'\n"
-_BUILD = "run: docker build -f helpers/data/sample_app/optimized.Dockerfile -t sample-app:ci sample_python_app"
+_BUILD = "run: docker build -f release/lab2-improve-dockerfile/Dockerfile -t sample-app:ci sample_python_app"
 
 
 def reference() -> str:
@@ -107,7 +107,7 @@ jobs:
         uses: docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0
         with:
           context: sample_python_app
-          file: helpers/data/sample_app/optimized.Dockerfile
+          file: release/lab2-improve-dockerfile/Dockerfile
           tags: sample-app:ci
           load: true
           cache-from: type=gha
@@ -135,7 +135,7 @@ jobs:
         uses: docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0
         with:
           context: sample_python_app
-          file: helpers/data/sample_app/optimized.Dockerfile
+          file: release/lab2-improve-dockerfile/Dockerfile
           push: ${{ github.ref == 'refs/heads/main' }}
           tags: ghcr.io/acme/sample-app:${{ github.sha }}
           cache-from: type=gha

@@ -24,11 +24,13 @@ from helpers.engine.registry import local_registry
 from helpers.errors import CourseError, HealthTimeout
 from helpers.images.build import build
 from helpers.images.health import HealthState, log_tail, wait_health
+from helpers.kit.sampleapp import sample_dockerfile_path
 from helpers.paths import DATA_DIR, course_root
 
 __all__ = ["run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
 
-#: The kit's reference Dockerfiles for sample_python_app.
+#: The kit's Dockerfiles for sample_python_app (the integration-test image; Lab 1's naive one). Lab 2's reference,
+#: the app image a pipeline builds by default, is :func:`helpers.kit.sampleapp.sample_dockerfile_path`.
 REFERENCE = DATA_DIR / "sample_app"
 Log = Callable[[str], None]
 
@@ -137,7 +139,7 @@ def run_pipeline(
 
     Args:
         context: The app's build context (default: ``sample_python_app`` of the course).
-        dockerfile: The app's Dockerfile (default: the kit's reference Dockerfile).
+        dockerfile: The app's Dockerfile (default: Lab 2's reference; in the students' copy, their Lab 2 file).
         test_dockerfile: The test image's Dockerfile (default: the kit's, runs tests/integration).
         branch: The branch this run stands for; only ``"main"`` pushes.
         version: The tag to push (default: a short unique id, like a commit sha).
@@ -156,7 +158,7 @@ def run_pipeline(
     run = _PipelineRun(
         get_client(client),
         Path(context or course_root() / "sample_python_app"),
-        Path(dockerfile or REFERENCE / "optimized.Dockerfile"),
+        Path(dockerfile or sample_dockerfile_path("optimized")),
         Path(test_dockerfile or REFERENCE / "test.Dockerfile"),
         log,
     )

@@ -12,6 +12,7 @@ from typing import Any
 from helpers.engine.baseimages import base_image
 from helpers.engine.client import ROLE_LABEL, SESSION_LABEL, get_client
 from helpers.images.build import build
+from helpers.kit.sampleapp import reference_path, sample_image
 from helpers.paths import DATA_DIR, course_root
 
 __all__ = ["prepare_sample_images", "smoke_test"]
@@ -23,20 +24,24 @@ def prepare_sample_images(client: Any = None) -> dict[str, str]:
     Args:
         client: Docker client (connects lazily when None).
 
+    The app image is built from Lab 2's reference Dockerfile; in the students' copy it is the student's own
+    ``sample-api:optimized`` (:func:`helpers.kit.sampleapp.sample_image`).
+
     Returns:
         The variables to pass to :class:`helpers.ci.compose.ComposeStack` (APP_IMAGE, DB_IMAGE).
+
+    Raises:
+        SampleImageMissing: The students' copy, and the student has not built ``sample-api:optimized`` yet.
     """
     c = get_client(client)
     data = DATA_DIR
     shared = {SESSION_LABEL: "shared", ROLE_LABEL: "compose"}  # reused across sessions; `cleanup()` removes them
     app, db = "course-kit/sample-app:compose", "course-kit/postgres:15-bookworm"
-    build(
-        course_root() / "sample_python_app",
-        dockerfile=data / "sample_app" / "optimized.Dockerfile",
-        tags=[app],
-        labels=shared,
-        client=c,
-    )
+    reference = reference_path("optimized")
+    if reference is None:  # the students' copy: the image they built from their Lab 2 Dockerfile
+        app = sample_image("optimized", client=c)
+    else:
+        build(course_root() / "sample_python_app", dockerfile=reference, tags=[app], labels=shared, client=c)
     official = _official_postgres(c)
     if official:
         return {"APP_IMAGE": app, "DB_IMAGE": official}

@@ -22,6 +22,7 @@ from typing import Any
 from helpers.engine.client import engine_available
 from helpers.errors import CourseError
 from helpers.kit.prebuilt import catalog_image, find_archive, prebuilt_dir, read_manifest
+from helpers.kit.sampleapp import SampleImageMissing
 
 __all__ = ["CourseMode", "course_mode", "MODE_LOG_ENV"]
 
@@ -90,18 +91,31 @@ class CourseMode:
     def image(self, name: str, what: str = "") -> str | None:
         """Where to read the catalog image ``name`` from, in any mode.
 
-        With an engine: its reference (built first when missing, :func:`helpers.kit.prebuilt.catalog_image`);
+        With an engine: its reference (built first when missing, :func:`helpers.kit.prebuilt.catalog_image`; in the
+        students' copy the sample app's images are the student's own, None with a note until they are built);
         without: its prebuilt archive path as :meth:`archive` finds it; else None (with a note).
         """
         if self.engine:
-            return catalog_image(name)
+            try:
+                return catalog_image(name)
+            except SampleImageMissing as e:  # the students' copy: their own Lab 1/2 image is not built yet
+                label = f"{what} (image {name})" if what else f"image {name}"
+                if label not in self.missing:
+                    self.missing.append(label)
+                print(f"Skipped: {label}: {e.message} {e.hint}")
+                self._log("missing", name=name, what=what)
+                return None
         path = self.archive(name, what)
         return str(path) if path else None
 
     def report(self) -> None:
         """Print what came from archives and what was skipped (the notebook's last cell)."""
         if self.engine:
-            print("Everything in this notebook ran against the Docker Engine.")
+            if self.missing:  # the students' copy: images the student builds from their own lab files
+                print("Skipped (build the image first, then run the notebook again):", *self.missing, sep="\n  - ")
+            else:
+                print("Everything in this notebook ran against the Docker Engine.")
+            self._log("report", used=self.used, skipped=self.skipped, missing=self.missing)
             return
         if self.used:
             print(f"Read from prebuilt archives ({self.prebuilt}): {', '.join(self.used)}.")

@@ -25,7 +25,7 @@ from typing import Any
 from helpers.engine.baseimages import base_image
 from helpers.engine.client import get_client
 from helpers.errors import CourseError, ImageNotFound, NotAnImageArchive
-from helpers.kit.sampleapp import build_sample_image
+from helpers.kit.sampleapp import sample_image
 from helpers.paths import course_root
 
 __all__ = [
@@ -81,12 +81,12 @@ def _base_full(client: Any = None) -> str:
 
 def _sample_naive(client: Any = None) -> str:
 
-    return build_sample_image("naive", client=client).tags[0]
+    return sample_image("naive", client=client)
 
 
 def _sample_optimized(client: Any = None) -> str:
 
-    return build_sample_image("optimized", client=client).tags[0]
+    return sample_image("optimized", client=client)
 
 
 def catalog_image(name: str, client: Any = None) -> str:

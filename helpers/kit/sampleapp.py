@@ -1,9 +1,13 @@
-"""The sample app (``sample_python_app/``) and its two reference images.
+"""The sample app (``sample_python_app/``) and its two demonstration images, ``sample-api:naive`` and ``:optimized``.
 
-The app ships no Dockerfile: students write them in Labs 1 and 2. The reference solutions
-(``helpers/data/sample_app/naive.Dockerfile`` for Lab 1 and ``optimized.Dockerfile`` +
-``dockerignore`` for Lab 2) are what later notebooks (scanning, publishing, compose, VM
-measurement) build with :func:`build_sample_image`.
+The app ships no Dockerfile: students write them in Labs 1 and 2. In the course repository later notebooks
+(scanning, publishing, compose, VM measurement) build the two images with :func:`build_sample_image` from the
+reference answers, each kept in one place (:data:`REFERENCE_FILES`): Lab 1's naive Dockerfile in the kit's data
+(Lab 2 shows it to students as the known Lab 1 answer), Lab 2's Dockerfile and ignore file as the lab's test data
+under ``tests/data/labs/``. The students' copy (:mod:`helpers.kit.studentrepo`) has neither: there
+:func:`sample_image` uses the image the student built from their own Lab 1 or Lab 2 Dockerfile
+(:func:`student_build_command` says how), and raises :class:`SampleImageMissing` (one line: what to build) until
+it exists, which :meth:`helpers.kit.mode.CourseMode.image` turns into a skipped demonstration.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from helpers.errors import SetupError
+from helpers.errors import CourseError, SetupError
 from helpers.images.build import build
 from helpers.images.buildmodel import BuildResult
 from helpers.images.inspect import inspect_image
@@ -24,9 +28,17 @@ from helpers.paths import DATA_DIR, course_root
 __all__ = [
     "VARIANTS",
     "SAMPLE_REPO",
+    "REFERENCE_FILES",
+    "STUDENT_FILES",
+    "SampleImageMissing",
     "app_dir",
+    "reference_path",
     "reference_dockerfile",
     "reference_dockerignore",
+    "sample_dockerfile",
+    "sample_dockerfile_path",
+    "student_build_command",
+    "sample_image",
     "build_sample_image",
     "copy_app",
     "touch_source",
@@ -39,6 +51,27 @@ DATA = DATA_DIR / "sample_app"
 VARIANTS = ("naive", "optimized")
 #: Repository name of the sample image (tags are ``sample-api:<variant>``).
 SAMPLE_REPO = "sample-api"
+#: Where each variant's reference (Dockerfile, ignore file or None) lives in the course repository, the one copy
+#: of each: Lab 1's naive Dockerfile in the kit's data, Lab 2's answer in the lab's test data (``tests/data/labs``,
+#: which the graders' tests and the notebook tests also read). Neither reaches the students' copy.
+REFERENCE_FILES: dict[str, tuple[Path, Path | None]] = {
+    "naive": (DATA / "naive.Dockerfile", None),
+    "optimized": (
+        Path("tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile"),
+        Path("tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile.dockerignore"),
+    ),
+}
+#: The student's own Dockerfile for each variant, relative to the course root (BuildKit reads a
+#: ``Dockerfile.dockerignore`` beside it): what the students' copy builds instead of a reference.
+STUDENT_FILES = {
+    "naive": "release/lab1-build-basics/Dockerfile",
+    "optimized": "release/lab2-improve-dockerfile/Dockerfile",
+}
+_LAB = {"naive": "Lab 1", "optimized": "Lab 2"}
+
+
+class SampleImageMissing(SetupError):
+    """The students' copy has no reference Dockerfile and the student has not built the image yet."""
 
 
 def app_dir() -> Path:
@@ -53,16 +86,114 @@ def app_dir() -> Path:
     return path
 
 
-def reference_dockerfile(variant: str = "optimized") -> str:
-    """The text of a reference Dockerfile ("naive" or "optimized")."""
+def _check(variant: str) -> None:
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
-    return (DATA / f"{variant}.Dockerfile").read_text()
+
+
+def _under_root(path: Path | None) -> Path | None:
+    return None if path is None else path if path.is_absolute() else course_root() / path
+
+
+def reference_path(variant: str = "optimized") -> Path | None:
+    """The reference Dockerfile of ``variant`` in the course repository; None in the students' copy."""
+    _check(variant)
+    path = _under_root(REFERENCE_FILES[variant][0])
+    return path if path is not None and path.is_file() else None
+
+
+def student_build_command(variant: str = "optimized", client: Any = None) -> str:
+    """The ``docker build`` a student types to make ``sample-api:<variant>`` from their own Lab 1 or Lab 2 file.
+
+    It names the base images this engine has (the official ones, or the kit's stand-ins), else the official ones.
+    """
+    _check(variant)
+    from helpers.engine.baseimages import OFFICIAL, base_image
+
+    def base(kind: str) -> str:
+        try:
+            return base_image(kind, client)
+        except CourseError:  # no engine, or no base image yet: the official name is what the Dockerfile defaults to
+            return OFFICIAL[kind]
+
+    args = f"--build-arg BASE_IMAGE={base('full')}"
+    if variant == "optimized":
+        args = f"--build-arg BASE_IMAGE={base('slim')} --build-arg BUILDER_IMAGE={base('full')}"
+    return f"docker build {args} -t {SAMPLE_REPO}:{variant} -f {STUDENT_FILES[variant]} sample_python_app"
+
+
+def _missing(variant: str, client: Any = None) -> SampleImageMissing:
+    return SampleImageMissing(
+        f"{SAMPLE_REPO}:{variant} is built from your {_LAB[variant]} Dockerfile; this engine has no such image yet.",
+        f"In a terminal at the course folder type `{student_build_command(variant, client)}`, then run the cell again.",
+    )
+
+
+def reference_dockerfile(variant: str = "optimized") -> str:
+    """The text of a reference Dockerfile ("naive" or "optimized").
+
+    Raises:
+        SampleImageMissing: The students' copy (no reference answers in it).
+    """
+    path = reference_path(variant)
+    if path is None:
+        raise SampleImageMissing(
+            f"This copy of the course has no {_LAB[variant]} reference Dockerfile.",
+            f"Your own is {STUDENT_FILES[variant]}; build it with `{student_build_command(variant)}`.",
+        )
+    return path.read_text()
 
 
 def reference_dockerignore() -> str:
-    """The reference ``.dockerignore`` of Lab 2."""
-    return (DATA / "dockerignore").read_text()
+    """The reference ignore file of Lab 2 (``Dockerfile.dockerignore``).
+
+    Raises:
+        SampleImageMissing: The students' copy.
+    """
+    path = _under_root(REFERENCE_FILES["optimized"][1])
+    if path is None or not path.is_file():
+        raise SampleImageMissing("This copy of the course has no Lab 2 reference ignore file.", "Write your own.")
+    return path.read_text()
+
+
+def sample_dockerfile_path(variant: str = "optimized") -> Path:
+    """The Dockerfile of ``variant`` to build: the reference in the course repository, else the student's own
+    ``release/`` file (:data:`STUDENT_FILES`; it may not exist)."""
+    return reference_path(variant) or course_root() / STUDENT_FILES[variant]
+
+
+def sample_dockerfile(variant: str = "optimized") -> tuple[Path, str]:
+    """The Dockerfile of ``variant`` to read: (path, text) of the reference, or of the student's own Lab file.
+
+    In the course repository it is the reference; in the students' copy, the student's ``release/`` file.
+
+    Raises:
+        SampleImageMissing: Neither exists.
+    """
+    path = sample_dockerfile_path(variant)
+    if not path.is_file():
+        raise _missing(variant)
+    return path, path.read_text()
+
+
+def sample_image(variant: str = "optimized", client: Any = None) -> str:
+    """The reference of ``sample-api:<variant>`` on the engine, ready to use.
+
+    In the course repository it is built from the reference (:func:`build_sample_image`, from the cache when
+    unchanged); in the students' copy it is the image the student built (:func:`student_build_command`).
+
+    Raises:
+        SampleImageMissing: The students' copy and the student has not built it yet.
+    """
+    if reference_path(variant) is not None:
+        return build_sample_image(variant, client=client).tags[0]
+    from helpers.engine.baseimages import has_image
+    from helpers.engine.client import get_client
+
+    tag = f"{SAMPLE_REPO}:{variant}"
+    if has_image(get_client(client), tag):
+        return tag
+    raise _missing(variant, client)
 
 
 def build_sample_image(
@@ -86,8 +217,11 @@ def build_sample_image(
 
     Returns:
         The :class:`~helpers.images.build.BuildResult` (the image carries the kit's labels).
+
+    Raises:
+        SampleImageMissing: The students' copy (no reference); use :func:`sample_image` there.
     """
-    text = reference_dockerfile(variant)
+    text = reference_dockerfile(variant)  # raises in the students' copy: see sample_image
     ignore = reference_dockerignore() if variant == "optimized" else None
     return build(
         context or app_dir(),

@@ -3,7 +3,8 @@
 ``make student-repo DEST=...`` (``python -m helpers student-repo DEST``) writes it into an empty folder,
 ready to push as a GitHub template or Classroom starter repository. It is built from an allow-list (so a
 file added to the course later stays out until named here) and never reads ``source/`` or ``tests/``.
-Lab answers the kit keeps for its own demonstrations (:data:`ANSWER_FILES`) are left out.
+Lab answers the kit keeps for its own demonstrations (:data:`ANSWER_FILES`) are left out; the notebooks that
+show the sample app's images then use the ones the student builds from their own Lab 1 and Lab 2 Dockerfiles.
 """
 
 from __future__ import annotations
@@ -34,12 +35,10 @@ INCLUDED = (
     "scripts/bootstrap.sh",
     "scripts/wait_for_engine.sh",
 )
-#: Lab answers inside ``helpers/``: Lab 1's and Lab 2's reference Dockerfiles and Lab 2's .dockerignore.
-ANSWER_FILES = (
-    "helpers/data/sample_app/naive.Dockerfile",
-    "helpers/data/sample_app/optimized.Dockerfile",
-    "helpers/data/sample_app/dockerignore",
-)
+#: Lab answers inside ``helpers/``: Lab 1's naive Dockerfile (the kit's ``sample-api:naive``; Lab 2's reference
+#: answer is test data, outside ``helpers/``). In the copy the notebooks use the images the student builds from
+#: their own Lab 1 and Lab 2 Dockerfiles (:func:`helpers.kit.sampleapp.sample_image`).
+ANSWER_FILES = ("helpers/data/sample_app/naive.Dockerfile",)
 #: Never copied, wherever they are: instructor settings, caches, and any Dockerfile of the sample app.
 _EXCLUDED_NAMES = ("grading.yml", "__pycache__", ".ipynb_checkpoints", "*.pyc", ".pytest_cache", "*.egg-info")
 _APP_DOCKERFILES = ("Dockerfile", "*.Dockerfile", "Dockerfile.*", "Containerfile", ".dockerignore", "compose*.y*ml")

@@ -6,7 +6,8 @@ bounds (:func:`helpers.ci.workflowfile.load_workflow`), checked as a reviewer wo
 (:mod:`helpers.ci.workflow`, :mod:`helpers.ci.workflowsec`), and the kit's local pipeline
 (:func:`helpers.ci.pipeline.run_pipeline`) runs the ``docker build`` the workflow names, as a feature branch and
 as ``main``, on whatever engine the environment points at (the grading engine on the grader, the lab engine when
-the student self-checks). Only the sample app and the kit's reference Dockerfiles are built.
+the student self-checks). Only the sample app is built, with the kit's Dockerfiles or the student's Lab 2
+Dockerfile (``release/lab2-improve-dockerfile/Dockerfile``, for which the grader builds Lab 2's reference).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from helpers.engine.client import get_client
 from helpers.errors import ConfigFileError, CourseError
 from helpers.grading.queries import GradingRefused
 from helpers.grading.verdicts import Submission, Verdict
-from helpers.kit.sampleapp import app_dir
+from helpers.kit.sampleapp import STUDENT_FILES, app_dir, sample_dockerfile_path
 from helpers.paths import PACKAGE_DIR
 
 __all__ = [
@@ -59,7 +60,8 @@ _BROKEN_MISTAKE_LINE = next(n for n, ln in enumerate(BROKEN_WORKFLOW.splitlines(
 FAILING_STAGE = "wait healthy"
 _STATIC = ("test_triggers", "test_build_and_tests", "test_push_and_secrets")
 _KIT = PACKAGE_DIR.parent
-_REFERENCE_DF = REFERENCE / "optimized.Dockerfile"
+#: What the reference build names: the student's Lab 2 Dockerfile (the grader builds Lab 2's reference for it).
+_REFERENCE_DF = _KIT / STUDENT_FILES["optimized"]
 _CACHE: dict[Any, Any] = {}
 
 
@@ -75,6 +77,14 @@ def _inside(path: Path, *folders: Path) -> bool:
     return any(real == f.resolve() or f.resolve() in real.parents for f in folders)
 
 
+def _lab2_file(dockerfile: Path) -> Path:
+    """The student's Lab 2 Dockerfile is built as Lab 2's reference where the course has it (the grader, the
+    course's tests), so that Lab 5 grades the workflow, not Lab 2; in the students' copy it is their own file."""
+    if dockerfile.resolve() == (_KIT / STUDENT_FILES["optimized"]).resolve():
+        return sample_dockerfile_path("optimized")
+    return dockerfile
+
+
 def _graded_build(workflow_text: str) -> tuple[Path, Path]:
     """The (Dockerfile, context) the workflow builds, when the grader may build them.
 
@@ -83,16 +93,18 @@ def _graded_build(workflow_text: str) -> tuple[Path, Path]:
         CourseError: The workflow has no ``docker build`` step the kit can run.
     """
     dockerfile, context = build_from_workflow(workflow_text, root=_KIT)
+    dockerfile = _lab2_file(dockerfile)
     app = app_dir()
     if context.resolve() not in (app.resolve(), (_KIT / "sample_python_app").resolve()):
         raise GradingRefused(
             f"The workflow builds {context.name!r}: only sample_python_app is graded.",
             "Build the sample app: `docker build ... sample_python_app`.",
         )
-    if not _inside(dockerfile, app, _KIT / "sample_python_app", REFERENCE) or not dockerfile.is_file():
+    lab2 = sample_dockerfile_path("optimized").parent
+    if not _inside(dockerfile, app, _KIT / "sample_python_app", REFERENCE, lab2) or not dockerfile.is_file():
         raise GradingRefused(
             f"The workflow's Dockerfile {dockerfile.name!r} is not one the grader builds.",
-            "Use a Dockerfile of the sample app or helpers/data/sample_app/.",
+            f"Build your Lab 2 Dockerfile: `docker build -f {STUDENT_FILES['optimized']} ... sample_python_app`.",
         )
     return dockerfile, app
 
@@ -110,7 +122,9 @@ def graded_pipeline(workflow_text: str | None, branch: str, client: Any = None) 
     """
     if branch not in LAB5_BRANCHES:
         raise GradingRefused(f"Branch {branch!r} is not one the lab grades.", f"Use one of {LAB5_BRANCHES}.")
-    dockerfile, app = _graded_build(workflow_text) if workflow_text is not None else (_REFERENCE_DF, app_dir())
+    dockerfile, app = (
+        _graded_build(workflow_text) if workflow_text is not None else (_lab2_file(_REFERENCE_DF), app_dir())
+    )
     c = get_client(client)
     key = ("lab5", str(dockerfile), branch, c.api.base_url)
     if key not in _CACHE:

@@ -13,7 +13,8 @@ from helpers.paths import course_root
 def test_build_step_gives_dockerfile_and_context():
     """Are `-f` and the context of the workflow's docker build read, relative to the repository root?"""
     dockerfile, context = build_from_workflow(course_root() / ".github/workflows/sample-app.yml")
-    assert dockerfile == course_root() / "helpers/data/sample_app/optimized.Dockerfile" and dockerfile.is_file()
+    assert dockerfile == course_root() / "tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile"
+    assert dockerfile.is_file()
     assert context == course_root() / "sample_python_app"
 
 

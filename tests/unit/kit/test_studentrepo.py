@@ -2,8 +2,8 @@
 
 A "secret line" is a normalized line (stripped, inner whitespace collapsed) of at least ``MIN_CHARS``
 characters of a secret unit: a solution region or hidden-test region of a ``source/`` notebook (or a whole
-solution cell without markers), a lab reference file (``tests/data/labs/*/reference/``,
-the answers in ``helpers/data/sample_app``), or a ``grading.yml``. Lines that
+solution cell without markers), a lab reference file (``tests/data/labs/*/reference/``, dot-files
+included, and :data:`~helpers.kit.studentrepo.ANSWER_FILES`), or a ``grading.yml``. Lines that
 students are given anyway are public, not secret: the source notebooks outside those regions (prompts,
 visible tests, set-up), the labs' starting files (``source/<lab>/`` files other than notebooks and
 ``grading.yml``) and the sample app. Every text file of the copy, notebooks' outputs included, leaks a unit
@@ -134,7 +134,9 @@ def test_the_secret_lines_are_found():
     assert {
         "tests/data/labs/lab1-build-basics/reference/Dockerfile",
         "tests/data/labs/lab3-security-scan/reference/Dockerfile",
-        "helpers/data/sample_app/optimized.Dockerfile",
+        "tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile",
+        "tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile.dockerignore",
+        "helpers/data/sample_app/naive.Dockerfile",
     } <= set(units)
     assert sum(map(len, units.values())) > 50
 
