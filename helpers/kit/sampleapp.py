@@ -12,6 +12,7 @@ it exists, which :meth:`helpers.kit.mode.CourseMode.image` turns into a skipped 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -49,8 +50,9 @@ __all__ = [
 DATA = DATA_DIR / "sample_app"
 #: Reference variants: "naive" (Lab 1: full base, one stage) and "optimized" (Lab 2).
 VARIANTS = ("naive", "optimized")
-#: Repository name of the sample image (tags are ``sample-api:<variant>``).
-SAMPLE_REPO = "sample-api"
+#: Repository name of the sample image (tags are ``sample-api:<variant>``); ``COURSE_SAMPLE_REPO`` overrides it
+#: (the tests of the students' copy use a name no image has, so the engine's own ``sample-api`` images stay out).
+SAMPLE_REPO = os.environ.get("COURSE_SAMPLE_REPO") or "sample-api"
 #: Where each variant's reference (Dockerfile, ignore file or None) lives in the course repository, the one copy
 #: of each: Lab 1's naive Dockerfile in the kit's data, Lab 2's answer in the lab's test data (``tests/data/labs``,
 #: which the graders' tests and the notebook tests also read). Neither reaches the students' copy.

@@ -22,6 +22,7 @@ from kitroot import ROOT
 
 from helpers.cli import main
 from helpers.errors import CourseError
+from helpers.kit import sampleapp
 from helpers.kit.studentrepo import ANSWER_FILES, build_student_repo
 
 #: Shorter lines (``FROM python:3.12``, ``WORKDIR /app``, ``EXPOSE 8000``...) are common boilerplate.
@@ -218,3 +219,46 @@ def test_command_line(tmp_path, capsys):
     assert main(["student-repo", str(tmp_path / "out")]) == 0
     assert "files in" in capsys.readouterr().out
     assert (tmp_path / "out" / "README.md").is_file()
+
+
+class _Images:
+    def __init__(self, have: set[str]):
+        self.have = have
+
+    def get(self, ref: str):
+        from docker.errors import ImageNotFound
+
+        if ref not in self.have:
+            raise ImageNotFound(ref)
+        return ref
+
+
+class _Client:
+    def __init__(self, have: set[str]):
+        self.images = _Images(have)
+
+
+def test_the_copy_uses_the_students_own_sample_images(tmp_path, monkeypatch):
+    """Without the references, is sample-api:<variant> the student's image, and its absence one line to act on?"""
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
+    monkeypatch.setitem(sampleapp.REFERENCE_FILES, "naive", (tmp_path / "gone.Dockerfile", None))
+    assert sampleapp.reference_path("naive") is None and sampleapp.reference_path("optimized") is None
+    tag = f"{sampleapp.SAMPLE_REPO}:optimized"
+    assert sampleapp.sample_image("optimized", client=_Client({tag})) == tag
+    with pytest.raises(sampleapp.SampleImageMissing) as e:
+        sampleapp.sample_image("optimized", client=_Client(set()))
+    assert f"-t {tag} -f release/lab2-improve-dockerfile/Dockerfile sample_python_app" in e.value.hint
+    assert "\n" not in e.value.message + e.value.hint
+    with pytest.raises(sampleapp.SampleImageMissing, match="Lab 1"):
+        sampleapp.reference_dockerfile("naive")
+    (tmp_path / "release/lab2-improve-dockerfile").mkdir(parents=True)
+    (tmp_path / "release/lab2-improve-dockerfile/Dockerfile").write_text('FROM x\nCMD ["a"]\n')
+    assert sampleapp.sample_dockerfile("optimized")[1].endswith('CMD ["a"]\n')
+
+
+def test_the_course_builds_lab2s_one_reference():
+    """In the course repository, is the optimized image built from Lab 2's reference answer in tests/data?"""
+    assert (
+        sampleapp.reference_path("optimized") == ROOT / "tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile"
+    )
+    assert sampleapp.sample_dockerfile_path("optimized") == sampleapp.reference_path("optimized")
