@@ -1,12 +1,9 @@
 """The sample app (``sample_python_app/``) and its two demonstration images, ``sample-api:naive`` and ``:optimized``.
 
-The app ships no Dockerfile: students write them in Labs 1 and 2. In the course repository later notebooks
-(scanning, publishing, compose, VM measurement) build the two images with :func:`build_sample_image` from the
-reference answers, each kept in one place (:data:`REFERENCE_FILES`): Lab 1's naive Dockerfile in the kit's data
-(Lab 2 shows it to students as the known Lab 1 answer), Lab 2's Dockerfile and ignore file as the lab's test data
-under ``tests/data/labs/``. The students' copy (:mod:`helpers.kit.studentrepo`) has neither: there
-:func:`sample_image` uses the image the student built from their own Lab 1 or Lab 2 Dockerfile
-(:func:`student_build_command` says how), and raises :class:`SampleImageMissing` (one line: what to build) until
+The app ships no Dockerfile: students write them in Labs 1 and 2. In the course repository later notebooks build
+the two images (:func:`sample_image`) from the reference answers (:data:`REFERENCE_FILES`, one copy of each). The
+students' copy (:mod:`helpers.kit.studentrepo`) has none: there :func:`sample_image` is the image the student built
+from their own Lab 1 or Lab 2 Dockerfile, and :class:`SampleImageMissing` (with :func:`student_build_command`) until
 it exists, which :meth:`helpers.kit.mode.CourseMode.image` turns into a skipped demonstration.
 """
 
@@ -20,6 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from helpers.engine.baseimages import OFFICIAL, base_image, has_image
+from helpers.engine.client import get_client
 from helpers.errors import CourseError, SetupError
 from helpers.images.build import build
 from helpers.images.buildmodel import BuildResult
@@ -53,18 +52,15 @@ VARIANTS = ("naive", "optimized")
 #: Repository name of the sample image (tags are ``sample-api:<variant>``); ``COURSE_SAMPLE_REPO`` overrides it
 #: (the tests of the students' copy use a name no image has, so the engine's own ``sample-api`` images stay out).
 SAMPLE_REPO = os.environ.get("COURSE_SAMPLE_REPO") or "sample-api"
-#: Where each variant's reference (Dockerfile, ignore file or None) lives in the course repository, the one copy
-#: of each: Lab 1's naive Dockerfile in the kit's data, Lab 2's answer in the lab's test data (``tests/data/labs``,
-#: which the graders' tests and the notebook tests also read). Neither reaches the students' copy.
-REFERENCE_FILES: dict[str, tuple[Path, Path | None]] = {
+_LAB2 = Path("tests/data/labs/lab2-improve-dockerfile/reference")
+#: Each variant's reference (Dockerfile, ignore file) in the course repository, its one copy: Lab 1's naive Dockerfile
+#: in the kit's data (Lab 2 shows it), Lab 2's answer in the lab's test data (graders' tests read it too; a relative
+#: path is under the course root). Neither reaches the students' copy.
+REFERENCE_FILES = {
     "naive": (DATA / "naive.Dockerfile", None),
-    "optimized": (
-        Path("tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile"),
-        Path("tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile.dockerignore"),
-    ),
+    "optimized": (_LAB2 / "Dockerfile", _LAB2 / "Dockerfile.dockerignore"),
 }
-#: The student's own Dockerfile for each variant, relative to the course root (BuildKit reads a
-#: ``Dockerfile.dockerignore`` beside it): what the students' copy builds instead of a reference.
+#: The student's own Dockerfile of each variant (under the course root; BuildKit reads its ``.dockerignore`` beside it).
 STUDENT_FILES = {
     "naive": "release/lab1-build-basics/Dockerfile",
     "optimized": "release/lab2-improve-dockerfile/Dockerfile",
@@ -88,20 +84,18 @@ def app_dir() -> Path:
     return path
 
 
-def _check(variant: str) -> None:
+def _reference(variant: str, which: int = 0) -> Path | None:
+    """A reference file of ``variant`` (0: Dockerfile, 1: ignore file) when the course has it."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
-
-
-def _under_root(path: Path | None) -> Path | None:
-    return None if path is None else path if path.is_absolute() else course_root() / path
+    path = REFERENCE_FILES[variant][which]
+    path = path if path is None or path.is_absolute() else course_root() / path
+    return path if path is not None and path.is_file() else None
 
 
 def reference_path(variant: str = "optimized") -> Path | None:
     """The reference Dockerfile of ``variant`` in the course repository; None in the students' copy."""
-    _check(variant)
-    path = _under_root(REFERENCE_FILES[variant][0])
-    return path if path is not None and path.is_file() else None
+    return _reference(variant)
 
 
 def student_build_command(variant: str = "optimized", client: Any = None) -> str:
@@ -109,8 +103,7 @@ def student_build_command(variant: str = "optimized", client: Any = None) -> str
 
     It names the base images this engine has (the official ones, or the kit's stand-ins), else the official ones.
     """
-    _check(variant)
-    from helpers.engine.baseimages import OFFICIAL, base_image
+    reference_path(variant)  # checks the name
 
     def base(kind: str) -> str:
         try:
@@ -132,11 +125,7 @@ def _missing(variant: str, client: Any = None) -> SampleImageMissing:
 
 
 def reference_dockerfile(variant: str = "optimized") -> str:
-    """The text of a reference Dockerfile ("naive" or "optimized").
-
-    Raises:
-        SampleImageMissing: The students' copy (no reference answers in it).
-    """
+    """A reference Dockerfile's text ("naive" or "optimized"); :class:`SampleImageMissing` in the students' copy."""
     path = reference_path(variant)
     if path is None:
         raise SampleImageMissing(
@@ -147,13 +136,9 @@ def reference_dockerfile(variant: str = "optimized") -> str:
 
 
 def reference_dockerignore() -> str:
-    """The reference ignore file of Lab 2 (``Dockerfile.dockerignore``).
-
-    Raises:
-        SampleImageMissing: The students' copy.
-    """
-    path = _under_root(REFERENCE_FILES["optimized"][1])
-    if path is None or not path.is_file():
+    """Lab 2's reference ``Dockerfile.dockerignore``; :class:`SampleImageMissing` in the students' copy."""
+    path = _reference("optimized", 1)
+    if path is None:
         raise SampleImageMissing("This copy of the course has no Lab 2 reference ignore file.", "Write your own.")
     return path.read_text()
 
@@ -166,8 +151,6 @@ def sample_dockerfile_path(variant: str = "optimized") -> Path:
 
 def sample_dockerfile(variant: str = "optimized") -> tuple[Path, str]:
     """The Dockerfile of ``variant`` to read: (path, text) of the reference, or of the student's own Lab file.
-
-    In the course repository it is the reference; in the students' copy, the student's ``release/`` file.
 
     Raises:
         SampleImageMissing: Neither exists.
@@ -189,9 +172,6 @@ def sample_image(variant: str = "optimized", client: Any = None) -> str:
     """
     if reference_path(variant) is not None:
         return build_sample_image(variant, client=client).tags[0]
-    from helpers.engine.baseimages import has_image
-    from helpers.engine.client import get_client
-
     tag = f"{SAMPLE_REPO}:{variant}"
     if has_image(get_client(client), tag):
         return tag
