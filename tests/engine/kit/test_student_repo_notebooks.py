@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from test_notebooks import NO_ENGINE, _errors, _mode_events, _run_nbclient
 
+from helpers.kit.sampleapp import build_sample_image
 from helpers.kit.studentrepo import build_student_repo
 
 #: Lessons that use the sample app's images or its Dockerfiles, with the parameters that keep them short (the
@@ -103,6 +104,20 @@ def test_lesson_runs_in_the_copy_with_engine(rel, repo, tmp_path, monkeypatch):
         out = _outputs(nb)
         assert "-f release/lab1-build-basics/Dockerfile sample_python_app" in out
         assert "-f release/lab2-improve-dockerfile/Dockerfile sample_python_app" in out
+
+
+@pytest.mark.engine
+@pytest.mark.notebook
+def test_lesson_uses_the_images_the_student_built(repo, tmp_path):
+    """Once the student has built sample-api:naive and :optimized, does lesson 11 in the copy use both images?"""
+    env = _env(repo, tmp_path, engine=True)
+    for kind in ("naive", "optimized"):  # stand-ins for the student's builds (kit-labelled: the session removes them)
+        build_sample_image(kind, tag=f"{env['COURSE_SAMPLE_REPO']}:{kind}")
+    nb = _copy(repo, "notebooks/11-dockerfile-review.ipynb", tmp_path)
+    _run_nbclient(nb, allowed=[], env=env)
+    assert not [e for e in _mode_events(tmp_path / "mode-log.jsonl") if e["event"] == "missing"]
+    out = _outputs(nb)
+    assert "no such image yet" not in out and "--- naive:" in out and "--- optimized:" in out
 
 
 @pytest.mark.notebook
