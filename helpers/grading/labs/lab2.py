@@ -26,7 +26,7 @@ from helpers.grading.labs import common
 from helpers.grading.labs.common import ImageReport, build_timeout, check_dockerfile, submission_tag
 from helpers.grading.verdicts import Submission, Verdict
 from helpers.images.build import build
-from helpers.kit.sampleapp import copy_app, reference_dockerfile
+from helpers.kit.sampleapp import copy_app, sample_dockerfile
 from helpers.paths import state_dir
 from helpers.review.dockerfile import parse_dockerfile
 
@@ -229,7 +229,7 @@ def reference_key(client: Any = None) -> str:
     """What the reference size depends on: the engine, the Lab 1 reference Dockerfile, the base images' ids."""
     c = get_client(client)
     bases = [c.images.get(base_image(kind, c)).id for kind in ("full", "slim")]
-    parts = [str(c.info().get("ID", "")), reference_dockerfile("naive"), *bases]
+    parts = [str(c.info().get("ID", "")), sample_dockerfile("naive")[1], *bases]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -247,7 +247,7 @@ def reference_size(client: Any = None) -> int:
         known = {}
     if isinstance(known, dict) and isinstance(known.get(key), int):
         return known[key]
-    rep = check_dockerfile(reference_dockerfile("naive"), REFERENCE_TAG, client=client)
+    rep = check_dockerfile(sample_dockerfile("naive")[1], REFERENCE_TAG, client=client)
     if not rep.built or rep.facts is None:
         raise CourseError(f"The Lab 1 reference image did not build: {rep.error}", "Run `make test` to check the kit.")
     known = {**(known if isinstance(known, dict) else {}), key: rep.facts.size}

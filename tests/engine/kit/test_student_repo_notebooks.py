@@ -30,6 +30,7 @@ LESSONS = {
     "notebooks/05-python-patterns.ipynb": {"COMPILED_DEMO": False},
     "notebooks/11-dockerfile-review.ipynb": {},
     "notebooks/20-signing-and-digests.ipynb": {},
+    "notebooks/30-compose-and-kubernetes.ipynb": {},
 }
 #: Labs whose release version builds or reads a Dockerfile the copy leaves out -> what its output must show with
 #: the engine (Lab 5's local pipeline builds the student's Lab 2 Dockerfile: here the starter, no instruction yet).
