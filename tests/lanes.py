@@ -53,7 +53,16 @@ MAIN_ONLY = ("tests/test_notebooks.py",)
 ESTIMATES = (
     ("tests/test_notebooks.py", 1200.0),
     ("tests/engine/grading/test_labs_graded.py", 240.0),
+    # measured 2026-12-01 on a busy machine: each practitioner's answer is one or two builds
+    ("tests/engine/grading/test_lab3_verdicts.py", 600.0),
+    ("tests/engine/grading/test_lab2_verdicts.py", 420.0),
+    ("tests/engine/grading/test_lab1_verdicts.py", 300.0),
+    ("tests/engine/grading/test_lab4_verdicts.py", 80.0),
     ("tests/engine/grading/", 90.0),
+    ("tests/engine/kit/test_student_repo_notebooks.py", 220.0),
+    ("tests/engine/kit/test_browser.py", 120.0),
+    ("tests/unit/grading/test_shards_postgres.py", 140.0),
+    ("tests/unit/grading/test_classops.py", 80.0),
     ("tests/engine/", 25.0),
     ("tests/unit/grading/test_sandbox_runner.py", 90.0),
     ("tests/unit/grading/test_feedback.py", 55.0),
