@@ -89,7 +89,7 @@ def judge_init(name: str, attrs: Mapping[str, Any] | None, seconds: float | None
         saw = f"{name} running, Init={init}"
         missing.append(f"a stop: run `docker stop {name}` (with `time` in front to see how long it takes)")
         return Verdict(saw, missing)
-    took = f", docker stop took {seconds:.1f} s" if seconds is not None else ""
+    took = f", docker stop took {seconds:.2f} s" if seconds is not None else ""
     saw = f"{name} exited with code {code}, Init={init}{took}"
     if code == 137:
         missing.append("a graceful stop: exit code 137 means SIGTERM was ignored and the engine sent SIGKILL")
