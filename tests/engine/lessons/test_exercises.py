@@ -236,3 +236,55 @@ def test_cleanup_removes_only_labelled(prefix, image, engine):
     assert docker("inspect", f"{p}-init", check=False).returncode == 0
     # the test created it: remove it (the fixture would too)
     docker("rm", "-f", f"{p}-init")
+
+
+def _answers(notebook: str) -> list[tuple[str, str, str]]:
+    """(exercise key, the answer's bash, the set-up code cells between) for each exercise of a lesson notebook."""
+    import json
+    import re
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[3] / "notebooks" / notebook).read_text())["cells"]
+    found = []
+    for i, cell in enumerate(cells):
+        text = "".join(cell["source"])
+        if cell["cell_type"] != "markdown" or not text.startswith("### Exercise"):
+            continue
+        answer = text.split("<summary>Show the answer</summary>", 1)[1]
+        bash = re.search(r"```bash\n(.*?)```", answer, re.S).group(1)
+        setup, key = [], None
+        for later in cells[i + 1 :]:
+            src = "".join(later["source"])
+            m = re.search(r'check_exercise\("([a-z0-9-]+)"\)', src)
+            if m:
+                key = m.group(1)
+                break
+            if later["cell_type"] == "code" and not src.startswith("%%bash"):
+                setup.append(src)
+        found.append((key, bash, "\n".join(setup)))
+    return found
+
+
+@pytest.mark.parametrize("notebook", ["04-runtime-configuration.ipynb", "05-python-patterns.ipynb"])
+def test_notebook_answers_pass(notebook, prefix, image, engine, monkeypatch, tmp_path):
+    """Does each answer printed in the notebook, typed as is (under this test's names), make its self-check PASS?"""
+    import os
+    import re
+    import tempfile
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    answers = _answers(notebook)
+    assert len(answers) >= (3 if notebook.startswith("04") else 2)
+    monkeypatch.setenv("IMAGE", image)
+    monkeypatch.setenv("EX05_DIR", "")  # restored after the test; the set-up cell sets it
+    in_tmp = SimpleNamespace(mkdtemp=lambda prefix="": tempfile.mkdtemp(prefix=prefix, dir=tmp_path))
+    for key, bash, setup in answers:
+        if setup:  # the notebook's own set-up cell (05-A writes the app and its tests to $EX05_DIR)
+            exec(setup, {"Path": Path, "tempfile": in_tmp, "os": os})
+        p = f"{prefix}-{key[:4]}"
+        script = re.sub(r"\bex0([45])-", rf"{prefix}-ex0\1-", bash)
+        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, (key, proc.stderr[-2000:])
+        r = check_exercise(key, prefix=p, client=engine)
+        assert r.passed, str(r)
