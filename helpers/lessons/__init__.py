@@ -1,4 +1,5 @@
-"""The lessons' demonstrations (notebooks 01-07): isolation, caching, tracing, runtime, base images, hygiene, diagrams.
+"""The lessons' demonstrations (notebooks 01-07): isolation, caching, tracing, runtime, base images, hygiene, diagrams,
+and the self-checks of the exercises in 04 and 05.
 
 Plots get their Axes from :func:`helpers.figures.axes`.
 """
@@ -14,6 +15,9 @@ _EXPORTS: dict[str, str] = {
     "CompiledDepResult": "basecompare",
     "DOCKERFILES": "caching",
     "DemoLeftovers": "hygiene",
+    "EXERCISES": "exercises",
+    "Exercise": "exercises",
+    "ExerciseCheck": "exercises",
     "HealthResult": "runtime",
     "KernelReport": "isolation",
     "MemoryResult": "runtime",
@@ -26,12 +30,15 @@ _EXPORTS: dict[str, str] = {
     "bind_mount_demo": "runtime",
     "build_steps_chart": "plots",
     "calls_frame": "tracing",
+    "check_exercise": "exercises",
     "client_daemon_registry": "diagrams",
     "compiled_dependency_demo": "basecompare",
     "container_vs_vm": "diagrams",
     "dockerignore_demo": "basecompare",
     "engine_status_line": "common",
     "env_inside": "runtime",
+    "exercise_cleanup": "exercises",
+    "exercise_names": "exercises",
     "health_demo": "runtime",
     "image_layers": "caching",
     "inspect_isolation": "isolation",
