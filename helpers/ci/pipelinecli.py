@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.ci.pipelinereport import PipelineReport
+from helpers.paths import DATA_DIR
 
 __all__ = ["stage_commands", "commands_text"]
 
@@ -28,12 +29,14 @@ def stage_commands(
     report: PipelineReport,
     dockerfile: Path | str,
     context: Path | str,
-    test_dockerfile: Path | str = "helpers/data/sample_app/test.Dockerfile",
+    test_dockerfile: Path | str = DATA_DIR / "sample_app" / "test.Dockerfile",
     root: Path | None = None,
 ) -> dict[str, str]:
     """Stage name -> the shell commands that do what that stage did (names and tags of this run).
 
-    Paths are shown relative to ``root`` (the repository root) when they are inside it.
+    Paths are shown relative to ``root`` (the repository root) when they are inside it. The default test
+    Dockerfile is the kit's (the one :func:`helpers.ci.pipeline.run_pipeline` builds), as an absolute path: a
+    relative default would be read against the notebook's folder and shown under it (a path that does not exist).
     """
     rid = report.run_id or "RUN"
     app, tests, net = report.image or f"course-kit/pipeline-app:{rid}", f"course-kit/pipeline-tests:{rid}", f"ci-{rid}"
