@@ -77,7 +77,7 @@ WRONG = {
     "pushes_on_every_pr": (pushes_on_every_pr, {"test_push_and_secrets"}),
     "write_all": (write_all, {"test_push_and_secrets"}),
     "injects_title": (injects_title, {"test_push_and_secrets"}),
-    "event_gate_every_branch": (event_gate_every_branch, {"test_push_and_secrets"}),
+    "event_gate_every_branch": (event_gate_every_branch, {"test_triggers", "test_push_and_secrets"}),
     "builds_the_kit_not_the_app": (builds_the_kit_not_the_app, _PIPELINES),
     "no_cleanup_on_failure": (no_cleanup_on_failure, {"test_pipeline_main_and_failure"}),
 }

@@ -126,9 +126,11 @@ def _triggers(doc: dict[str, Any]) -> Check:
         return Check("triggers", False, f"missing trigger(s): {', '.join(missing)}", line)
     push = on.get("push") or {}
     branches = push.get("branches") if isinstance(push, dict) else None
-    if branches is not None and "main" not in branches:
+    if branches is None:  # every branch: a feature branch's push runs it too (and, ungated, would publish)
+        return Check("triggers", False, "push runs on every branch: limit it to main (`branches: [main]`)", line)
+    if "main" not in branches:
         return Check("triggers", False, f"push runs on {branches}, not on main", line)
-    return Check("triggers", True, "pull_request, and push to main", line)
+    return Check("triggers", True, f"pull_request, and push to {', '.join(map(str, branches))}", line)
 
 
 def _secret_leaks(steps: list[Step]) -> list[tuple[Step, str]]:

@@ -36,6 +36,9 @@ KEEP: dict[str, int | None] = {"/app/app.py": None, "/app/data.bin": 1_000_000, 
 #: The graded cells this module decides (``source/activity-shrink-image/grading.yml``).
 GRADE_IDS = ("dockerfile_parses", "dockerfile_passes_ci")
 _UNCHANGED = "This is the wasteful Dockerfile, unchanged: shrink it."
+#: The file the activity asks to keep private, and the mode it must have.
+MODEL = "/app/model.bin"
+MODEL_MODE = 0o600
 #: Seconds the app may run before it counts as hanging.
 RUN_SECONDS = 30
 
@@ -90,14 +93,18 @@ def _passes_ci(text: str) -> Verdict:
     if not ci.passed:
         failed = "; ".join(r.message for r in ci.rules if r.status == "FAIL")
         return Verdict(False, f"dive's CI rules fail: {failed}")
-    said = _run_once(tag)
+    said, mode = _run_once(tag)
     if said != "ok":
         return Verdict(False, f"The files and the rules are fine, but the app does not print ok: {said}")
+    if mode != MODEL_MODE:
+        shown = f"{mode:o}" if mode is not None else "unknown"
+        return Verdict(False, f"{MODEL} must be readable by its owner only (mode {MODEL_MODE:o}); it is {shown}.")
     return Verdict(True, f"Passes dive's rules (efficiency {analysis.efficiency:.3f}); the app prints ok.")
 
 
-def _run_once(tag: str, client: Any = None) -> str:
-    """Run the image's command once under limits, no network: its output ("ok" when the app works)."""
+def _run_once(tag: str, client: Any = None) -> tuple[str, int | None]:
+    """Run the image's command once under limits, no network: its output ("ok" when the app works), and the
+    permission bits of :data:`MODEL` (read from the engine's stat of the path; the file itself is not read)."""
     c = get_client(client)
     ctr = None
     try:
@@ -106,12 +113,21 @@ def _run_once(tag: str, client: Any = None) -> str:
         ctr.start()
         code = ctr.wait(timeout=RUN_SECONDS).get("StatusCode")
         out = log_tail(ctr, lines=5).strip()
-        return out if code == 0 else f"exit {code}: {_short(out)}"
+        return (out if code == 0 else f"exit {code}: {_short(out)}"), _mode(ctr)
     except Exception as e:  # noqa: BLE001  (a student's image: a hang or an engine refusal is a failed check)
-        return f"it did not run to the end ({type(e).__name__}: {_short(str(e))})"
+        return f"it did not run to the end ({type(e).__name__}: {_short(str(e))})", None
     finally:
         if ctr is not None:
             remove_container(ctr)
+
+
+def _mode(ctr: Any) -> int | None:
+    """Permission bits of :data:`MODEL` in a container, from the archive endpoint's stat header (no body read)."""
+    stream, stat = ctr.get_archive(MODEL)
+    close = getattr(stream, "close", None)
+    if close:
+        close()
+    return int(stat.get("mode", 0)) & 0o777 if stat else None
 
 
 def _short(text: str, limit: int = 300) -> str:

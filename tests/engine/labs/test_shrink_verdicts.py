@@ -43,6 +43,8 @@ WRONG = {
         {"dockerfile_passes_ci"},
         "does not print ok",
     ),
+    # lean, but the model is left world-readable (no chmod, no umask, no install -m)
+    "model left readable": (HEAD + FILES + '\nCMD ["python", "/app/app.py"]\n', {"dockerfile_passes_ci"}, "mode 600"),
     # another base without Python: not FROM ${BASE_IMAGE}, and the app cannot run
     "debian base": (
         REFERENCE.replace("FROM ${BASE_IMAGE}", "FROM course-base/debian:bookworm"),
