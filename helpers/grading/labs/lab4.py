@@ -166,8 +166,21 @@ def _tag(op: Op, rep: Replay, sources: set[str], image: str, client: Any) -> Non
 
 
 def _push(op: Op, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: Any) -> None:
+    """``docker push REF``, or ``docker push --all-tags $REGISTRY/$REPOSITORY`` (every tag made there before)."""
+    if not {"-a", "--all-tags"} & set(op.flags):
+        _push_one(op.operands[0], rep, env, reg, client)
+        return
+    if op.operands[0] != rep.target:
+        raise CourseError(f"pushes every tag of {op.operands[0][:80]}, not of $REGISTRY/$REPOSITORY", "")
+    refs = sorted(r for r in rep.local if r.startswith(rep.target + ":"))
+    if not refs:
+        raise CourseError("docker push --all-tags before any docker tag line made a tag to push", "")
+    for ref in refs:
+        _push_one(ref, rep, env, reg, client)
+
+
+def _push_one(ref: str, rep: Replay, env: dict[str, str], reg: RegistryInfo, client: Any) -> None:
     """``docker push REF``: after a login, a REF an earlier ``docker tag`` made; records the digest pushed."""
-    ref = op.operands[0]
     tag = _in_target(rep, ref)
     if ref not in rep.local:
         raise CourseError(f"pushes {ref[:80]}, which no earlier docker tag line made", "")

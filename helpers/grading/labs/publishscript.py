@@ -48,7 +48,7 @@ _FILTERS = {"grep", "awk", "sed", "cut", "tail", "head", "tr"}
 #: docker verb -> flags allowed on the replayed line (flag -> takes a value).
 FLAGS: dict[str, dict[str, bool]] = {
     "tag": {},
-    "push": {"-q": False, "--quiet": False},
+    "push": {"-q": False, "--quiet": False, "-a": False, "--all-tags": False},
     "pull": {"-q": False, "--quiet": False},
     "login": {"-u": True, "--username": True, "--password-stdin": False},
 }

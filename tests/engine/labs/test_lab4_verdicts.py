@@ -62,6 +62,12 @@ docker push "$REGISTRY/$REPOSITORY:sha-${GIT_SHA}"
 DIGEST=$(docker push "$REGISTRY/$REPOSITORY:0.1.0" | grep -o 'sha256:[0-9a-f]\\{64\\}')
 docker pull "$REGISTRY/$REPOSITORY@$DIGEST"
 """,
+    # both tags pushed at once with --all-tags
+    "push --all-tags": LOGIN
+    + 'VERSION=0.1.0\ndocker tag "$IMAGE" "$REGISTRY/$REPOSITORY:$VERSION"\n'
+    + 'docker tag "$IMAGE" "$REGISTRY/$REPOSITORY:sha-$GIT_SHA"\ndocker push --all-tags "$REGISTRY/$REPOSITORY"\n'
+    + CAPTURE
+    + 'docker pull "$DIGEST"\n',
     # a v-prefixed version, a retag of the first tag, quiet pushes, and an echo of what was pinned
     "v-prefixed, quiet": LOGIN
     + """\
