@@ -80,7 +80,7 @@ cat <<EOF
 docker push "$REGISTRY/$REPOSITORY:heredoc"
 EOF
 docker -H tcp://10.0.0.1:2375 push x
-docker push --all-tags "$REGISTRY/$REPOSITORY"
+docker push --platform linux/arm64 "$REGISTRY/$REPOSITORY:1.0.0"
 sh -c 'docker push "$REGISTRY/$REPOSITORY:1.0.0"'
 """
     reading = read_publish_script(text, LAB)
@@ -88,7 +88,7 @@ sh -c 'docker push "$REGISTRY/$REPOSITORY:1.0.0"'
     reasons = {n: why for n, _, why in reading.ignored}
     assert set(reasons) == {1, 2, 3, 4, 5, 8, 9, 10}
     assert "pipeline" in reasons[1] and "docker run" in reasons[3] and "here-document" in reasons[5]
-    assert "control flow" in reasons[4] and "--all-tags" in reasons[9] and "global options" in reasons[8]
+    assert "control flow" in reasons[4] and "--platform" in reasons[9] and "global options" in reasons[8]
 
 
 @pytest.mark.parametrize(
