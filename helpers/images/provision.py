@@ -24,7 +24,6 @@ from helpers.engine.baseimages import (
     base_image,
     deb822_sources,
     debian_mirror,
-    has_image,
     local_images,
     security_mirror,
 )
@@ -38,6 +37,10 @@ __all__ = ["ensure_base_images"]
 
 DATA = DATA_DIR / "base"
 Log = Callable[[str], None]
+#: Label saying which recipe built a stand-in; bumped when the recipe changes, so that an existing stand-in
+#: built by an older kit is rebuilt by the next ``env up`` (2: official apt settings, deb822 sources).
+RECIPE_LABEL = "org.dockercourse.base-recipe"
+RECIPE = "2"
 
 
 def ensure_base_images(
@@ -65,8 +68,10 @@ def ensure_base_images(
             out[kind] = _build_local(kind, c, log, base_family(family))
             continue
         try:
-            out[kind] = base_image(kind, c)
-            continue
+            ref = base_image(kind, c)
+            if ref not in local_images().values() or _current(c, ref):
+                out[kind] = ref
+                continue
         except ImageNotFound:
             pass
         if kind in OFFICIAL and _try_pull(c, OFFICIAL[kind], log):
@@ -94,7 +99,7 @@ def _build_local(kind: str, client: Any, log: Log, family: str) -> str:
     if kind == "debian":
         return _debootstrap_image(client, log, family)
     parent = _debootstrap_image(client, log, family) if kind == "slim" else _build_local("slim", client, log, family)
-    if has_image(client, local[kind]):
+    if _current(client, local[kind]):
         return local[kind]
     log(f"Building {local[kind]} from Debian packages (registry unreachable; about a minute)...")
     arg = "DEBIAN_IMAGE" if kind == "slim" else "SLIM_IMAGE"
@@ -104,7 +109,7 @@ def _build_local(kind: str, client: Any, log: Log, family: str) -> str:
             dockerfile=DATA / f"python-{kind}.Dockerfile",
             tags=[local[kind]],
             build_args={arg: parent, "BASE_IMAGE": parent},
-            labels={ORIGIN_LABEL: f"debian-{family} python-{kind}"},
+            labels={ORIGIN_LABEL: f"debian-{family} python-{kind}", RECIPE_LABEL: RECIPE},
             kit_label=False,
             client=client,
         )
@@ -115,7 +120,7 @@ def _debootstrap_image(client: Any, log: Log, family: str) -> str:
     """``course-base/debian:<family>``: debootstrap minbase from the host's mirror, configured as the official
     Debian image is (:func:`_configure_like_official`), imported into the engine."""
     ref = local_images(family)["debian"]
-    if has_image(client, ref):
+    if _current(client, ref):
         return ref
     if not shutil.which("debootstrap"):
         apt_install(["debootstrap"], log)
@@ -153,7 +158,7 @@ def _debootstrap_image(client: Any, log: Log, family: str) -> str:
                 "docker",
                 "import",
                 "--change",
-                f'LABEL {ORIGIN_LABEL}="debian-{family} debootstrap minbase"',
+                f'LABEL {ORIGIN_LABEL}="debian-{family} debootstrap minbase" {RECIPE_LABEL}="{RECIPE}"',
                 "--change",
                 'CMD ["bash"]',
                 "--change",
@@ -169,6 +174,17 @@ def _debootstrap_image(client: Any, log: Log, family: str) -> str:
         if imp.returncode != 0:
             raise SetupError(f"docker import failed: {imp.stderr.strip()}", "Check the engine with `docker info`.")
     return ref
+
+
+def _current(client: Any, ref: str) -> bool:
+    """True when the engine has the stand-in ``ref`` built by this kit's recipe (:data:`RECIPE`)."""
+    from docker.errors import ImageNotFound as _NF
+
+    try:
+        labels = client.images.get(ref).labels or {}
+    except _NF:
+        return False
+    return labels.get(RECIPE_LABEL) == RECIPE
 
 
 def _configure_like_official(root: Path, suite: str, mirror: str) -> None:
