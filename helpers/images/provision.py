@@ -103,17 +103,35 @@ def _build_local(kind: str, client: Any, log: Log, family: str) -> str:
         return local[kind]
     log(f"Building {local[kind]} from Debian packages (registry unreachable; about a minute)...")
     arg = "DEBIAN_IMAGE" if kind == "slim" else "SLIM_IMAGE"
-    with tempfile.TemporaryDirectory() as ctx:
-        build(
-            ctx,
-            dockerfile=DATA / f"python-{kind}.Dockerfile",
-            tags=[local[kind]],
-            build_args={arg: parent, "BASE_IMAGE": parent},
-            labels={ORIGIN_LABEL: f"debian-{family} python-{kind}", RECIPE_LABEL: RECIPE},
-            kit_label=False,
-            client=client,
-        )
+    pinned = _pin(client, parent)
+    try:
+        with tempfile.TemporaryDirectory() as ctx:
+            build(
+                ctx,
+                dockerfile=DATA / f"python-{kind}.Dockerfile",
+                tags=[local[kind]],
+                build_args={arg: pinned, "BASE_IMAGE": pinned},
+                labels={ORIGIN_LABEL: f"debian-{family} python-{kind}", RECIPE_LABEL: RECIPE},
+                kit_label=False,
+                client=client,
+            )
+    finally:
+        client.images.remove(pinned)  # only a second tag: the parent itself stays
     return local[kind]
+
+
+def _pin(client: Any, ref: str) -> str:
+    """A second tag for ``ref`` naming its image id (``<ref>-<12 hex digits>``), to build FROM.
+
+    When a stand-in is rebuilt, its tag moves to a new image; Debian 12's dockerd 20.10 BuildKit was seen to
+    build FROM the tag's previous image right after (the rebuilt full stand-in got the old slim one's layers).
+    A name used for one image only cannot be stale.
+    """
+    image = client.images.get(ref)
+    repo, _, tag = ref.rpartition(":")
+    pinned_tag = f"{tag}-{image.id.split(':')[-1][:12]}"
+    image.tag(repo, pinned_tag)
+    return f"{repo}:{pinned_tag}"
 
 
 def _debootstrap_image(client: Any, log: Log, family: str) -> str:
