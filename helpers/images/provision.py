@@ -38,9 +38,10 @@ __all__ = ["ensure_base_images"]
 DATA = DATA_DIR / "base"
 Log = Callable[[str], None]
 #: Label saying which recipe built a stand-in; bumped when the recipe changes, so that an existing stand-in
-#: built by an older kit is rebuilt by the next ``env up`` (2: official apt settings, deb822 sources).
+#: built by an older kit is rebuilt by the next ``env up`` (2: official apt settings and deb822 sources;
+#: 3: Python in a virtual environment at /usr/local).
 RECIPE_LABEL = "org.dockercourse.base-recipe"
-RECIPE = "2"
+RECIPE = "3"
 
 
 def ensure_base_images(

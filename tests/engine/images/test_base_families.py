@@ -101,10 +101,11 @@ def test_shrink_reference(engine, family):
 
 def test_stand_ins_carry_the_official_layout(engine, families):
     """Do both families' slim stand-ins have the official images' apt settings, deb822 sources with the security
-    suite, python and pip in /usr/local/bin, and no EXTERNALLY-MANAGED marker (dpkg told to keep it out)?"""
+    suite, python and pip in /usr/local (pip's own copy there, not Debian's), and no EXTERNALLY-MANAGED marker
+    (dpkg told to keep it out)?"""
     script = (
         "set -e; . /etc/os-release; ls /etc/apt/apt.conf.d; test ! -e /etc/apt/sources.list; "
-        "cat /etc/apt/sources.list.d/debian.sources; readlink -f /usr/local/bin/python /usr/local/bin/pip; "
+        "cat /etc/apt/sources.list.d/debian.sources; readlink -f /usr/local/bin/python; pip --version; "
         "grep -h EXTERNALLY-MANAGED /etc/dpkg/dpkg.cfg.d/*; "
         "ls /usr/lib/python3*/EXTERNALLY-MANAGED 2>/dev/null || echo no-marker"
     )
@@ -114,4 +115,4 @@ def test_stand_ins_carry_the_official_layout(engine, families):
             assert setting in out, (name, out)
         assert f"Suites: {name} {name}-updates" in out and f"Suites: {name}-security" in out, out
         assert "path-exclude=/usr/lib/python3*/EXTERNALLY-MANAGED" in out, out
-        assert "/usr/bin/python3." in out and "/usr/bin/pip3" in out and "no-marker" in out, out
+        assert "/usr/bin/python3." in out and "from /usr/local/lib/python3." in out and "no-marker" in out, out
