@@ -54,8 +54,9 @@ lab: env
 # timing-reset comes first: make builds prerequisites left to right. tests/lanes.py runs pytest twice at once,
 # the grading-engine tests in one process and the rest in the other, and prints one merged timing table.
 # make test also installs Debian's chromium (tests/engine/kit/test_browser.py) and PostgreSQL (the shards test):
-# a variable of the goal `test` reaches its prerequisite `env`; `make lab` installs neither.
-test: ENV_UP_FLAGS = --test-tools
+# a variable of the goal `test` reaches its prerequisite `env`; `make lab` installs neither. It also builds the
+# Debian 13 stand-in base images (tests/engine/images/test_base_families.py builds every lab's answer on them).
+test: ENV_UP_FLAGS = --test-tools --base-family trixie
 test: timing-reset lint env
 	COURSE_REQUIRE_ENGINE=1 COURSE_TIMING_PHASES="$(TIMING)/phases.tsv" $(PY) tests/lanes.py
 

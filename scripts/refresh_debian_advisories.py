@@ -28,8 +28,12 @@ from helpers.supplychain.versions import dpkg_compare  # noqa: E402
 OUT = ROOT / "helpers" / "data" / "advisories"
 
 COLLECT = r"""set -e
-sed -n 's#^deb \(\S*\)/debian bookworm main#deb \1/debian-security bookworm-security main#p' /etc/apt/sources.list \
-  > /etc/apt/sources.list.d/security.list
+# The course's stand-ins (and the official images) list bookworm-security in deb822 debian.sources; an older
+# stand-in had one line in sources.list without it: add it there only.
+if ! grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d; then
+  sed -n 's#^deb \(\S*\)/debian bookworm main#deb \1/debian-security bookworm-security main#p' /etc/apt/sources.list \
+    > /etc/apt/sources.list.d/security.list
+fi
 apt-get update -qq >/dev/null 2>&1
 cd /tmp
 for p in $(apt list --upgradable 2>/dev/null | grep / | cut -d/ -f1); do apt-get download -qq $p >/dev/null 2>&1 || true; done

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from helpers.engine import env
+from helpers.engine.baseimages import FAMILIES
 from helpers.engine.registry import local_registry
 
 #: where the work is done (shown by ``python -m helpers --help``)
@@ -25,6 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also install what only `make test` uses: chromium (browser test), PostgreSQL (shards test); root, Debian",
     )
+    u.add_argument(
+        "--base-family",
+        action="append",
+        default=[],
+        choices=list(FAMILIES),
+        metavar="NAME",
+        help=f"also build this family's stand-in base images ({', '.join(FAMILIES)}; repeatable); the labs use "
+        "COURSE_BASE_FAMILY's (default bookworm)",
+    )
     u.set_defaults(func=_up)
     s = verbs.add_parser("status", help="show a short table of every part")
     s.add_argument(
@@ -40,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    rows = env.up(vm_tools=args.vm_tools, test_tools=args.test_tools)
+    rows = env.up(vm_tools=args.vm_tools, test_tools=args.test_tools, base_families=tuple(args.base_family))
     print(env.format_status(rows))
     return 0 if all(r.ok or not r.required for r in rows) else 1
 

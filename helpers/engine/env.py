@@ -76,7 +76,11 @@ def _is_debian() -> bool:
 
 
 def up(
-    log: Log = print, kinds: tuple[str, ...] = ("slim", "full"), vm_tools: bool = False, test_tools: bool = False
+    log: Log = print,
+    kinds: tuple[str, ...] = ("slim", "full"),
+    vm_tools: bool = False,
+    test_tools: bool = False,
+    base_families: tuple[str, ...] = (),
 ) -> list[StatusRow]:
     """Provision the lab environment and return its status.
 
@@ -86,6 +90,8 @@ def up(
         vm_tools: Also install qemu and a kernel (root on Debian/Ubuntu) for the VM activity.
         test_tools: Also install what only the test suite uses (root on Debian): Debian's chromium for the
             browser test, and PostgreSQL for the autograde-shards test (it starts a throwaway server of its own).
+        base_families: Also build these stand-in families (e.g. ``("trixie",)``, a few minutes each the first
+            time), beside the images the labs use by default.
 
     Raises:
         CourseError: A required part cannot be provided (the message says what to do).
@@ -107,6 +113,9 @@ def up(
         log("Warning: only the legacy builder is available; labs that use RUN --mount will say so.")
     images = ensure_base_images(log, kinds)
     log("Base images: " + ", ".join(f"{k}={v}" for k, v in images.items()))
+    for family in base_families:
+        extra = ensure_base_images(log, kinds, family=family)
+        log(f"Base images ({family} family): " + ", ".join(f"{k}={v}" for k, v in extra.items()))
     info = ensure_registry(log)
     log(f"Registry: {info.address} (user {info.username}; password in the state directory).")
     return status()

@@ -16,7 +16,7 @@ from typing import Any
 
 from helpers.archive.images import is_archive, layer_sizes
 from helpers.archive.reader import read_archive
-from helpers.engine.baseimages import LOCAL, OFFICIAL
+from helpers.engine.baseimages import FAMILIES, OFFICIAL
 from helpers.engine.client import get_client
 from helpers.errors import ImageNotFound
 from helpers.supplychain.sbom import sbom
@@ -183,7 +183,7 @@ def _base_of(client: Any, attrs: Mapping[str, Any]) -> str:
 
     mine = (attrs.get("RootFS") or {}).get("Layers") or []
     best, best_len = "", 0
-    for cand in list(OFFICIAL.values()) + list(LOCAL.values()):
+    for cand in list(OFFICIAL.values()) + [ref for family in FAMILIES.values() for ref in family.values()]:
         try:
             theirs = (client.images.get(cand).attrs.get("RootFS") or {}).get("Layers") or []
         except _NF:

@@ -6,23 +6,42 @@ import time
 
 import pytest
 
-from helpers.engine.baseimages import DEFAULT_DEBIAN_MIRROR, apt_sources, debian_mirror, official_arg_defaults
+from helpers.engine.baseimages import (
+    DEFAULT_DEBIAN_MIRROR,
+    DEFAULT_FAMILY,
+    DEFAULT_SECURITY_MIRROR,
+    FAMILIES,
+    _deb822_sources,
+    apt_sources,
+    base_family,
+    deb822_sources,
+    debian_mirror,
+    official_arg_defaults,
+    security_mirror,
+)
+from helpers.errors import SetupError
 
 N = 64 * 1024
 
 
 def test_arg_defaults_naming_official_images():
-    """Are ARGs defaulting to an official Python image found (indented, quoted, -bookworm), and others not?"""
+    """Are ARGs defaulting to an official Python image found (indented, quoted, -bookworm/-trixie), others not?"""
     text = (
         "ARG BASE_IMAGE=python:3.12-slim\n"
         '  arg BUILDER="python:3.12"\n'
         "ARG OTHER=python:3.12-slim-bookworm\n"
+        "ARG NEWER=python:3.12-trixie\n"
         "ARG NOPE=debian:bookworm\n"
         "RUN echo ARG X=python:3.12\n"
         "ARG\n"
         "ARG EMPTY=\n"
     )
-    assert official_arg_defaults(text) == {"BASE_IMAGE": "slim", "BUILDER": "full", "OTHER": "slim"}
+    assert official_arg_defaults(text) == {
+        "BASE_IMAGE": "slim",
+        "BUILDER": "full",
+        "OTHER": "slim",
+        "NEWER": "full",
+    }
 
 
 @pytest.mark.parametrize(
@@ -89,7 +108,8 @@ def _etc(tmp_path, sources_list: str = "", **parts: str):
 
 @pytest.fixture(autouse=True)
 def _no_mirror_override(monkeypatch):
-    monkeypatch.delenv("COURSE_DEBIAN_MIRROR", raising=False)
+    for name in ("COURSE_DEBIAN_MIRROR", "COURSE_DEBIAN_SECURITY_MIRROR", "COURSE_BASE_FAMILY"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def test_one_line_sources_list(tmp_path):
@@ -144,3 +164,42 @@ def test_no_apt_directory_and_the_override(tmp_path, monkeypatch):
     assert debian_mirror("bookworm", tmp_path / "missing") == DEFAULT_DEBIAN_MIRROR
     monkeypatch.setenv("COURSE_DEBIAN_MIRROR", "http://override.example.org/debian")
     assert debian_mirror("bookworm", _etc(tmp_path, ONE_LINE)) == "http://override.example.org/debian"
+
+
+# --- the security archive and the deb822 sources the stand-ins carry ---
+
+
+def test_security_mirror_from_either_format(tmp_path):
+    """The host's <release>-security source is used (one-line or deb822); none: the official images' default."""
+    assert security_mirror(_etc(tmp_path, ONE_LINE)) == "http://security.example.org/debian-security"
+    sec822 = "Types: deb\nURIs: http://sec822.example.org/debian-security/\nSuites: trixie-security\nComponents: main\n"
+    assert security_mirror(_etc(tmp_path / "b", debian_sources=sec822)) == "http://sec822.example.org/debian-security"
+    assert security_mirror(_etc(tmp_path / "c", DEB822)) == DEFAULT_SECURITY_MIRROR
+
+
+def test_security_mirror_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DEBIAN_SECURITY_MIRROR", "http://override.example.org/debian-security")
+    assert security_mirror(_etc(tmp_path, ONE_LINE)) == "http://override.example.org/debian-security"
+
+
+def test_deb822_sources_read_back_as_the_official_images_list():
+    """Does the written debian.sources parse to the release and -updates from the mirror, -security from its own?"""
+    text = deb822_sources("trixie", "http://m.example.org/debian", "http://s.example.org/debian-security", "/k.pgp")
+    assert list(_deb822_sources(text)) == [
+        ("http://m.example.org/debian", "trixie", ["main"]),
+        ("http://m.example.org/debian", "trixie-updates", ["main"]),
+        ("http://s.example.org/debian-security", "trixie-security", ["main"]),
+    ]
+    assert text.count("Signed-By: /k.pgp") == 2 and "\n\nTypes: deb\n" in text
+
+
+def test_base_family_setting(monkeypatch):
+    """Default bookworm; COURSE_BASE_FAMILY picks another; an unknown name is an error saying what to set."""
+    assert base_family() == DEFAULT_FAMILY == "bookworm"
+    monkeypatch.setenv("COURSE_BASE_FAMILY", "Trixie")
+    assert base_family() == "trixie" and FAMILIES["trixie"]["slim"] == "course-base/python:3.13-slim-trixie"
+    assert base_family("bookworm") == "bookworm"
+    monkeypatch.setenv("COURSE_BASE_FAMILY", "jammy")
+    with pytest.raises(SetupError, match="jammy") as err:
+        base_family()
+    assert "COURSE_BASE_FAMILY" in err.value.hint

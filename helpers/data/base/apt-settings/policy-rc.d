@@ -1,0 +1,3 @@
+#!/bin/sh
+# As the official Debian images (debuerreotype): services installed during `docker build` do not start.
+exit 101
