@@ -122,39 +122,68 @@ _DOCKER_SUBCOMMANDS = set(
 )
 
 
-def lab_work(lab_dir: Path, root: Path | None = None) -> tuple[list[str], list[str]]:
-    """The files a lab's student writes and the commands its notebook has them type (read from the notebook).
+def lab_work(lab_dir: Path, root: Path | None = None) -> tuple[list[str], list[str], list[str]]:
+    """What a lab's student writes and types, read from the lab's files: (files, typed, shown).
 
-    Files: the lab's ``answers:`` (``source/<lab>/grading.yml``), else every file beside the notebook.
-    Commands: each distinct ``docker <subcommand>`` (and the lab's other tools) in the notebook's code cells
-    and in its Markdown's code spans, in order of first appearance.
+    - files: the lab's ``answers:`` (``source/<lab>/grading.yml``), else every file beside the notebook.
+    - typed: each distinct ``docker <subcommand>`` (and the lab's other tools) the student writes: in the source
+      notebook's solution regions (the cells the release leaves blank) and in the reference versions of the
+      answer files (``tests/data/labs/<lab>/reference``: a script's or a workflow's commands).
+    - shown: the commands the notebook's own cells run (``!`` lines, ``%%bash`` cells), written out in full.
+    Markdown mentions count in neither: a command named in a sentence is not one the student types.
     """
     import nbformat
     import yaml
 
-    spec = (root or course_root()) / "source" / lab_dir.name / "grading.yml"
+    base = root or course_root()
+    spec = base / "source" / lab_dir.name / "grading.yml"
     files = (yaml.safe_load(spec.read_text()) or {}).get("answers") if spec.is_file() else None
     if not files:
         files = sorted(str(f.relative_to(lab_dir)) for f in lab_dir.rglob("*") if f.is_file() and f.suffix != ".ipynb")
-    commands: list[str] = []
-    for nb in sorted(lab_dir.glob("*.ipynb")):
+    typed: list[str] = []
+    shown: list[str] = []
+    source_dir = base / "source" / lab_dir.name
+    for nb in sorted((source_dir if source_dir.is_dir() else lab_dir).glob("*.ipynb")):
         for cell in nbformat.read(nb, as_version=4).cells:
-            text = cell.source if cell.cell_type == "code" else " ".join(re.findall(r"`([^`]+)`", cell.source))
-            for found in _COMMAND.findall(text):
-                sub = found.split()[1] if found.startswith("docker ") else ""
-                if found not in commands and (not sub or sub in _DOCKER_SUBCOMMANDS):
-                    commands.append(found)
-    return [str(f) for f in files], commands
+            if cell.cell_type != "code":
+                continue
+            solution = "\n".join(_SOLUTION.findall(cell.source))
+            if cell.metadata.get("nbgrader", {}).get("solution") and not solution:
+                solution = cell.source
+            _add_commands(typed, solution)
+            rest = _SOLUTION.sub("", cell.source) if solution != cell.source else ""
+            lines = rest.splitlines()
+            bash = lines[1:] if lines and lines[0].startswith("%%bash") else []
+            _add_commands(shown, "\n".join([ln.split("!", 1)[1] for ln in lines if ln.lstrip().startswith("!")] + bash))
+    reference = base / "tests" / "data" / "labs" / lab_dir.name / "reference"
+    for name in files:
+        if (reference / name).is_file():
+            _add_commands(typed, (reference / name).read_text(errors="replace"))
+    return [str(f) for f in files], typed, [c for c in shown if c not in typed]
+
+
+_SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+
+
+def _add_commands(found: list[str], text: str) -> None:
+    """Append each command of :data:`_COMMAND` in ``text`` not in ``found`` yet (docker subcommands checked)."""
+    for cmd in _COMMAND.findall(text):
+        sub = cmd.split()[1] if cmd.startswith("docker ") else ""
+        if cmd not in found and (not sub or sub in _DOCKER_SUBCOMMANDS):
+            found.append(cmd)
 
 
 def _lab_table(labs: list[Entry], root: Path | None) -> str:
     if not labs:
         return "_None yet._"
-    lines = ["| lab | time | files you write | commands you type |", "|---|---|---|---|"]
+    lines = [
+        "| lab | time | files you write | commands you type | commands its cells run for you to read |",
+        "|---|---|---|---|---|",
+    ]
     for e in labs:
-        files, commands = lab_work((root or course_root()) / "notebooks" / Path(e.path).parent, root)
-        shown = ", ".join(f"`{f}`" for f in files) or "-"
-        lines.append(f"| [{e.title}]({e.path}) | {e.minutes} min | {shown} | {', '.join(f'`{c}`' for c in commands)} |")
+        files, typed, shown = lab_work((root or course_root()) / "notebooks" / Path(e.path).parent, root)
+        cells = [", ".join(f"`{x}`" for x in group) or "-" for group in (files, typed, shown)]
+        lines.append(f"| [{e.title}]({e.path}) | {e.minutes} min | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
