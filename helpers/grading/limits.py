@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from helpers.grading.engine_env import current_grading_engine
+
 __all__ = ["GradingLimits", "Bounds", "name_bound", "explain_failure", "BOUNDS_FILE"]
 
 #: File in the grading engine's state directory recording the bounds in force (:class:`Bounds`).
@@ -152,8 +154,6 @@ def explain_failure(text: str, container_memory: str = "", container_pids: int =
     The bounds are the running grading engine's (:class:`Bounds` saved when it started); on a student's own
     engine there are none of the kit's, and ``text`` comes back unchanged.
     """
-    from helpers.grading.engine_env import current_grading_engine
-
     engine = current_grading_engine()
     bounds = Bounds.load(engine.state) if engine else None
     said = name_bound(text, bounds, container_memory, container_pids)
