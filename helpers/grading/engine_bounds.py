@@ -137,8 +137,9 @@ def mount_disk(image: Path, mountpoint: Path, wanted_gb: int, log: Log) -> tuple
     Returns:
         The size of the mounted filesystem in GB, and "" (or 0 and why it is not bounded).
     """
-    if os.path.ismount(mountpoint):
-        return (image.stat().st_size / 1e9 if image.exists() else round(shutil.disk_usage(mountpoint).total / 1e9)), ""
+    if _loop_mounted(image, mountpoint):
+        return image.stat().st_size / 1e9, ""
+    unmount_disk(mountpoint)  # something else there (dockerd binds its data root onto itself; a crash leaves it)
     for tool in ("mkfs.ext4", "mount"):
         if not shutil.which(tool):
             return 0, f"{tool} is not installed"
@@ -164,10 +165,34 @@ def mount_disk(image: Path, mountpoint: Path, wanted_gb: int, log: Log) -> tuple
     return size, ""
 
 
-def unmount_disk(mountpoint: Path) -> bool:
-    """Unmount the data filesystem (lazily if the engine left it busy); True when it was mounted."""
-    if not os.path.ismount(mountpoint):
+def _mounts_at(mountpoint: Path) -> list[str]:
+    """The sources of what is mounted at ``mountpoint``, bottom to top (``os.path.ismount`` misses a self-bind)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    target = os.path.realpath(mountpoint).replace(" ", "\\040")  # mountinfo escapes spaces
+    return [ln.split(" - ")[1].split()[1] for ln in lines if " - " in ln and ln.split()[4] == target]
+
+
+def _loop_mounted(image: Path, mountpoint: Path) -> bool:
+    """True when what is mounted at ``mountpoint`` (the topmost mount) is a loop device backed by ``image``."""
+    sources = _mounts_at(mountpoint)
+    if not sources or not sources[-1].startswith("/dev/loop"):
         return False
-    if _run(["umount", str(mountpoint)]):
-        _run(["umount", "-l", str(mountpoint)])
-    return True
+    backing = Path("/sys/block", Path(sources[-1]).name, "loop", "backing_file")
+    try:
+        return os.path.realpath(backing.read_text().strip()) == os.path.realpath(image)
+    except OSError:
+        return False
+
+
+def unmount_disk(mountpoint: Path) -> bool:
+    """Unmount everything at ``mountpoint`` (lazily if the engine left it busy); True when something was mounted."""
+    was = bool(_mounts_at(mountpoint))
+    for _ in range(4):  # stacked mounts: the loop device, dockerd's bind of its data root
+        if not _mounts_at(mountpoint):
+            break
+        if _run(["umount", str(mountpoint)]):
+            _run(["umount", "-l", str(mountpoint)])
+    return was
