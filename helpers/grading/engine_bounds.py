@@ -28,6 +28,8 @@ __all__ = ["CGROUP", "CGROUP_ROOT", "cgroup_bounds", "mount_disk", "unmount_disk
 #: The cgroup every container and RUN step of the grading engine lives under.
 CGROUP = "course-grading"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+MOUNTINFO = Path("/proc/self/mountinfo")
+SYS_BLOCK = Path("/sys/block")
 #: Below this size (GB) a fixed disk would not even hold the base images: the engine runs without one.
 MIN_DISK_GB = 4
 #: mkfs.ext4's extended options: write as little as it can (the image stays sparse, and making it takes a moment).
@@ -168,7 +170,7 @@ def mount_disk(image: Path, mountpoint: Path, wanted_gb: int, log: Log) -> tuple
 def _mounts_at(mountpoint: Path) -> list[str]:
     """The sources of what is mounted at ``mountpoint``, bottom to top (``os.path.ismount`` misses a self-bind)."""
     try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+        lines = MOUNTINFO.read_text().splitlines()
     except OSError:
         return []
     target = os.path.realpath(mountpoint).replace(" ", "\\040")  # mountinfo escapes spaces
@@ -180,7 +182,7 @@ def _loop_mounted(image: Path, mountpoint: Path) -> bool:
     sources = _mounts_at(mountpoint)
     if not sources or not sources[-1].startswith("/dev/loop"):
         return False
-    backing = Path("/sys/block", Path(sources[-1]).name, "loop", "backing_file")
+    backing = SYS_BLOCK / Path(sources[-1]).name / "loop" / "backing_file"
     try:
         return os.path.realpath(backing.read_text().strip()) == os.path.realpath(image)
     except OSError:

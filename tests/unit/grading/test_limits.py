@@ -157,3 +157,22 @@ def test_the_disk_is_at_most_half_the_free_space_and_none_when_too_small(tmp_pat
     assert eb.disk_size_gb(tmp_path / "disk.img", 20) == 0
     mounted, why = eb.mount_disk(tmp_path / "disk.img", tmp_path / "data", 20, log=lambda m: None)
     assert mounted == 0 and "free" in why and not (tmp_path / "disk.img").exists()
+
+
+def test_the_disk_counts_as_mounted_only_when_the_top_mount_is_a_loop_of_its_image(tmp_path, monkeypatch):
+    """dockerd binds its data root onto itself (a crash leaves that bind): that is not the bounded disk."""
+    data, image = tmp_path / "grading" / "data", tmp_path / "grading" / "disk.img"
+    data.mkdir(parents=True)
+    image.write_bytes(b"")
+    (tmp_path / "block" / "loop3" / "loop").mkdir(parents=True)
+    (tmp_path / "block" / "loop3" / "loop" / "backing_file").write_text(f"{image}\n")
+    bind = f"36 25 254:0 {data} {data} rw,relatime shared:1 - ext4 /dev/vda rw"
+    loop = f"40 36 7:3 / {data} rw,relatime shared:2 - ext4 /dev/loop3 rw,discard"
+    monkeypatch.setattr(eb, "SYS_BLOCK", tmp_path / "block")
+    monkeypatch.setattr(eb, "MOUNTINFO", tmp_path / "mountinfo")
+    for lines, mounted in (([bind], False), ([bind, loop], True), ([loop, bind], False), ([], False)):
+        (tmp_path / "mountinfo").write_text("\n".join(lines) + "\n")
+        assert eb._loop_mounted(image, data) is mounted, lines
+    (tmp_path / "mountinfo").write_text(f"{loop}\n{bind}\n")
+    assert eb._mounts_at(data) == ["/dev/loop3", "/dev/vda"]
+    assert not eb._loop_mounted(tmp_path / "other.img", data)
