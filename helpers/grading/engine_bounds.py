@@ -30,6 +30,7 @@ CGROUP = "course-grading"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MOUNTINFO = Path("/proc/self/mountinfo")
 SYS_BLOCK = Path("/sys/block")
+LOOP_CONTROL = Path("/dev/loop-control")
 #: Below this size (GB) a fixed disk would not even hold the base images: the engine runs without one.
 MIN_DISK_GB = 4
 #: mkfs.ext4's extended options: write as little as it can (the image stays sparse, and making it takes a moment).
@@ -145,6 +146,8 @@ def mount_disk(image: Path, mountpoint: Path, wanted_gb: int, log: Log) -> tuple
     for tool in ("mkfs.ext4", "mount"):
         if not shutil.which(tool):
             return 0, f"{tool} is not installed"
+    if not LOOP_CONTROL.exists():
+        return 0, f"this machine has no loop devices ({LOOP_CONTROL} is missing)"
     size = disk_size_gb(image, wanted_gb)
     if not size:
         return 0, f"less than {2 * MIN_DISK_GB} GB free beside {image}"

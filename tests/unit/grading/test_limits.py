@@ -176,3 +176,12 @@ def test_the_disk_counts_as_mounted_only_when_the_top_mount_is_a_loop_of_its_ima
     (tmp_path / "mountinfo").write_text(f"{loop}\n{bind}\n")
     assert eb._mounts_at(data) == ["/dev/loop3", "/dev/vda"]
     assert not eb._loop_mounted(tmp_path / "other.img", data)
+
+
+def test_no_loop_devices_is_an_absent_disk_bound_and_the_data_root_is_kept(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "image").write_text("kept")
+    monkeypatch.setattr(eb, "LOOP_CONTROL", tmp_path / "loop-control")
+    mounted, why = eb.mount_disk(tmp_path / "disk.img", tmp_path / "data", 20, log=lambda m: None)
+    assert mounted == 0 and "no loop devices" in why
+    assert (tmp_path / "data" / "image").read_text() == "kept" and not (tmp_path / "disk.img").exists()
