@@ -8,7 +8,8 @@ registry (own port, credentials and storage). It starts with the course base ima
 submission builds is removed when its grading ends, and anything left over is removed the next time the
 grading engine starts. Nested Docker is impossible here (``--privileged`` is refused), so this is a
 sibling engine, started as root like the lab engine, through the kit's one dockerd starter
-(:func:`helpers.engine.dockerd.start_dockerd`).
+(:func:`helpers.engine.dockerd.start_dockerd`). What a submission builds and runs there is bounded in memory,
+processes and disk (:mod:`helpers.grading.limits`, enforced by :mod:`helpers.grading.engine_bounds`).
 
 Where the kit cannot start one (``DOCKER_HOST`` set, or not root: Codespaces, Docker Desktop),
 :func:`ensure_grading_engine` returns ``None``, says why (:func:`unavailable_reason`), and grading
@@ -33,6 +34,7 @@ from helpers.engine.daemon import BRIDGE_IP, apt_install, is_root
 from helpers.engine.dockerd import DOCKERD, pid_alive, start_dockerd, terminate
 from helpers.engine.registry import ensure_registry, stop_registry
 from helpers.errors import SetupError
+from helpers.grading.engine_bounds import cgroup_bounds, mount_disk, unmount_disk
 from helpers.grading.engine_env import (
     GRADING_REGISTRY_PORT,
     GradingEngine,
@@ -49,6 +51,7 @@ from helpers.grading.engine_network import (
     network_down,
     network_up,
 )
+from helpers.grading.limits import BOUNDS_FILE, Bounds, GradingLimits
 
 __all__ = ["ensure_grading_engine", "stop_grading_engine", "grading_engine_status", "unavailable_reason"]
 
@@ -91,13 +94,17 @@ def ensure_grading_engine(log: Log = print, wait_seconds: int = 60) -> GradingEn
     if reason:
         log(f"Grading engine: none separate ({reason}); grading uses the lab engine.")
         return None
-    missing = [pkg for tool, pkg in (("iptables", "iptables"), ("ip", "iproute2")) if not shutil.which(tool)]
+    tools = (("iptables", "iptables"), ("ip", "iproute2"), ("mkfs.ext4", "e2fsprogs"))
+    missing = [pkg for tool, pkg in tools if not shutil.which(tool)]
     if missing:
         apt_install(missing, log)
     _refuse_another_checkouts_engine()
     d = grading_dir()
     d.mkdir(parents=True, exist_ok=True)
     engine = GradingEngine(f"unix://{_socket()}", str(d / "state"), GRADING_REGISTRY_PORT)
+    if _answers(engine) and Bounds.load(engine.state) is None:  # started by a kit without bounds: start it again
+        log("Grading engine: restarting it to put it under its memory, process and disk bounds.")
+        stop_grading_engine(log)
     network_up()
     if not _answers(engine):
         _start(engine, log, wait_seconds)
@@ -121,7 +128,9 @@ def grading_engine_status() -> tuple[bool, str]:
         return False, f"grading shares the lab engine ({reason})"
     engine = read_engine()
     if engine is not None and _answers(engine):
-        return True, f"separate engine {engine.docker_host}, registry 127.0.0.1:{engine.registry_port}"
+        bounds = Bounds.load(engine.state)
+        said = f"; {bounds.summary()}" if bounds else ""
+        return True, f"separate engine {engine.docker_host}, registry 127.0.0.1:{engine.registry_port}{said}"
     return False, "not running (`make autograde` starts it)"
 
 
@@ -134,6 +143,7 @@ def stop_grading_engine(log: Log = print) -> bool:
     stopped = False
     d = grading_dir()
     engine = read_engine()
+    (d / "state" / BOUNDS_FILE).unlink(missing_ok=True)  # no bounds in force once it stops
     if pid_alive(d / "dockerd.pid") and engine is not None:
         with contextlib.suppress(Exception):  # a lab's networks: their bridges would outlive the engine
             engine_client(engine, timeout=20).networks.prune()
@@ -147,6 +157,8 @@ def stop_grading_engine(log: Log = print) -> bool:
             stopped = True
     if shutil.which("iptables") and not os.environ.get("DOCKER_HOST"):
         network_down()
+    if not pid_alive(d / "dockerd.pid"):
+        unmount_disk(d / "data")
     return stopped
 
 
@@ -184,6 +196,7 @@ def _start(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
     lab_bridge = link_exists(LAB_BRIDGE)
     d = grading_dir()
     (d / "daemon.json").write_text("{}\n")  # not the lab engine's /etc/docker/daemon.json
+    bounds, parent = _bounds(d, log)
     # dockerd deletes the host's docker0 (the lab engine's bridge!) when it starts with an address pool
     # and finds its own "bridge" network from an earlier run in its store (moby: "Clear stale bridge
     # network"). Its networks are throwaway: start it without that store.
@@ -201,6 +214,8 @@ def _start(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
         "--iptables=false",
         "--ip-masq=false",
         f"--dns={BRIDGE_IP}",
+        "--exec-opt=native.cgroupdriver=cgroupfs",  # a cgroup path, whatever the host's init
+        *([f"--cgroup-parent={parent}"] if parent else []),
     ]
     start_dockerd(
         args,
@@ -211,6 +226,7 @@ def _start(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
         log=log,
         wait_seconds=wait_seconds,
     )
+    bounds.save(engine.state)
     if lab_bridge and not link_exists(LAB_BRIDGE):  # never leave the lab engine without its bridge
         stop_grading_engine(log)
         raise SetupError(
@@ -218,6 +234,25 @@ def _start(engine: GradingEngine, log: Log, wait_seconds: int) -> None:
             "Restart the lab engine (`python -m helpers env down`, then `make lab`) and "
             f"report this with {d / 'dockerd.log'}.",
         )
+
+
+def _bounds(d: Path, log: Log) -> tuple[Bounds, str]:
+    """Set up the grading engine's bounds (:mod:`helpers.grading.engine_bounds`) before it starts.
+
+    Returns:
+        The bounds in force and dockerd's ``--cgroup-parent`` ("" for none). A bound that cannot be set here is
+        logged with the reason, and the engine starts without it.
+    """
+    limits = GradingLimits.from_env()
+    parent, memory, pids, absent = cgroup_bounds(limits)
+    disk, why = mount_disk(d / "disk.img", d / "data", limits.disk_gb, log)
+    if why:
+        absent.append(f"disk bound: {why}")
+    bounds = Bounds(memory, pids, disk, tuple(absent))
+    log(f"Grading engine bounds: {bounds.summary()}.")
+    for line in absent:
+        log(f"warning: no {line}; that bound is absent.")
+    return bounds, parent
 
 
 def _empty(client: Any, log: Log) -> None:

@@ -27,6 +27,7 @@ from helpers.engine.client import engine_available
 from helpers.errors import CourseError
 from helpers.grading.engine_env import current_grading_engine, engine_client
 from helpers.grading.facts import GradingSpec, load_spec
+from helpers.grading.limits import explain_failure
 from helpers.grading.session import TrustedSession
 
 __all__ = [
@@ -174,7 +175,12 @@ def compute(assignment: str, folder: str | Path, spec: GradingSpec | None = None
         session.close()
         _prune_grading_cache()
     cells = spec.verdicts or tuple(got)
-    return {cell: got.get(cell) or Verdict(False, why) for cell in cells}
+    return {cell: _naming_bound(got.get(cell) or Verdict(False, why)) for cell in cells}
+
+
+def _naming_bound(v: Verdict) -> Verdict:
+    """A failed verdict whose words show a grading engine bound was hit, with one sentence naming that bound."""
+    return v if v.passed else Verdict(False, explain_failure(v.said))
 
 
 def _prune_grading_cache() -> None:

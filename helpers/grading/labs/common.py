@@ -24,12 +24,13 @@ from typing import Any
 from helpers.engine.client import engine_available, get_client
 from helpers.errors import CourseError, EngineUnavailable
 from helpers.grading.buildpolicy import check_fetches
+from helpers.grading.limits import explain_failure
 from helpers.grading.queries import replaying
 from helpers.grading.session import current_session
 from helpers.images.build import build
 from helpers.images.buildmodel import BuildResult
 from helpers.images.inspect import ImageFacts, inspect_image
-from helpers.images.run import run_container
+from helpers.images.run import SANDBOX_LIMITS, run_container
 from helpers.kit.sampleapp import app_dir, copy_app, touch_source
 from helpers.review.dockerfile import Dockerfile, Instruction, parse_dockerfile
 
@@ -169,7 +170,7 @@ def _build_into(
         rep.facts = inspect_image(real, client)
         rep.facts.ref = rep.tag
     except CourseError as e:
-        rep.error = str(e)
+        rep.error = explain_failure(str(e))  # names the grading engine's bound when the build hit one
     return rep.built
 
 
@@ -189,7 +190,7 @@ def _run_into(
                 r = app.exec(argv)
                 rep.exec_results[name] = (r.exit_code, r.output[-3000:])
     except CourseError as e:
-        rep.run_error = str(e)
+        rep.run_error = explain_failure(str(e), SANDBOX_LIMITS["mem_limit"], SANDBOX_LIMITS["pids_limit"])
 
 
 def rebuild_after_source_change(
