@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.baseimages import LOCAL, OFFICIAL, base_image
+from helpers.engine.baseimages import FAMILIES, OFFICIAL, base_image
 from helpers.engine.client import get_client
 from helpers.engine.daemon import BRIDGE_IP, apt_install, is_root
 from helpers.engine.dockerd import DOCKERD, pid_alive, start_dockerd, terminate
@@ -257,7 +257,7 @@ def _bounds(d: Path, log: Log) -> tuple[Bounds, str]:
 
 def _empty(client: Any, log: Log) -> None:
     """Remove every container, network and image but the base images (all made by grading, in its own engine)."""
-    keep = set(LOCAL.values()) | set(OFFICIAL.values())
+    keep = {ref for family in FAMILIES.values() for ref in family.values()} | set(OFFICIAL.values())
     removed = 0
     for ctr in client.containers.list(all=True):
         ctr.remove(force=True)
