@@ -162,7 +162,9 @@ def lab_work(lab_dir: Path, root: Path | None = None) -> tuple[list[str], list[s
     return [str(f) for f in files], typed, [c for c in shown if c not in typed]
 
 
-_SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+#: nbgrader's solution region (its markers are nbgrader's ``begin_solution_delimeter``; written without the "###"
+#: so that no file of the students' copy carries the marker itself).
+_SOLUTION = re.compile(r"#{3} BEGIN SOLUTION\n(.*?)#{3} END SOLUTION", re.S)
 
 
 def _add_commands(found: list[str], text: str) -> None:
