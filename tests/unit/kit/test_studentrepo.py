@@ -242,6 +242,8 @@ def test_the_copy_uses_the_students_own_sample_images(tmp_path, monkeypatch):
     """Without the references, is sample-api:<variant> the student's image, and its absence one line to act on?"""
     monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
     monkeypatch.setitem(sampleapp.REFERENCE_FILES, "naive", (tmp_path / "gone.Dockerfile", None))
+    # the kit's own checkout holds Lab 2's reference (a grader finds it there): the copy's kit does not
+    monkeypatch.setitem(sampleapp.REFERENCE_FILES, "optimized", (tmp_path / "gone-too.Dockerfile", None))
     assert sampleapp.reference_path("naive") is None and sampleapp.reference_path("optimized") is None
     tag = f"{sampleapp.SAMPLE_REPO}:optimized"
     assert sampleapp.sample_image("optimized", client=_Client({tag})) == tag
@@ -262,3 +264,12 @@ def test_the_course_builds_lab2s_one_reference():
         sampleapp.reference_path("optimized") == ROOT / "tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile"
     )
     assert sampleapp.sample_dockerfile_path("optimized") == sampleapp.reference_path("optimized")
+
+
+def test_the_grader_finds_lab2s_reference_whatever_the_course_root(tmp_path, monkeypatch):
+    """Is Lab 2's reference read from the kit's checkout when the course folder is elsewhere (a grading course)?"""
+    from helpers.kit import sampleapp
+
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
+    lab2 = ROOT / "tests/data/labs/lab2-improve-dockerfile/reference"
+    assert sampleapp.reference_path("optimized") == lab2 / "Dockerfile"
