@@ -1,7 +1,7 @@
 # Docker for CI/CD practitioners: course kit.
 #   make lab    set everything up and serve the course in JupyterLab
 #   make test   set everything up and run the whole test suite
-PYTHON ?= python3
+PYTHON ?=
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # nbgrader runs `alembic` and the notebooks run `hadolint`/`dive` from PATH: put the venv first.

@@ -2,7 +2,7 @@
 # Create the course's Python environment in .venv (idempotent). Called by the Makefile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
+PYTHON_GIVEN="${PYTHON:-}"
 VENV="${VENV:-.venv}"
 stamp="$VENV/.installed"
 
@@ -32,25 +32,51 @@ install_actionlint() {
   chmod +x "$VENV/bin/actionlint"
 }
 
+# The interpreter: $PYTHON when given; else the first of python3, python3.13, python3.12, python3.11 that is 3.11+
+# with venv (Ubuntu 22.04's python3 is 3.10; its python3.11 package is the usual way out). As root with apt, the
+# missing one is installed: python3-venv where python3 is new enough, else python3.11.
+new_enough() { command -v "$1" >/dev/null 2>&1 && "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+with_venv() { "$1" -c 'import venv, ensurepip' >/dev/null 2>&1; }
+pick_python() {
+  local p
+  if [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return; fi
+  for p in python3 python3.13 python3.12 python3.11; do
+    if new_enough "$p" && with_venv "$p"; then echo "$p"; return; fi
+  done
+  for p in python3 python3.13 python3.12 python3.11; do
+    if new_enough "$p"; then echo "$p"; return; fi
+  done
+  echo python3
+}
+apt_install() {
+  echo "Installing $* (Debian packages)..."
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+if [ "${1:-}" = "--which-python" ]; then pick_python; exit 0; fi
+
 if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
   install_actionlint
   exit 0
 fi
 
-if ! command -v "$PYTHON" >/dev/null 2>&1 || ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Python 3 with venv support (Debian packages)..."
-    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv python3-pip >/dev/null
-    PYTHON=python3
-  else
-    echo "error: Python 3.11+ with the venv module is needed." >&2
-    echo "-> Install it (Debian/Ubuntu: sudo apt-get install python3-venv) and run the command again." >&2
-    exit 1
+PYTHON="$(pick_python)"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ -z "${PYTHON_GIVEN:-}" ]; then
+  if ! new_enough "$PYTHON"; then
+    apt_install python3.11 python3.11-venv && PYTHON=python3.11
+  elif ! with_venv "$PYTHON"; then
+    if [ "$PYTHON" = python3 ]; then apt_install python3-venv python3-pip || true; else apt_install "$PYTHON-venv" || true; fi
   fi
 fi
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-  echo "error: $("$PYTHON" --version) is too old; the course needs Python 3.11 or newer (its pinned packages do)." >&2
-  echo "-> Install a newer python3, or run: make PYTHON=python3.11 ..." >&2
+if ! command -v "$PYTHON" >/dev/null 2>&1 || ! new_enough "$PYTHON"; then
+  found="$("$PYTHON" --version 2>/dev/null || echo "no $PYTHON")"
+  echo "error: the course needs Python 3.11 or newer with venv (its pinned packages do); found: $found." >&2
+  echo "-> Debian 12+, Ubuntu 24.04: sudo apt-get install python3-venv." >&2
+  echo "-> Ubuntu 22.04: sudo apt-get install python3.11 python3.11-venv (found without further settings)." >&2
+  exit 1
+fi
+if ! with_venv "$PYTHON"; then
+  echo "error: $("$PYTHON" --version) has no venv module." >&2
+  echo "-> Install it (Debian/Ubuntu: sudo apt-get install $(basename "$PYTHON")-venv) and run the command again." >&2
   exit 1
 fi
 

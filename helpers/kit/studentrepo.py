@@ -64,7 +64,7 @@ def student_makefile() -> str:
     return (
         "# Docker for CI/CD practitioners: the students' copy.\n"
         "#   make lab   set everything up (Python env, Docker Engine, base images, registry) and open JupyterLab\n"
-        "PYTHON ?= python3\nVENV ?= .venv\nPY := $(VENV)/bin/python\n"
+        "PYTHON ?=\nVENV ?= .venv\nPY := $(VENV)/bin/python\n"
         "export PATH := $(abspath $(VENV))/bin:$(PATH)\nexport PYTHON VENV\n\n"
         ".PHONY: help setup env lab\n\n"
         "help:\n"
