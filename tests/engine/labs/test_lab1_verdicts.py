@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from kitroot import ROOT
+from labfolder import handed_in
 
 from helpers.grading.labs.lab1 import GRADE_IDS
 from helpers.grading.verdicts import compute
@@ -71,11 +72,7 @@ RIGHT = {
 
 
 def _grade(tmp_path, text: str | None):
-    folder = tmp_path / LAB
-    folder.mkdir(parents=True)
-    if text is not None:
-        (folder / "Dockerfile").write_text(text)
-    return compute(LAB, folder)
+    return compute(LAB, handed_in(tmp_path, LAB, {"Dockerfile": text}))
 
 
 def test_reference_passes_every_cell(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from kitroot import ROOT, TESTS
+from labfolder import handed_in
 
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.labs import lab3
@@ -109,11 +110,7 @@ def _spec() -> GradingSpec:
 
 
 def _grade(tmp_path: Path, dockerfile: str | None, requirements: str | None) -> dict:
-    folder = tmp_path / lab3.LAB3_ASSIGNMENT
-    folder.mkdir()
-    for name, text in (("Dockerfile", dockerfile), ("requirements.txt", requirements)):
-        if text is not None:
-            (folder / name).write_text(text)
+    folder = handed_in(tmp_path, lab3.LAB3_ASSIGNMENT, {"Dockerfile": dockerfile, "requirements.txt": requirements})
     return compute(lab3.LAB3_ASSIGNMENT, folder, _spec())
 
 

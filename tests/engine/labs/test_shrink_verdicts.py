@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from kitroot import ROOT
+from labfolder import handed_in
 
 from helpers.grading.verdicts import compute
 
@@ -73,11 +74,7 @@ RIGHT = {
 
 
 def _grade(tmp_path, text: str | None):
-    folder = tmp_path / LAB
-    folder.mkdir(parents=True)
-    if text is not None:
-        (folder / "Dockerfile").write_text(text)
-    return compute(LAB, folder)
+    return compute(LAB, handed_in(tmp_path, LAB, {"Dockerfile": text}))
 
 
 def test_reference_passes_both_cells(tmp_path):
