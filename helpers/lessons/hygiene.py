@@ -126,9 +126,29 @@ def _image_rows(c: Any, containers: list[Any]) -> list[dict[str, Any]]:
 
 
 def _volume_rows(c: Any, containers: list[Any]) -> list[dict[str, Any]]:
-    """Only ``prune --volumes`` removes volumes, and only those no container mounts."""
+    """Only ``prune --volumes`` removes volumes, and only those no container mounts: every such volume up to Engine
+    22 (API 1.41), only anonymous ones from Engine 23.0 (API 1.42; named ones need ``docker volume prune --all``)."""
     used = {m.get("Name") for ct in containers for m in ct.attrs.get("Mounts", []) if m.get("Name")}
-    return [_row("volume", v.name, v.attrs.get("Labels"), False, v.name not in used) for v in c.volumes.list()]
+    named_kept = _api_at_least(c, 1, 42)
+    rows = []
+    for v in c.volumes.list():
+        labels = v.attrs.get("Labels") or {}
+        gone = v.name not in used and not (named_kept and _ANONYMOUS not in labels)
+        rows.append(_row("volume", v.name, labels, False, gone))
+    return rows
+
+
+#: The label Engine 23.0+ puts on anonymous volumes; ``volume prune`` without ``--all`` removes only these.
+_ANONYMOUS = "com.docker.volume.anonymous"
+
+
+def _api_at_least(c: Any, major: int, minor: int) -> bool:
+    """Does the engine speak API ``major.minor`` or newer? (An unreadable version counts as older.)"""
+    try:
+        got = tuple(int(x) for x in str(c.version().get("ApiVersion", "0.0")).split(".")[:2])
+    except (ValueError, AttributeError):
+        return False
+    return got >= (major, minor)
 
 
 def _network_rows(c: Any) -> list[dict[str, Any]]:

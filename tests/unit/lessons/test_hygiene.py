@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 
 from helpers.lessons import hygiene
@@ -61,3 +63,28 @@ def test_prune_summary_counts_foreign_resources():
     assert s.loc["prune -a --volumes", "would remove"] == 2
     assert s.loc["prune -a --volumes", "of which not the kit's"] == 1
     assert s.loc["kit cleanup", "of which not the kit's"] == 0
+
+
+class _Volume:
+    def __init__(self, name, labels=None):
+        self.name, self.attrs = name, {"Labels": labels}
+
+
+class _VolumeClient:
+    def __init__(self, api):
+        self._api = api
+        self.volumes = SimpleNamespace(
+            list=lambda: [_Volume("named"), _Volume("anon", {"com.docker.volume.anonymous": ""}), _Volume("mounted")]
+        )
+
+    def version(self):
+        return {"ApiVersion": self._api}
+
+
+def test_volume_prune_keeps_named_volumes_from_engine_23():
+    """`prune --volumes` removes every unused volume on API 1.41 (Engine 20.10), only anonymous ones from 1.42."""
+    mounted = [SimpleNamespace(attrs={"Mounts": [{"Name": "mounted"}]})]
+    for api, removed in (("1.41", {"named", "anon"}), ("1.42", {"anon"}), ("1.52", {"anon"})):
+        rows = hygiene._volume_rows(_VolumeClient(api), mounted)
+        assert {r["name"] for r in rows if r["prune -a --volumes"]} == removed, api
+        assert not any(r["prune"] for r in rows)
