@@ -169,6 +169,7 @@ def parse_cyclonedx(data: dict[str, Any], layers: list[Layer], image: str = "") 
         if 0 <= pkg.layer < len(layers):
             pkg.layer_digest, pkg.created_by = layers[pkg.layer].digest, layers[pkg.layer].created_by
         (result.packages if pkg.type in KIT_TYPES.values() else result.other).append(pkg)
+    result.packages.sort(key=lambda p: (p.type == "pypi", p.type, p.name))  # the kit's order: OS packages first
     return result
 
 
