@@ -112,3 +112,11 @@ def test_image_built_from_the_sample_app(engine, syft_tool, tmp_path, name):
     kit, syft = sbom(archive), image_sbom(archive, tool="syft")
     _compare(tag, kit, syft)
     assert any(p.name == added and p.layer > 0 for p in syft.packages), f"{added} comes from a layer of the build"
+
+
+def test_env_status_lists_syft(syft_tool):
+    """Does ``python -m helpers env status`` list syft with its version, as an optional tool?"""
+    from helpers.engine.env import status
+
+    row = next(r for r in status() if r.component == "syft")
+    assert row.ok and syft_tool.version in row.detail and not row.required

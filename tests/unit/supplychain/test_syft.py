@@ -191,3 +191,17 @@ def test_gzipped_archive_falls_back(tmp_path, monkeypatch):
     assert "gzip" in sbom_module.image_sbom(gz).tool
     with pytest.raises(SbomToolError):
         sbom_module.image_sbom(gz, tool="syft")
+
+
+def test_command_line_says_which_tool(tmp_path, monkeypatch, capsys):
+    """Does ``python -m helpers sbom`` print the bill and, on stderr, which tool read the image?"""
+    from helpers.cli import main
+
+    arc = _archive(tmp_path)
+    monkeypatch.setattr(sbom_module, "find_syft", lambda: _fake(tmp_path, f"cat {FIXTURE}"))
+    assert main(["sbom", str(arc), "--table"]) == 0
+    out = capsys.readouterr()
+    assert "read by syft 1.18.1" in out.err and "setuptools" in out.out
+    assert main(["sbom", str(arc), "--tool", "kit"]) == 0
+    out = capsys.readouterr()
+    assert "read by the kit's reader" in out.err and json.loads(out.out)["bomFormat"] == "CycloneDX"
