@@ -27,7 +27,7 @@ from helpers.engine.tools import Tool
 from helpers.errors import ToolMissing
 from helpers.supplychain.bom import Layer, Sbom
 from helpers.supplychain.pkgdb import PackageDb
-from helpers.supplychain.syft import find_syft, syft_sbom
+from helpers.supplychain.syft import SbomToolError, find_syft, syft_sbom
 
 __all__ = ["sbom", "image_sbom", "read_sbom_archive", "sbom_of_archive"]
 
@@ -62,7 +62,8 @@ def image_sbom(source: str | os.PathLike[str], client: Any = None, tool: str = "
 
     Raises:
         ToolMissing: ``tool="syft"`` and syft is not installed.
-        SbomToolError: syft failed or ran too long (the hint says how to use the kit's reader).
+        SbomToolError: ``tool="syft"`` and syft failed or ran too long (under "auto" the kit's reader takes over,
+            and ``Sbom.tool`` says why).
         ImageNotFound, NotAnImageArchive, EngineUnavailable: as :func:`sbom`.
     """
     if tool not in ("auto", "syft", "kit"):
@@ -81,12 +82,20 @@ def image_sbom(source: str | os.PathLike[str], client: Any = None, tool: str = "
 
 
 def _syft_or_kit(archive: ImageArchive, found: Tool, tool: str) -> Sbom:
-    """syft's bill of the archive; the kit's when syft cannot read it (a gzip-compressed archive) and tool is auto."""
-    if archive.gzipped and tool == "auto":
-        result = sbom_of_archive(archive)
-        result.tool += " (syft reads no gzip-compressed archive)"
-        return result
-    return syft_sbom(archive, found)
+    """syft's bill of the archive. With tool "auto", the kit's when syft cannot read it (a gzip-compressed archive;
+    an OCI layout tar without directory entries, which syft 1.18 refuses) or fails: ``Sbom.tool`` says why."""
+    if tool == "syft":
+        return syft_sbom(archive, found)
+    if archive.gzipped:
+        why = "syft reads no gzip-compressed archive"
+    else:
+        try:
+            return syft_sbom(archive, found)
+        except SbomToolError as e:
+            why = "syft failed: " + e.message[-300:]
+    result = sbom_of_archive(archive)
+    result.tool += f" ({why})"
+    return result
 
 
 def read_sbom_archive(path: str | os.PathLike[str]) -> Sbom:

@@ -37,7 +37,9 @@ OTHER_TYPES = {
 }
 #: (image, type, name, version) the kit reports and syft does not, with the reason. None today.
 KIT_ONLY: dict[tuple[str, str, str, str], str] = {}
-#: (image, type, name, version) syft reports and the kit does not, with the reason. None today.
+#: (image, type, name, version) syft reports and the kit does not, with the reason. None today. Known case: syft
+#: 1.18 lists dpkg entries in the ``deinstall ok config-files`` state (removed, not purged), which the kit rightly
+#: leaves out; no course image has one (an ``apt-get remove`` without ``--purge`` would make one).
 SYFT_ONLY: dict[tuple[str, str, str, str], str] = {}
 
 

@@ -193,6 +193,17 @@ def test_gzipped_archive_falls_back(tmp_path, monkeypatch):
         sbom_module.image_sbom(gz, tool="syft")
 
 
+def test_a_failing_syft_falls_back_under_auto_only(tmp_path, monkeypatch):
+    """When syft fails, does tool='auto' give the kit's bill saying why, and tool='syft' raise?"""
+    arc = _archive(tmp_path)
+    monkeypatch.setattr(sbom_module, "find_syft", lambda: _fake(tmp_path, "echo 'no such provider' >&2; exit 1"))
+    made = sbom_module.image_sbom(arc)
+    assert made.tool.startswith("the kit's reader (syft failed: ") and "no such provider" in made.tool
+    assert sorted(_by_name(made)) == ["libc6", "libpam0g"]
+    with pytest.raises(SbomToolError):
+        sbom_module.image_sbom(arc, tool="syft")
+
+
 def test_command_line_says_which_tool(tmp_path, monkeypatch, capsys):
     """Does ``python -m helpers sbom`` print the bill and, on stderr, which tool read the image?"""
     from helpers.cli import main
