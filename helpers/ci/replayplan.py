@@ -183,9 +183,13 @@ class _Refused(Exception):
     """A part of a step the replay does not run (the message names it)."""
 
 
-def read_plan(doc: dict[str, Any], branch: str, sha: str) -> Plan:
-    """The replay of a loaded workflow (:func:`helpers.ci.workflowfile.load_workflow`) for one graded run."""
+def read_plan(doc: dict[str, Any], branch: str, sha: str, text: str = "") -> Plan:
+    """The replay of a loaded workflow (:func:`helpers.ci.workflowfile.load_workflow`) for one graded run.
+
+    ``text`` (the file's text) lets messages name the file's line of each command, not only its step's.
+    """
     ctx = run_context(branch, sha)
+    lines = text.splitlines()
     plan = Plan(context=ctx)
     wf_env = _env(doc.get("env"), ctx, plan, "the workflow's env")
     ctx.env = wf_env
@@ -205,7 +209,7 @@ def read_plan(doc: dict[str, Any], branch: str, sha: str) -> Plan:
             if count > MAX_STEPS:
                 plan.refusals.append(f"more than {MAX_STEPS} steps: the rest is not replayed")
                 return plan
-            pj.steps.append(_read_step(str(job_name), step, job_env, ctx, plan))
+            pj.steps.append(_read_step(str(job_name), step, job_env, ctx, plan, lines))
         plan.jobs.append(pj)
     if sum(len(s.commands) for s in plan.steps) > MAX_COMMANDS:
         plan.refusals.append(f"more than {MAX_COMMANDS} commands: the grader replays at most that many")
@@ -233,7 +237,18 @@ def _env(block: Any, ctx: Context, plan: Plan, where: str) -> dict[str, str]:
     return out
 
 
-def _read_step(job: str, step: dict[str, Any], job_env: dict[str, str], ctx: Context, plan: Plan) -> PlanStep:
+def _run_line(lines: list[str], step_line: int) -> int:
+    """The file's line where a step's ``run:`` script starts (the line after ``run: |``), or the step's line + 1."""
+    for i in range(max(step_line - 1, 0), min(step_line + 40, len(lines))):
+        m = re.match(r"^\s*(?:-\s+)?run:\s*(.*)$", lines[i])
+        if m:
+            return i + 2 if m.group(1).strip()[:1] in ("|", ">") else i + 1
+    return step_line + 1
+
+
+def _read_step(
+    job: str, step: dict[str, Any], job_env: dict[str, str], ctx: Context, plan: Plan, lines: list[str]
+) -> PlanStep:
     """One step of the plan; a refused part is added to the plan's refusals (naming the step and line)."""
     line = getattr(step, "line", 0)
     name = str(step.get("name") or step.get("uses") or str(step.get("run", "")).split("\n")[0])[:60]
@@ -244,7 +259,7 @@ def _read_step(job: str, step: dict[str, Any], job_env: dict[str, str], ctx: Con
         if step.get("uses"):
             _read_uses(ps, str(step["uses"]), dict(step.get("with") or {}), str(step.get("id") or ""), sctx)
         elif step.get("run") is not None:
-            _read_run(ps, substitute(str(step["run"]), sctx), _github_env(ctx) | env, line + 1)
+            _read_run(ps, substitute(str(step["run"]), sctx), _github_env(ctx) | env, _run_line(lines, line))
     except _Refused as e:
         plan.refusals.append(f"{ps.where(getattr(e, 'line', 0))}: {e}")
     return ps
@@ -348,7 +363,7 @@ def _build_push(ps: PlanStep, inputs: dict[str, str], action: str) -> None:
     flags += [("--label", a) for a in (inputs.get("labels") or "").splitlines() if a.strip()]
     flags += [("--target", inputs["target"])] if inputs.get("target") else []
     for platform_ in _items(inputs.get("platforms", "")):
-        _host_platform(platform_)
+        _host_platform(platform_, ps.line)
     if inputs.get("cache-from") or inputs.get("cache-to"):
         ps.notes.append("cache-from/cache-to are ignored: the grader builds with its own cache")
     ps.commands.append(Command("docker", ps.line, f"uses: {action}", "build", tuple(flags), (context,)))
@@ -357,11 +372,11 @@ def _build_push(ps: PlanStep, inputs: dict[str, str], action: str) -> None:
             ps.commands.append(Command("docker", ps.line, f"uses: {action} (push)", "push", (), (tag,)))
 
 
-def _host_platform(value: str) -> None:
+def _host_platform(value: str, line: int = 0) -> None:
     machine = platform.machine().lower()
     host = "linux/arm64" if machine in ("arm64", "aarch64") else "linux/amd64"
     if value.strip() != host:
-        raise _refuse(f"--platform {value[:30]}: the grader builds for its own platform ({host}) only")
+        raise _refuse(f"--platform {value[:30]}: the grader builds for its own platform ({host}) only", line)
 
 
 # --- run: steps --------------------------------------------------------------------------------------------
@@ -498,8 +513,8 @@ def _piped(words: list[str], n: int) -> list[str]:
     left, right = words[:cut], words[cut + 1 :]
     if "|" not in right and right[:2] == ["docker", "login"] and left and left[0] in ("echo", "printf", "cat"):
         return right
-    target = right[0] if right else ""
-    raise _refuse(f"a pipe into `{target[:30]}`: only `echo ... | docker login --password-stdin` is replayed", n)
+    shown = f"{left[0] if left else ''} ... | {right[0] if right else ''}"
+    raise _refuse(f"`{shown[:60]}`: a pipe is not replayed (only `echo ... | docker login --password-stdin`)", n)
 
 
 def _docker(words: list[str], line: str, n: int, joiner: str) -> Command:
@@ -546,7 +561,7 @@ def _check(cmd: Command, n: int) -> None:
     if cmd.verb == "network-create" and cmd.flag("--driver", "-d") not in (None, "bridge"):
         raise _refuse("`docker network create --driver`: only bridge networks", n)
     for value in cmd.values("--platform"):
-        _host_platform(value)
+        _host_platform(value, n)
     wanted = {"build": (1, 1), "tag": (2, 2), "push": (1, 1), "network-create": (1, 1), "run": (1, 999)}
     low, high = wanted.get(cmd.verb, (0, 999))
     if not low <= len(cmd.operands) <= high:
