@@ -137,6 +137,8 @@ class _Replay:
     def run_step(self, step: PlanStep) -> tuple[bool, str]:
         """Run a step's commands with the shell's ``&&``/``||``/``;`` rules and ``bash -e`` (a failure ends it)."""
         self.step = step
+        from docker.errors import DockerException
+
         last_ok, said = True, []
         try:
             for cmd in step.commands:
@@ -152,6 +154,9 @@ class _Replay:
                     last_ok = False
                 except CourseError as e:
                     said.append(f"line {cmd.line}: {e.message.splitlines()[0]}")
+                    last_ok = False
+                except DockerException as e:  # what the engine answered, as the docker CLI would print it
+                    said.append(f"line {cmd.line}: {getattr(e, 'explanation', None) or e}"[:300])
                     last_ok = False
         except _StepDone as e:
             said.append(str(e))
@@ -232,10 +237,10 @@ class _Replay:
 
     def do_network_rm(self, cmd: Command) -> str:
         for name in cmd.operands:
-            net = self.networks.pop(name, None)
-            if net is None:
+            if name not in self.networks:
                 raise _StepFailed(f"network {name} not found")
-            net.remove()
+            self.networks[name].remove()
+            del self.networks[name]
         return f"network {' '.join(cmd.operands)} removed"
 
     def do_run(self, cmd: Command) -> str:
