@@ -191,7 +191,7 @@ def read_plan(doc: dict[str, Any], branch: str, sha: str, text: str = "") -> Pla
     ctx = run_context(branch, sha)
     lines = text.splitlines()
     plan = Plan(context=ctx)
-    wf_env = _env(doc.get("env"), ctx, plan, "the workflow's env")
+    wf_env = _env(doc.get("env"), ctx)
     ctx.env = wf_env
     count = 0
     for job_name, job in (doc.get("jobs") or {}).items():
@@ -201,7 +201,7 @@ def read_plan(doc: dict[str, Any], branch: str, sha: str, text: str = "") -> Pla
         pj = PlanJob(str(job_name), job.get("if"), [needs] if isinstance(needs, str) else list(needs))
         if job.get("services"):
             plan.refusals.append(f"job {job_name!r}: `services:` are not replayed; start containers with docker run")
-        job_env = wf_env | _env(job.get("env"), ctx, plan, f"job {job_name!r} env")
+        job_env = wf_env | _env(job.get("env"), ctx)
         for step in job.get("steps") or []:
             if not isinstance(step, dict):
                 continue
@@ -227,7 +227,7 @@ def _check_conditions(plan: Plan, ctx: Context) -> None:
                 plan.refusals.append(f"{where}: `if: {str(cond)[:60]}`: {e}")
 
 
-def _env(block: Any, ctx: Context, plan: Plan, where: str) -> dict[str, str]:
+def _env(block: Any, ctx: Context) -> dict[str, str]:
     """An ``env:`` mapping with its expressions substituted (a value using an unknown one is refused when used)."""
     if not isinstance(block, dict):
         return {}
@@ -253,7 +253,7 @@ def _read_step(
     line = getattr(step, "line", 0)
     name = str(step.get("name") or step.get("uses") or str(step.get("run", "")).split("\n")[0])[:60]
     ps = PlanStep(job, name, line, step.get("if"))
-    env = job_env | _env(step.get("env"), Context(ctx.github, job_env), plan, name)
+    env = job_env | _env(step.get("env"), Context(ctx.github, job_env))
     sctx = Context(ctx.github, env, ctx.steps)
     try:
         if step.get("uses"):

@@ -106,6 +106,7 @@ class _Replay:
         self.networks: dict[str, Any] = {}
         self.containers: dict[str, Any] = {}
         self.ran: dict[str, str] = {}  # container id -> the local tag of its image
+        self.detached: list[str] = []  # the containers started with -d (what a health wait waits for)
         self.anonymous = 0
         self.step: PlanStep | None = None
 
@@ -117,8 +118,8 @@ class _Replay:
         outcome: dict[str, bool] = {}
         for job in plan.jobs:
             ctx.failed = any(not outcome.get(n, False) for n in job.needs)
-            if not condition(job.cond, ctx):
-                outcome[job.name] = not ctx.failed and job.cond is not None
+            if not condition(job.cond, ctx):  # a skipped job: the jobs that need it are skipped too
+                outcome[job.name] = False
                 self.report.stages.append(Stage(f"job {job.name}", True, 0.0, f"skipped: `if: {job.cond}` is false"))
                 continue
             ctx.failed = False
@@ -267,6 +268,8 @@ class _Replay:
         )
         self.containers[name] = ct
         self.ran[ct.id] = image
+        if cmd.flag("-d", "--detach") is not None:
+            self.detached.append(name)
         if net_name:
             net = self.networks[net_name]
             net.disconnect(ct)
@@ -401,7 +404,7 @@ class _Replay:
         """The kit's bounded health wait for the containers a loop named (all started ones when it named none)."""
         from helpers.ci.pipeline import wait_healthy
 
-        names = list(cmd.operands) or [n for n in self.containers]
+        names = list(cmd.operands) or [n for n in self.detached if n in self.containers]
         if not names:
             raise _StepFailed("no container is running to wait for")
         for name in names:
