@@ -23,7 +23,9 @@ command) is refused: :attr:`Plan.refusals` names the step, its line in the file 
 
 from __future__ import annotations
 
+import dataclasses
 import platform
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +138,7 @@ class PlanStep:
     cond: Any
     commands: list[Command] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    continue_on_error: bool = False
 
     def where(self, line: int = 0) -> str:
         """``step 'NAME' (line N)`` for messages (N: the file's line)."""
@@ -209,7 +212,10 @@ def read_plan(doc: dict[str, Any], branch: str, sha: str, text: str = "") -> Pla
             if count > MAX_STEPS:
                 plan.refusals.append(f"more than {MAX_STEPS} steps: the rest is not replayed")
                 return plan
-            pj.steps.append(_read_step(str(job_name), step, job_env, ctx, plan, lines))
+            defaults = job.get("defaults") if isinstance(job.get("defaults"), dict) else {}
+            run_defaults = defaults.get("run") if isinstance(defaults.get("run"), dict) else {}
+            wd = str(run_defaults.get("working-directory") or "")
+            pj.steps.append(_read_step(str(job_name), step, job_env, ctx, plan, lines, wd))
         plan.jobs.append(pj)
     if sum(len(s.commands) for s in plan.steps) > MAX_COMMANDS:
         plan.refusals.append(f"more than {MAX_COMMANDS} commands: the grader replays at most that many")
@@ -247,22 +253,38 @@ def _run_line(lines: list[str], step_line: int) -> int:
 
 
 def _read_step(
-    job: str, step: dict[str, Any], job_env: dict[str, str], ctx: Context, plan: Plan, lines: list[str]
+    job: str, step: dict[str, Any], job_env: dict[str, str], ctx: Context, plan: Plan, lines: list[str], wd: str
 ) -> PlanStep:
-    """One step of the plan; a refused part is added to the plan's refusals (naming the step and line)."""
+    """One step of the plan; a refused part is added to the plan's refusals (naming the step and line).
+
+    ``wd`` is the job's ``defaults.run.working-directory`` (a step's ``working-directory`` wins): build paths are
+    read relative to it, as the runner would.
+    """
     line = getattr(step, "line", 0)
     name = str(step.get("name") or step.get("uses") or str(step.get("run", "")).split("\n")[0])[:60]
-    ps = PlanStep(job, name, line, step.get("if"))
+    ps = PlanStep(job, name, line, step.get("if"), continue_on_error=step.get("continue-on-error") is True)
     env = job_env | _env(step.get("env"), Context(ctx.github, job_env))
     sctx = Context(ctx.github, env, ctx.steps)
     try:
+        if step.get("shell") not in (None, "bash", "sh"):
+            raise _refuse(f"`shell: {str(step.get('shell'))[:30]}`: only bash and sh steps are replayed")
         if step.get("uses"):
             _read_uses(ps, str(step["uses"]), dict(step.get("with") or {}), str(step.get("id") or ""), sctx)
         elif step.get("run") is not None:
             _read_run(ps, substitute(str(step["run"]), sctx), _github_env(ctx) | env, _run_line(lines, line))
+            ps.commands = [_in_dir(c, str(step.get("working-directory") or wd)) for c in ps.commands]
     except _Refused as e:
         plan.refusals.append(f"{ps.where(getattr(e, 'line', 0))}: {e}")
     return ps
+
+
+def _in_dir(cmd: Command, wd: str) -> Command:
+    """A build's Dockerfile and context as paths from the repository root (``working-directory`` joined)."""
+    if not wd or wd == "." or cmd.verb != "build":
+        return cmd
+    flags = tuple((f, posixpath.normpath(posixpath.join(wd, v)) if f in ("-f", "--file") else v) for f, v in cmd.flags)
+    operands = (posixpath.normpath(posixpath.join(wd, cmd.operands[0])),)
+    return dataclasses.replace(cmd, flags=flags, operands=operands)
 
 
 def _unknown_expr(text: str) -> str:

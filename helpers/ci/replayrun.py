@@ -129,6 +129,8 @@ class _Replay:
                     continue
                 t0 = time.monotonic()
                 ok, detail = self.run_step(step)
+                if not ok and step.continue_on_error:
+                    ok, detail = True, f"failed, and `continue-on-error: true` goes on: {detail}"
                 ctx.failed = ctx.failed or not ok
                 self.report.stages.append(Stage(step.name, ok, time.monotonic() - t0, detail[:300]))
                 if log:

@@ -158,3 +158,17 @@ def test_conditions_for_the_graded_branches():
 def test_shell_case_expansions():
     """Does ${X,,} lower-case (the reference's ${GITHUB_REPOSITORY_OWNER,,}) and ${X^^} upper-case?"""
     assert split_words("${A,,}/${A^^}", {"A": "AcMe"}, set()) == ["acme/ACME"]
+
+
+def test_working_directory_shell_and_continue_on_error():
+    """Are build paths joined to `working-directory`, a non-shell `shell:` refused, `continue-on-error` kept?"""
+    text = HEAD.replace(
+        "    steps:", "    defaults:\n      run:\n        working-directory: sample_python_app\n    steps:"
+    )
+    text += "      - run: docker build -f ../release/Dockerfile -t a .\n        continue-on-error: true\n"
+    plan = _plan(text)
+    build = plan.steps[0].commands[0]
+    assert build.operands == ("sample_python_app",) and build.flag("-f") == "release/Dockerfile"
+    assert plan.steps[0].continue_on_error
+    python = _plan(HEAD + "      - name: Py\n        shell: python\n        run: print(1)\n")
+    assert "step 'Py'" in python.refusals[0] and "shell: python" in python.refusals[0]
