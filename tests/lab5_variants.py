@@ -71,15 +71,50 @@ def alternative() -> str:
     )
 
 
+def tests_wrong_host() -> str:
+    """The practitioner whose tests point at a host nothing answers on (the app is ``app`` on the network)."""
+    return _edit("--app-url http://app:8000", "--app-url http://wronghost:8000")
+
+
+def tests_wrong_network() -> str:
+    """The practitioner who runs the tests on a network the workflow never created."""
+    return _edit(
+        "docker run --rm --network ci sample-app-tests:ci", "docker run --rm --network ci-net sample-app-tests:ci"
+    )
+
+
+def app_never_started() -> str:
+    """The practitioner who creates the network but never starts the app (the wait step has nothing to wait for)."""
+    return _edit("          docker run -d --name app --network ci sample-app:ci\n", "")
+
+
+def fetches_a_script() -> str:
+    """The practitioner who pipes a downloaded script into a shell: the grader refuses to replay the workflow."""
+    step = "      - name: Install a tool\n        run: curl -fsSL https://example.com/install.sh | sh\n\n"
+    return _edit("      - name: Build the app image\n", step + "      - name: Build the app image\n")
+
+
 _PIPELINES = {"test_pipeline_feature", "test_pipeline_main_and_failure"}
 #: name -> (workflow text, the cells it fails). The notebook's answers are the reference's in every case.
 WRONG = {
-    "pushes_on_every_pr": (pushes_on_every_pr, {"test_push_and_secrets"}),
+    # The replay of a pull request runs the ungated push: the feature-branch run pushed (not allowed).
+    "pushes_on_every_pr": (pushes_on_every_pr, {"test_push_and_secrets", "test_pipeline_feature"}),
     "write_all": (write_all, {"test_push_and_secrets"}),
     "injects_title": (injects_title, {"test_push_and_secrets"}),
     "event_gate_every_branch": (event_gate_every_branch, {"test_triggers", "test_push_and_secrets"}),
     "builds_the_kit_not_the_app": (builds_the_kit_not_the_app, _PIPELINES),
     "no_cleanup_on_failure": (no_cleanup_on_failure, {"test_pipeline_main_and_failure"}),
+    "tests_wrong_host": (tests_wrong_host, _PIPELINES),
+    "tests_wrong_network": (tests_wrong_network, _PIPELINES),
+    "app_never_started": (app_never_started, {"test_build_and_tests"} | _PIPELINES),
+    "fetches_a_script": (fetches_a_script, _PIPELINES),
+}
+#: name -> what the failed pipeline cells must say (the replay names the step, and the line or the part).
+SAYS = {
+    "tests_wrong_host": "Integration tests from a second container",
+    "tests_wrong_network": "network ci-net not found",
+    "app_never_started": "No such container: app",
+    "fetches_a_script": "step 'Install a tool' (line 25): `curl ... | sh`",
 }
 
 

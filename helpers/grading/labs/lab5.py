@@ -3,23 +3,29 @@
 The student writes ``.github/workflows/build.yml`` in the lab folder and answers two measured questions in the
 notebook (literals). :func:`verdicts` decides every graded cell from those files: the workflow is read within
 bounds (:func:`helpers.ci.workflowfile.load_workflow`), checked as a reviewer would
-(:mod:`helpers.ci.workflow`, :mod:`helpers.ci.workflowsec`), and the kit's local pipeline
-(:func:`helpers.ci.pipeline.run_pipeline`) runs the ``docker build`` the workflow names, as a feature branch and
-as ``main``, on whatever engine the environment points at (the grading engine on the grader, the lab engine when
-the student self-checks). Only the sample app is built, with the kit's Dockerfiles or the student's Lab 2
-Dockerfile (``release/lab2-improve-dockerfile/Dockerfile``, for which the grader builds Lab 2's reference).
+(:mod:`helpers.ci.workflow`, :mod:`helpers.ci.workflowsec`), and the workflow's own steps are replayed
+(:mod:`helpers.ci.replayplan` reads them through an allow-list, :mod:`helpers.ci.replayrun` runs them through the
+kit under run-scoped names, labels and time limits) as a pull request from a feature branch and as a push to
+``main``, on whatever engine the environment points at (the grading engine on the grader, the lab engine when
+the student self-checks). The integration-test cell passes only when the student's own test step ran the test
+image against the app the student's steps started. Only the sample app is built, with the kit's Dockerfiles or
+the student's Lab 2 Dockerfile (``release/lab2-improve-dockerfile/Dockerfile``, for which the grader builds
+Lab 2's reference); pushes go to the grader's local registry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from helpers.ci.pipeline import REFERENCE, build_from_workflow, run_pipeline
 from helpers.ci.pipelinereport import PipelineReport
+from helpers.ci.replayplan import read_plan
+from helpers.ci.replayrun import ReplayReport, replay
 from helpers.ci.workflow import check_workflow
 from helpers.ci.workflowfile import load_workflow, workflow_steps
 from helpers.ci.workflowsec import (
@@ -65,11 +71,8 @@ _REFERENCE_DF = _KIT / STUDENT_FILES["optimized"]
 _CACHE: dict[Any, Any] = {}
 
 
-@dataclass
-class GradedPipeline(PipelineReport):
-    """A :class:`~helpers.ci.pipelinereport.PipelineReport` plus the containers it left behind (should be none)."""
-
-    left_behind: list[str] = field(default_factory=list)
+#: A graded run's report: one stage per step of the student's workflow, what it left behind, refusals, tests.
+GradedPipeline = ReplayReport
 
 
 def _inside(path: Path, *folders: Path) -> bool:
@@ -85,15 +88,14 @@ def _lab2_file(dockerfile: Path) -> Path:
     return dockerfile
 
 
-def _graded_build(workflow_text: str) -> tuple[Path, Path]:
-    """The (Dockerfile, context) the workflow builds, when the grader may build them.
+def _graded_build(dockerfile_arg: str | None, context_arg: str) -> tuple[Path, Path]:
+    """The (Dockerfile, context) a build step names, as written in the workflow, when the grader may build them.
 
     Raises:
         GradingRefused: A Dockerfile or context outside the sample app and the kit's references.
-        CourseError: The workflow has no ``docker build`` step the kit can run.
     """
-    dockerfile, context = build_from_workflow(workflow_text, root=_KIT)
-    dockerfile = _lab2_file(dockerfile)
+    context = _KIT / context_arg
+    dockerfile = _lab2_file(_KIT / dockerfile_arg if dockerfile_arg else context / "Dockerfile")
     app = app_dir()
     if context.resolve() not in (app.resolve(), (_KIT / "sample_python_app").resolve()):
         raise GradingRefused(
@@ -110,30 +112,38 @@ def _graded_build(workflow_text: str) -> tuple[Path, Path]:
 
 
 def graded_pipeline(workflow_text: str | None, branch: str, client: Any = None) -> GradedPipeline:
-    """Run the local pipeline for the build the workflow names, as ``branch``.
+    """Replay the workflow's own steps (:mod:`helpers.ci.replayplan`, :mod:`helpers.ci.replayrun`) as ``branch``.
 
-    ``workflow_text`` None runs the kit's reference build. Only the sample app and the kit's reference
-    Dockerfiles are built (the workflow is a student's text: it never picks a path outside them). Runs are
-    cached per (Dockerfile, branch, engine): two workflows that build the same thing share one run.
+    ``feature/lab5`` stands for a pull request, ``main`` for a push to main; the commit sha is fresh per run.
+    Only the sample app and the kit's reference Dockerfiles are built (a build step naming another path fails).
+    ``workflow_text`` None runs the kit's own stages (:func:`helpers.ci.pipeline.run_pipeline`) on the reference
+    build. Runs are cached per (workflow text, branch, engine).
 
     Raises:
-        GradingRefused: Another branch, or a Dockerfile/context outside the sample app.
-        CourseError: The workflow has no ``docker build`` step the kit can run; no engine answers.
+        GradingRefused: Another branch.
+        CourseError: The workflow has no ``docker build`` step; no engine answers.
     """
     if branch not in LAB5_BRANCHES:
         raise GradingRefused(f"Branch {branch!r} is not one the lab grades.", f"Use one of {LAB5_BRANCHES}.")
-    dockerfile, app = (
-        _graded_build(workflow_text) if workflow_text is not None else (_lab2_file(_REFERENCE_DF), app_dir())
-    )
     c = get_client(client)
-    key = ("lab5", str(dockerfile), branch, c.api.base_url)
-    if key not in _CACHE:
-        pr = run_pipeline(app, dockerfile, branch=branch, health_timeout=90, client=c)
+    digest = hashlib.sha256((workflow_text or "").encode()).hexdigest() if workflow_text is not None else None
+    key = ("lab5", digest, branch, c.api.base_url)
+    if key in _CACHE:
+        return _CACHE[key]
+    if workflow_text is None:
+        pr = run_pipeline(app_dir(), _lab2_file(_REFERENCE_DF), branch=branch, health_timeout=90, client=c)
         left = c.containers.list(all=True, filters={"label": f"org.dockercourse.pipeline={pr.run_id}"})
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        _CACHE[key] = GradedPipeline(**vars(pr), left_behind=[x.name for x in left])
-    return _CACHE[key]
+        report = GradedPipeline(**vars(pr), left_behind=[x.name for x in left], tests_ran=True)
+        report.tests_ok = pr.ok
+    else:
+        build_from_workflow(workflow_text, root=_KIT)  # a workflow without a build step: say so, run nothing
+        sha = hashlib.sha1(uuid.uuid4().bytes).hexdigest()  # a fresh commit per run: two runs never share a tag
+        plan = read_plan(load_workflow(workflow_text), branch, sha, text=workflow_text)
+        report = replay(plan, _graded_build, REFERENCE / "test.Dockerfile", client=c)
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    _CACHE[key] = report
+    return report
 
 
 def tests_passed(report: PipelineReport) -> int:
@@ -177,13 +187,21 @@ def _static(doc: dict[str, Any], text: str) -> dict[str, Verdict]:
     }
 
 
+def _failed(pr: GradedPipeline, branch: str) -> Verdict:
+    """The verdict of a run that did not pass: the refused part, or the step that failed and why."""
+    failed = next(s for s in pr.stages if not s.ok)
+    said = pr.refused[0] if pr.refused else f"failed at {failed.name!r}: {failed.detail}"
+    return _verdict(False, f"as {branch}, the replay of your workflow {said}"[:300])
+
+
 def _feature(text: str) -> Verdict:
     pr = graded_pipeline(text, "feature/lab5")
     if not pr.ok:
-        failed = next(s for s in pr.stages if not s.ok)
-        return _verdict(False, f"the pipeline failed at {failed.name!r}: {failed.detail}"[:300])
+        return _failed(pr, "feature/lab5")
     problems = []
-    if tests_passed(pr) < 3:
+    if not pr.tests_ran:
+        problems.append("no step ran the integration-test image (built from helpers/data/sample_app/test.Dockerfile)")
+    elif not pr.tests_ok or tests_passed(pr) < 3:
         problems.append(f"only {tests_passed(pr)} integration tests passed")
     if pr.pushed:
         problems.append(f"a feature branch pushed {pr.pushed}")
@@ -198,10 +216,9 @@ def _main(text: str, doc: dict[str, Any]) -> Verdict:
         return _verdict(False, cleanup[0])
     pr = graded_pipeline(text, "main")
     if not pr.ok:
-        failed = next(s for s in pr.stages if not s.ok)
-        return _verdict(False, f"as main, the pipeline failed at {failed.name!r}: {failed.detail}"[:300])
-    if not (pr.pushed and pr.pushed.endswith(pr.run_id)):
-        return _verdict(False, "as main, no versioned tag was pushed")
+        return _failed(pr, "main")
+    if not (pr.pushed and pr.sha[:7] in pr.pushed.rsplit(":", 1)[-1]):
+        return _verdict(False, "as main, no tag made from the commit sha was pushed")
     return _verdict(True, f"as main: pushed {pr.pushed.rsplit('/', 1)[-1]}; logs and tear-down run after a failure")
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from helpers.grading.labs.shellwords import NAME, ShellUnsupported, logical_lines, split_words
+from helpers.shellwords import NAME, ShellUnsupported, logical_lines, split_words
+from helpers.shellwords import commands as _commands
+from helpers.shellwords import without_redirections as _without_redirections
 
 __all__ = [
     "Op",
@@ -61,7 +63,6 @@ _PASSWORD_ON_LINE = re.compile(r"\bdocker\s+login\s.*?(?<=\s)(?:-p|--password(?:
 _LOGIN = re.compile(r"(?:^|[|;&]\s*)docker\s+login\b")
 _CONTROL = {"if", "then", "elif", "else", "fi", "for", "while", "until", "do", "done", "case", "esac", "function"}
 _CONTROL |= {"{", "}", "(", ")", "select", "!"}
-_SEPARATORS = {";", "&&", "||", "&"}
 
 
 def _short(text: str) -> str:
@@ -181,33 +182,6 @@ def _assign(reading: Reading, n: int, line: str, name: str, value: str, lab: dic
     if len(value) > MAX_VALUE:
         raise ShellUnsupported(f"{name} would hold more than {MAX_VALUE} characters")
     reading.variables[name] = value
-
-
-def _commands(words: list[str]) -> list[list[str]]:
-    """Split words at ``;``, ``&&``, ``||`` and ``&`` into commands (pipes stay inside a command)."""
-    out: list[list[str]] = [[]]
-    for w in words:
-        if w in _SEPARATORS:
-            out.append([])
-        else:
-            out[-1].append(w)
-    return [c for c in out if c]
-
-
-def _without_redirections(words: list[str]) -> list[str]:
-    """Drop ``< file``, ``> file``, ``2>&1``: the grader runs nothing, so nothing is read or written."""
-    out: list[str] = []
-    skip = False
-    for i, w in enumerate(words):
-        if skip:
-            skip = False
-        elif w in ("<", ">", ">>", ">&"):
-            skip = True
-        elif w.isdigit() and words[i + 1 : i + 2] and words[i + 1] in (">", ">>", ">&", "<"):
-            continue
-        else:
-            out.append(w)
-    return out
 
 
 def _read_line(reading: Reading, n: int, line: str, lab: dict[str, str]) -> None:

@@ -1,8 +1,8 @@
 """Lab 5's verdicts on the lab engine, pipeline runs included: the reference and an alternative pass every cell,
 the starter fails every cell, each practitioner's wrong answer fails exactly its cells.
 
-Runs ``verdicts()`` directly (as ``self_check`` does), never the grading engine. Pipeline runs are cached per
-(Dockerfile, branch): the whole module costs two runs of the reference build and one check of a refused build.
+Runs ``verdicts()`` directly (as ``self_check`` does), never the grading engine. Each workflow's own steps are
+replayed (cached per workflow text and branch): a feature-branch and a main run per answer, the builds from cache.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from lab5_variants import RIGHT, WRONG, reference
+from lab5_variants import RIGHT, SAYS, WRONG, reference
 
 from helpers.grading.facts import load_spec
 from helpers.grading.labs import lab5
@@ -66,3 +66,16 @@ def test_wrong_answer_fails_exactly_its_cells(tmp_path, spec, name):
     got = _verdicts(tmp_path, spec, make())
     failed = {c for c, v in got.items() if not v.passed}
     assert failed == fails, {c: v.said for c, v in got.items()}
+    if name in SAYS:
+        assert SAYS[name] in got["test_pipeline_feature"].said, got["test_pipeline_feature"].said
+
+
+def test_replay_is_labelled_scoped_and_torn_down(engine):
+    """Does a replay use run-scoped names, remove all it created, and report what the workflow left behind?"""
+    text = reference().replace("          docker rm -f app || true\n", "")
+    report = lab5.graded_pipeline(text, "feature/lab5", client=engine)
+    assert report.ok and report.tests_ran and report.left_behind == ["app"], report.text()
+    label = {"label": f"org.dockercourse.pipeline={report.run_id}"}
+    assert engine.containers.list(all=True, filters=label) == [] and engine.networks.list(filters=label) == []
+    assert not engine.images.list(name=f"course-kit/replay-{report.run_id}/sample-app")
+    assert any(n.startswith("waited for health of app (step 'Wait until the app is healthy'") for n in report.notes)

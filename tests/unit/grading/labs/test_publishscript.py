@@ -8,7 +8,7 @@ import pytest
 
 from helpers.grading.labs import publishscript as ps
 from helpers.grading.labs.publishscript import DIGEST_MARK, PUSHED_MARK, read_publish_script
-from helpers.grading.labs.shellwords import ShellUnsupported, split_words
+from helpers.shellwords import ShellUnsupported, split_words
 
 LAB = {
     "IMAGE": "sample-api:latest",

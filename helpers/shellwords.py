@@ -1,20 +1,23 @@
-"""Bash's word splitting for a publishing script, without running anything: quotes, variables, continuations.
+"""Bash's word splitting for a script, without running anything: quotes, variables, continuations.
 
-Enough of bash for the lines Lab 4's ``publish.sh`` is made of (:mod:`helpers.grading.labs.publishscript`):
-single quotes (literal), double quotes and bare words (``$X``, ``${X}``, ``${X:-default}`` expanded from a
-dict), backslash escapes, backslash-newline continuations, comments, here-document bodies skipped, and the
-operators ``| || & && ; < > >>`` as words of their own. Command substitution (``$(...)``, backquotes) and
-other expansions raise :class:`ShellUnsupported`: the caller reports the line instead of guessing.
-One pass per line; lines and their count are capped by the caller's limits.
+Enough of bash for the lines Lab 4's ``publish.sh`` (:mod:`helpers.grading.labs.publishscript`) and Lab 5's
+workflow steps (:mod:`helpers.ci.replayplan`) are made of: single quotes (literal), double quotes and bare words
+(``$X``, ``${X}``, ``${X:-default}``, ``${X,,}``/``${X^^}`` expanded from a dict), backslash escapes,
+backslash-newline continuations, comments, here-document bodies skipped, and the operators
+``| || & && ; < > >>`` as words of their own. Command substitution (``$(...)``, backquotes) and other expansions
+raise :class:`ShellUnsupported`: the caller reports the line instead of guessing. One pass per line; lines and
+their count are capped by the caller's limits.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["ShellUnsupported", "logical_lines", "split_words", "NAME"]
+__all__ = ["ShellUnsupported", "logical_lines", "split_words", "commands", "without_redirections", "NAME", "SEPARATORS"]
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: The operators that end one command of a list (pipes stay inside a command).
+SEPARATORS = {";", "&&", "||", "&"}
 
 
 class ShellUnsupported(Exception):
@@ -53,12 +56,16 @@ def _expand(src: str, i: int, env: dict[str, str], unknown: set[str]) -> tuple[s
         if end < 0:
             raise ShellUnsupported("unclosed ${")
         body = src[i + 2 : end]
-        name, sep, default = body.partition(":-")
-        if not NAME.fullmatch(name):
-            raise ShellUnsupported(f"${{{body[:20]}}}: only $NAME, ${{NAME}} and ${{NAME:-default}} are read")
+        case = body[-2:] if body[-2:] in (",,", "^^") else ""
+        name, sep, default = body[: len(body) - len(case)].partition(":-")
+        if not NAME.fullmatch(name) or (case and sep):
+            raise ShellUnsupported(
+                f"${{{body[:20]}}}: only $NAME, ${{NAME}}, ${{NAME:-default}} and ${{NAME,,}} are read"
+            )
         if name not in env:
             unknown.add(name)
-        return (env.get(name) or (default if sep else "")), end + 1
+        value = env.get(name) or (default if sep else "")
+        return {",,": value.lower(), "^^": value.upper()}.get(case, value), end + 1
     m = NAME.match(src, i + 1)
     if not m:
         return "$", i + 1
@@ -137,3 +144,30 @@ def _double_quoted(src: str, i: int, env: dict[str, str], unknown: set[str], cur
             cur.append(c)
             i += 1
     raise ShellUnsupported("unclosed quote")
+
+
+def commands(words: list[str]) -> list[list[str]]:
+    """Split words at ``;``, ``&&``, ``||`` and ``&`` into commands (pipes stay inside a command)."""
+    out: list[list[str]] = [[]]
+    for w in words:
+        if w in SEPARATORS:
+            out.append([])
+        else:
+            out[-1].append(w)
+    return [c for c in out if c]
+
+
+def without_redirections(words: list[str]) -> list[str]:
+    """Drop ``< file``, ``> file``, ``2>&1``: a reader runs nothing, so nothing is read or written."""
+    out: list[str] = []
+    skip = False
+    for i, w in enumerate(words):
+        if skip:
+            skip = False
+        elif w in ("<", ">", ">>", ">&"):
+            skip = True
+        elif w.isdigit() and words[i + 1 : i + 2] and words[i + 1] in (">", ">>", ">&", "<"):
+            continue
+        else:
+            out.append(w)
+    return out
