@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from helpers.ci.replayplan import read_plan
@@ -56,3 +59,22 @@ def test_a_refused_workflow_runs_nothing(engine):
     report = _replay(engine, "feature/x", text)
     assert not report.ok and report.stages[0].name == "read the workflow"
     assert "step 'App logs'" in report.refused[0] and "| sh" in report.refused[0]
+
+
+def test_the_pipeline_command_replays_the_workflow_as_the_grader_does(engine, tmp_path):
+    """Typed as a student types it, does `python -m helpers pipeline --workflow FILE` replay the workflow's own
+    steps: the worked example passes, and the same workflow with its tests pointed at a wrong host fails?"""
+    wrong = tmp_path / "wrong-host.yml"
+    wrong.write_text(WORKFLOW.read_text().replace("http://app:8000", "http://wronghost:8000"))
+    assert "wronghost" in wrong.read_text()
+    for workflow, code in ((WORKFLOW, 0), (wrong, 1)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "helpers", "pipeline", "--workflow", str(workflow)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=course_root(),
+        )
+        assert "Replaying the steps of" in proc.stdout, proc.stdout + proc.stderr
+        assert (proc.returncode == 0) == (code == 0), proc.stdout + proc.stderr
+        assert ("pipeline passed" if code == 0 else "pipeline FAILED") in proc.stdout
