@@ -21,6 +21,7 @@ help:
 	@echo "  make roster FILE=students.csv - add/update students (columns id, first_name, last_name, email)"
 	@echo "  make due [A=<lab> DATE=\"2026-12-15 23:59 Europe/Berlin\"] - set or list due dates (late penalty)"
 	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
+	@echo "  make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main] - an nbgitpuller link per notebook"
 
 # `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
 # which the pytest plugin tests/timing.py prints beside the tests' phases. Other goals time nothing.
@@ -102,3 +103,9 @@ due: setup
 student-repo: setup
 	@test -n "$(DEST)" || { echo "usage: make student-repo DEST=<new or empty folder outside this checkout>" >&2; exit 2; }
 	@$(PY) -m helpers student-repo "$(DEST)"
+
+# nbgitpuller links to the students' copy on a JupyterHub (helpers/kit/hublinks.py), one per notebook.
+.PHONY: links
+links: setup
+	@test -n "$(HUB)" -a -n "$(REPO)" || { echo "usage: make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main]" >&2; exit 2; }
+	@$(PY) -m helpers links --hub "$(HUB)" --repo "$(REPO)" $(if $(BRANCH),--branch "$(BRANCH)")

@@ -1,6 +1,6 @@
 """The course as students open it.
 
-The JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives.
+The JupyterLab server, the notebook index, nbgitpuller links for a hub, course mode, the sample app, prebuilt archives.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ _EXPORTS: dict[str, str] = {
     "export_images": "prebuilt",
     "find_archive": "prebuilt",
     "free_port": "labserver",
+    "hub_links": "hublinks",
     "index_is_current": "index",
     "lab_command": "labserver",
     "measure_builds": "sampleapp",
+    "nbgitpuller_url": "hublinks",
     "prebuilt_dir": "prebuilt",
     "read_manifest": "prebuilt",
     "reference_dockerfile": "sampleapp",
