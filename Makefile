@@ -22,6 +22,7 @@ help:
 	@echo "  make due [A=<lab> DATE=\"2026-12-15 23:59 Europe/Berlin\"] - set or list due dates (late penalty)"
 	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
 	@echo "  make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main] - an nbgitpuller link per notebook"
+	@echo "  make hub-image [TAG=docker-cicd-hub:latest] - the JupyterHub single-user image (hub/README.md)"
 
 # `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
 # which the pytest plugin tests/timing.py prints beside the tests' phases. Other goals time nothing.
@@ -109,3 +110,8 @@ student-repo: setup
 links: setup
 	@test -n "$(HUB)" -a -n "$(REPO)" || { echo "usage: make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main]" >&2; exit 2; }
 	@$(PY) -m helpers links --hub "$(HUB)" --repo "$(REPO)" $(if $(BRANCH),--branch "$(BRANCH)")
+
+# The JupyterHub single-user image (hub/Dockerfile, helpers/kit/hubimage.py), built from the students' copy.
+.PHONY: hub-image
+hub-image: env
+	@$(PY) -m helpers hub-image $(if $(TAG),--tag "$(TAG)")

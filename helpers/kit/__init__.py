@@ -1,6 +1,7 @@
 """The course as students open it.
 
-The JupyterLab server, the notebook index, nbgitpuller links for a hub, course mode, the sample app, prebuilt archives.
+The JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives, and for a JupyterHub:
+nbgitpuller links and the single-user image.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "course_mode": "mode",
     "export_images": "prebuilt",
     "find_archive": "prebuilt",
+    "build_hub_image": "hubimage",
     "free_port": "labserver",
     "hub_links": "hublinks",
     "index_is_current": "index",
