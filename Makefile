@@ -19,6 +19,7 @@ help:
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
 	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
 	@echo "  make roster FILE=students.csv - add/update students (columns id, first_name, last_name, email)"
+	@echo "  make import-repos DIR=<folder of clones> [PREFIX=<assignment>-] - students' repositories -> submitted/"
 	@echo "  make due [A=<lab> DATE=\"2026-12-15 23:59 Europe/Berlin\"] - set or list due dates (late penalty)"
 	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
 	@echo "  make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main] - an nbgitpuller link per notebook"
@@ -92,7 +93,11 @@ prebuilt: env
 	@$(PY) -m helpers course prebuilt
 
 # Class operations (helpers/grading/roster.py, deadlines.py): the roster and due dates, in the gradebook.
-.PHONY: roster due
+.PHONY: roster due import-repos
+# Students who push their work (GitHub Classroom, Codespaces): their clones' labs into submitted/ (helpers/grading/repos.py).
+import-repos: setup
+	@test -n "$(DIR)" || { echo "usage: make import-repos DIR=<folder of student clones> [PREFIX=<assignment>-] [A=<lab>]" >&2; exit 2; }
+	@$(PY) -m helpers course import-repos "$(DIR)" $(A) $(if $(PREFIX),--prefix "$(PREFIX)")
 roster: setup
 	@test -n "$(FILE)" || { echo "usage: make roster FILE=students.csv [DRY=1]" >&2; exit 2; }
 	@$(PY) -m helpers course roster "$(FILE)" $(if $(DRY),--dry-run)
