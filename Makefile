@@ -19,8 +19,11 @@ help:
 	@echo "Instructors (docs/INSTRUCTOR.md; A=<lab> limits a step to one lab):"
 	@echo "  make release | collect | autograde | feedback | grades | prebuilt"
 	@echo "  make roster FILE=students.csv - add/update students (columns id, first_name, last_name, email)"
+	@echo "  make import-repos DIR=<folder of clones> [PREFIX=<assignment>-] - students' repositories -> submitted/"
 	@echo "  make due [A=<lab> DATE=\"2026-12-15 23:59 Europe/Berlin\"] - set or list due dates (late penalty)"
 	@echo "  make student-repo DEST=<empty folder> - the students' copy: labs, lessons, kit; no solutions"
+	@echo "  make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main] - an nbgitpuller link per notebook"
+	@echo "  make hub-image [TAG=docker-cicd-hub:latest] - the JupyterHub single-user image (hub/README.md)"
 
 # `make test` times its set-up steps: `<step> <seconds>` lines in $(TIMING)/phases.tsv (reset first),
 # which the pytest plugin tests/timing.py prints beside the tests' phases. Other goals time nothing.
@@ -90,7 +93,11 @@ prebuilt: env
 	@$(PY) -m helpers course prebuilt
 
 # Class operations (helpers/grading/roster.py, deadlines.py): the roster and due dates, in the gradebook.
-.PHONY: roster due
+.PHONY: roster due import-repos
+# Students who push their work (GitHub Classroom, Codespaces): their clones' labs into submitted/ (helpers/grading/repos.py).
+import-repos: setup
+	@test -n "$(DIR)" || { echo "usage: make import-repos DIR=<folder of student clones> [PREFIX=<assignment>-] [A=<lab>]" >&2; exit 2; }
+	@$(PY) -m helpers course import-repos "$(DIR)" $(A) $(if $(PREFIX),--prefix "$(PREFIX)")
 roster: setup
 	@test -n "$(FILE)" || { echo "usage: make roster FILE=students.csv [DRY=1]" >&2; exit 2; }
 	@$(PY) -m helpers course roster "$(FILE)" $(if $(DRY),--dry-run)
@@ -102,3 +109,14 @@ due: setup
 student-repo: setup
 	@test -n "$(DEST)" || { echo "usage: make student-repo DEST=<new or empty folder outside this checkout>" >&2; exit 2; }
 	@$(PY) -m helpers student-repo "$(DEST)"
+
+# nbgitpuller links to the students' copy on a JupyterHub (helpers/kit/hublinks.py), one per notebook.
+.PHONY: links
+links: setup
+	@test -n "$(HUB)" -a -n "$(REPO)" || { echo "usage: make links HUB=<hub URL> REPO=<students' repo URL> [BRANCH=main]" >&2; exit 2; }
+	@$(PY) -m helpers links --hub "$(HUB)" --repo "$(REPO)" $(if $(BRANCH),--branch "$(BRANCH)")
+
+# The JupyterHub single-user image (hub/Dockerfile, helpers/kit/hubimage.py), built from the students' copy.
+.PHONY: hub-image
+hub-image: env
+	@$(PY) -m helpers hub-image $(if $(TAG),--tag "$(TAG)")

@@ -17,8 +17,17 @@ import nbformat
 
 
 class Student:
-    def __init__(self, sid: str, base: Path, exchange: Path, course_id: str = "docker-cicd", uid: int | None = None):
+    def __init__(
+        self,
+        sid: str,
+        base: Path,
+        exchange: Path,
+        course_id: str = "docker-cicd",
+        uid: int | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.sid, self.exchange, self.course_id, self.uid = sid, exchange, course_id, uid
+        self.env = dict(env or {})  # e.g. a hub's settings: COURSE_EXCHANGE_PERSONALIZED, PYTHONPATH
         self.home = base / ("home-" + hashlib.sha1(sid.encode()).hexdigest()[:10])  # any id, even odd ones
         self.home.mkdir(parents=True, exist_ok=True)
         if uid is not None:
@@ -37,6 +46,7 @@ class Student:
             "HOME": str(self.home),
             "JUPYTER_DATA_DIR": str(self.home / ".jupyter-data"),
             "LANG": "C.UTF-8",
+            **self.env,
         }
         if self.uid is not None:
             return _as_user(self.uid, argv, env, self.home)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from helpers.grading import course, deadlines, gradebook, nbgrader_run, roster, shards
+from helpers.grading import course, deadlines, gradebook, nbgrader_run, repos, roster, shards
 from helpers.grading.plots import plot_score_distribution
 from helpers.kit.prebuilt import export_images
 
@@ -15,6 +15,7 @@ HELP = {
     "due": "set an assignment's due date (late penalties: nbgrader_config.py), or list the due dates",
     "release": "generate every lab from source/ and release it to the exchange",
     "collect": "collect submissions (resubmissions replace older ones) and check each",
+    "import-repos": "import the labs of students' own repositories (Classroom clones) into submitted/",
     "autograde": "autograde every collected submission in the grading sandbox, in parallel",
     "feedback": "generate feedback (hidden tests stay hidden) and release it to students",
     "grades": "export grades to CSV and plot the score distribution per lab",
@@ -58,6 +59,10 @@ def register(subparsers: Any) -> None:
                 "file", help="CSV with a header row: id, and optionally first_name, last_name, email, lms_user_id"
             )
             s.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+        if step == "import-repos":
+            s.add_argument("folder", help="a folder holding one git clone per student (gh classroom clone ...)")
+            s.add_argument("assignment", nargs="*", help="labs (default: every folder in source/)")
+            s.add_argument("--prefix", default="", help="strip this from each clone's folder name to get the id")
         if step == "due":
             s.add_argument("assignment", nargs="?", help="assignment (a folder of source/); none: list every due date")
             s.add_argument(
@@ -116,6 +121,9 @@ def run(args: argparse.Namespace) -> int:
     dirs = nbgrader_run.course_dirs()
     if args.step in ("roster", "due"):
         return _classops(args, dirs)
+    if args.step == "import-repos":
+        ok = _show(repos.import_repos(args.folder, args.assignment or None, args.prefix, dirs))
+        return 0 if ok else 1
     if args.step == "grades":
         import matplotlib
 

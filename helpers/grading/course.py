@@ -20,9 +20,10 @@ from helpers.errors import CourseError
 from helpers.grading.deadlines import reapply_late_penalties
 from helpers.grading.engine import ensure_grading_engine
 from helpers.grading.engine_env import grading_engine_env
+from helpers.grading.exchange import ensure_personal_inbound, personalized
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.feedback import feedback  # the feedback step lives there
-from helpers.grading.gradebook import gradebook_url, redact
+from helpers.grading.gradebook import gradebook_url, open_gradebook, redact
 from helpers.grading.gradesheet import with_questions
 from helpers.grading.nbgrader_run import (
     CourseDirs,
@@ -63,7 +64,21 @@ def release(names: Iterable[str] | None = None, dirs: CourseDirs | None = None) 
         rows.append(run_step("generate", a, ["generate_assignment", a, "--force"], dirs))
         if rows[-1].ok:
             rows.append(run_step("release", a, ["release_assignment", a, "--force"], dirs))
+    if personalized():
+        rows.append(_personal_inbound(dirs))
     return steps_frame(rows)
+
+
+def _personal_inbound(dirs: CourseDirs) -> StepReport:
+    """Create ``inbound/<student>/`` for each student of the gradebook (``COURSE_EXCHANGE_PERSONALIZED=1``)."""
+    inbound = dirs.exchange / dirs.course_id / "inbound"
+    if not inbound.is_dir():
+        return StepReport("inbound", "", "", False, 0.0, f"{inbound} does not exist: no lab was released")
+    with open_gradebook(dirs) as gb:
+        students = sorted(s.id for s in gb.students)
+    made = ensure_personal_inbound(inbound, students)
+    hint = "" if students else "; the roster is empty: run `make roster FILE=...`, then `make release` again"
+    return StepReport("inbound", "", "", True, 0.0, f"{len(made)} new personal inbound folders{hint}")
 
 
 def collect(assignment: str, dirs: CourseDirs | None = None, check_owner: bool | None = None) -> Any:

@@ -193,8 +193,8 @@ def inbound_intake(assignment: str, dirs: CourseDirs, check_owner: bool | None =
         (private / dirs.course_id / "inbound").mkdir(parents=True)
         intake = Intake(replace(dirs, exchange=private))
         for student, names in _inbound_by_student(inbound, assignment, intake).items():
-            for name in names:
-                dest = private / dirs.course_id / "inbound" / name
+            for name in names:  # "<student>+..." or, in a personal inbound folder, "<student>/<student>+..."
+                dest = private / dirs.course_id / "inbound" / Path(name).name
                 try:
                     problems = _intake_one(inbound / name, dest, student, check_owner, intake)
                 except OSError as e:  # the student changed the folder while it was read
@@ -224,36 +224,62 @@ def _intake_one(src: Path, dest: Path, student: str, check_owner: bool | None, i
 
 
 def _inbound_by_student(inbound: Path, assignment: str, intake: Intake) -> dict[str, list[str]]:
-    """student -> inbound folder names of ``assignment``, newest first (names nbgrader cannot parse get a row)."""
-    from nbgrader.utils import parse_utc
+    """student -> inbound submissions of ``assignment`` (names relative to ``inbound``), newest first.
 
-    try:
-        names = os.listdir(inbound)
-    except FileNotFoundError:
-        return {}
-    except OSError as e:
-        raise CourseError(f"Cannot list {inbound}: {e.strerror}.", "Run collect as the instructor who released.") from e
+    Flat ones (``<student>+<lab>+<time>+<random>``) and, with personal inbound folders
+    (:mod:`helpers.grading.exchange`), ``<student>/<student>+...``: a folder's submission named for another
+    student, and a name nbgrader cannot parse, get a row and are not collected.
+    """
     found: dict[str, list[tuple[Any, str]]] = {}
-    for name in names:
+    for folder, name in _inbound_names(inbound):
         parts = name.rsplit("+", 3)
         if name.startswith(".") or len(parts) != 4 or parts[1] != assignment:
             continue  # not a submission of this assignment (nbgrader would not pick it either)
-        try:
-            stamp = parse_utc(parts[2])
-            ok = parts[0] not in ("", ".", "..")
-        except Exception:  # noqa: BLE001  (dateutil raises several kinds)
-            ok = False
-        if not ok:
+        rel = f"{folder}/{name}" if folder else name
+        problem = _name_problem(parts, folder)
+        if problem:
             intake.refused.append(
-                StepReport(
-                    "collect",
-                    assignment,
-                    parts[0],
-                    False,
-                    0.0,
-                    f"{name!r}: not collected: not <student>+<lab>+<time>+<random>",
-                )
+                StepReport("collect", assignment, parts[0], False, 0.0, f"{rel!r}: not collected: {problem}")
             )
             continue
-        found.setdefault(parts[0], []).append((stamp, name))
+        found.setdefault(parts[0], []).append((_stamp(parts[2]), rel))
     return {s: [n for _, n in sorted(v, reverse=True)] for s, v in sorted(found.items())}
+
+
+def _inbound_names(inbound: Path) -> list[tuple[str, str]]:
+    """(personal folder or "", entry name) of everything in ``inbound`` and in its personal folders."""
+    try:
+        names = os.listdir(inbound)
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise CourseError(f"Cannot list {inbound}: {e.strerror}.", "Run collect as the instructor who released.") from e
+    found = [("", n) for n in names]
+    for folder in names:
+        path = inbound / folder
+        if "+" in folder or folder.startswith(".") or path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            found += [(folder, n) for n in os.listdir(path)]
+        except OSError as e:
+            raise CourseError(f"Cannot list {path}: {e.strerror}.", "Run collect as the instructor.") from e
+    return found
+
+
+def _stamp(text: str) -> Any:
+    """The submission time of a name's timestamp part (``None`` when nbgrader cannot read it)."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(text)
+    except Exception:  # noqa: BLE001  (dateutil raises several kinds)
+        return None
+
+
+def _name_problem(parts: list[str], folder: str) -> str:
+    """Why a submission's name is refused ("" when it is fine)."""
+    if parts[0] in ("", ".", "..") or _stamp(parts[2]) is None:
+        return "not <student>+<lab>+<time>+<random>"
+    if folder and parts[0] != folder:
+        return f"it is in {folder}'s inbound folder but names {parts[0]}"
+    return ""

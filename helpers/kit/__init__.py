@@ -1,6 +1,7 @@
 """The course as students open it.
 
-The JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives.
+The JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives, and for a JupyterHub:
+nbgitpuller links and the single-user image.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ _EXPORTS: dict[str, str] = {
     "course_mode": "mode",
     "export_images": "prebuilt",
     "find_archive": "prebuilt",
+    "build_hub_image": "hubimage",
     "free_port": "labserver",
+    "hub_links": "hublinks",
     "index_is_current": "index",
     "lab_command": "labserver",
     "measure_builds": "sampleapp",
+    "nbgitpuller_url": "hublinks",
     "prebuilt_dir": "prebuilt",
     "read_manifest": "prebuilt",
     "reference_dockerfile": "sampleapp",

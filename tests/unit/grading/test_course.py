@@ -145,7 +145,7 @@ def test_every_course_step_has_help():
     parser = build_parser()
     course_parser = parser._subparsers._group_actions[0].choices["course"]
     steps = course_parser._subparsers._group_actions[0]
-    expected = {"roster", "due", "release", "collect", "autograde", "feedback", "grades", "prebuilt"}
+    expected = {"roster", "due", "release", "collect", "autograde", "feedback", "grades", "prebuilt", "import-repos"}
     assert set(steps.choices) == expected
     assert all(a.help for a in steps._choices_actions)
 
