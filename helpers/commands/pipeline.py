@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from helpers.ci.pipeline import run_pipeline
+from helpers.grading.labs.lab5 import graded_pipeline
 
 #: where the work is done (shown by ``python -m helpers --help``)
 LIBRARY = "helpers.ci.pipeline"
@@ -40,8 +41,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     """The workflow's steps replayed as a pull request (any branch but main) or a push to main."""
-    from helpers.grading.labs.lab5 import graded_pipeline
-
     branch = "main" if args.branch == "main" else "feature/lab5"
     print(f"Replaying the steps of {args.workflow} as {'a push to main' if branch == 'main' else 'a pull request'}.")
     report = graded_pipeline(Path(args.workflow).read_text(), branch)
