@@ -58,6 +58,11 @@ ESTIMATES = (
     ("tests/engine/labs/test_lab2_verdicts.py", 420.0),
     ("tests/engine/labs/test_lab1_verdicts.py", 300.0),
     ("tests/engine/labs/test_lab4_verdicts.py", 80.0),
+    # measured 2026-12-01: Lab 5's answers are replayed step by step (two replays each); the hub image is one build
+    ("tests/engine/labs/test_lab5_verdicts.py", 200.0),
+    ("tests/engine/kit/test_hub_image.py", 150.0),
+    ("tests/engine/ci/test_replay.py", 60.0),
+    ("tests/engine/supplychain/test_sbom_oracle.py", 40.0),
     ("tests/engine/labs/", 90.0),
     ("tests/engine/grading/", 90.0),
     ("tests/engine/kit/test_student_repo_notebooks.py", 220.0),
