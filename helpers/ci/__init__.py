@@ -13,7 +13,7 @@ _EXPORTS: dict[str, str] = {
     "Mapping": "k8s",
     "PipelineReport": "pipelinereport",
     "REFERENCE": "pipeline",
-    "ReplayReport": "replayrun",
+    "ReplayReport": "pipelinereport",
     "SAMPLE_COMPOSE": "composefile",
     "SERVICE_KEYS": "composefile",
     "Stage": "pipelinereport",

@@ -1,5 +1,8 @@
 """What a pipeline run reports: one :class:`Stage` per step and the :class:`PipelineReport` around them.
 
+:class:`ReplayReport` is the report of a replayed workflow (:mod:`helpers.ci.replayrun`): the same stages plus
+what the grader reads (refusals, the integration tests' outcome, what the workflow left behind).
+
 Kept apart from :mod:`helpers.ci.pipeline` (which runs the stages) so that graders and tests
 can read and build reports without the engine-facing code.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Stage", "PipelineReport"]
+__all__ = ["Stage", "PipelineReport", "ReplayReport"]
 
 
 @dataclass
@@ -58,3 +61,15 @@ class PipelineReport:
             lines.append("tests: " + summary[-1].strip("= "))
         lines.append(f"exit status {self.exit_code}: " + ("pipeline passed" if self.ok else "pipeline FAILED"))
         return "\n".join(lines)
+
+
+@dataclass
+class ReplayReport(PipelineReport):
+    """A :class:`PipelineReport` (one stage per step) plus what the grader reads from a replay."""
+
+    left_behind: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    tests_ran: bool = False
+    tests_ok: bool = False
+    sha: str = ""
