@@ -80,8 +80,11 @@ def baseline_autograde(dirs: nbgrader_run.CourseDirs, lab: str, student: str, en
     build and run on the grading engine from the kernel (``DOCKER_HOST`` and the registry pointed there, as
     the old trusted queries did); the kernel's scores stand and the build cache is never pruned.
     """
-    args = ["autograde", lab, f"--student={student}", "--force"]
-    return nbgrader_run.run_step("autograde", lab, args, dirs, student, engine.env() if engine else {})
+    from helpers.grading.engine_env import using_grading_engine
+
+    with using_grading_engine(engine):  # DOCKER_HOST, registry port and its credentials' state dir
+        args = ["autograde", lab, f"--student={student}", "--force"]
+        return nbgrader_run.run_step("autograde", lab, args, dirs, student)
 
 
 def bench_lab(labs: list[str], repeats: int) -> int:
