@@ -10,7 +10,8 @@ reference submission of each lab (the source notebook's solutions and the lab's 
 as a student who answered fully hands them in: ``course_fixture.submit_reference``), graded serially by
 ``course autograde`` (sandbox, then the grader's verdicts on the grading engine) and by the baseline
 (plain ``nbgrader autograde``: the notebook's own checks run in the kernel against the grading engine, see
-:func:`baseline_autograde`), alternated, ``--repeats`` times each. Prints per lab the medians, their
+:func:`baseline_autograde`), alternated, ``--repeats`` times each, each run from the same state
+(:func:`cold_start`). Prints per lab the medians, their
 ratio and the scores; fails unless ``course autograde`` gives the reference full marks.
 
     python bench/autograde_scale.py [--n 30] [--sandbox-sample 4] [--lab LAB|engine ...] [--repeats 2]
@@ -73,6 +74,20 @@ def engine_labs() -> list[str]:
     return [p.parent.name for p in sorted((ROOT / "source").glob("*/grading.yml")) if load_spec(p.parent.name).verdicts]
 
 
+def cold_start(engine) -> None:
+    """Both paths start alike: the grading engine emptied (base images kept) and its build cache pruned.
+
+    ``course autograde`` prunes the cache after each submission (no student's build sees another's), the
+    baseline never did; without this, whichever ran second would build from the other's cache.
+    """
+    from helpers.grading.engine import ensure_grading_engine
+    from helpers.grading.engine_env import engine_client
+
+    ensure_grading_engine(log=lambda m: None)
+    if engine:
+        engine_client(engine, timeout=300).api.prune_builds(all=True)
+
+
 def baseline_autograde(dirs: nbgrader_run.CourseDirs, lab: str, student: str, engine) -> nbgrader_run.StepReport:
     """The path before the trusted-side hardening, as closely as it still runs: plain ``nbgrader autograde``.
 
@@ -110,6 +125,7 @@ def bench_lab(labs: list[str], repeats: int) -> int:
                 for kind in ("base", "kit"):
                     sid = f"ref-{kind}{i}"
                     submit_reference(dirs, lab, sid)
+                    cold_start(engine)
                     t0 = time.monotonic()
                     if kind == "base":
                         rep = baseline_autograde(dirs, lab, sid, engine)
@@ -126,7 +142,8 @@ def bench_lab(labs: list[str], repeats: int) -> int:
             bad += kit != [top]
             b, k = median(times["base"]), median(times["kit"])
             rows.append((lab, b, k, k / b, kit, basescore, top))
-        print(f"\nreference submission, median of {repeats} runs each (baseline and kit alternated)")
+        print(f"\nreference submission, median of {repeats} runs each (baseline and kit alternated, each from an")
+        print("emptied grading engine with its build cache pruned)")
         print(f"{'lab':26} {'baseline s':>10} {'kit s':>8} {'ratio':>6}  score (kit; baseline) / max")
         for lab, b, k, r, kit, basescore, top in rows:
             print(f"{lab:26} {b:10.1f} {k:8.1f} {r:6.2f}  {kit}; {basescore} / {top:g}")
