@@ -141,12 +141,13 @@ def bench_lab(labs: list[str], repeats: int) -> int:
             basescore = sorted({got.get(f"ref-base{i}") for i in range(repeats)}, key=str)
             bad += kit != [top]
             b, k = median(times["base"]), median(times["kit"])
-            rows.append((lab, b, k, k / b, kit, basescore, top))
+            rows.append((lab, b, k, k / b, kit, basescore, top, times))
         print(f"\nreference submission, median of {repeats} runs each (baseline and kit alternated, each from an")
         print("emptied grading engine with its build cache pruned)")
-        print(f"{'lab':26} {'baseline s':>10} {'kit s':>8} {'ratio':>6}  score (kit; baseline) / max")
-        for lab, b, k, r, kit, basescore, top in rows:
-            print(f"{lab:26} {b:10.1f} {k:8.1f} {r:6.2f}  {kit}; {basescore} / {top:g}")
+        print(f"{'lab':26} {'baseline s':>10} {'kit s':>8} {'ratio':>6}  score (kit; baseline) / max  runs (s)")
+        for lab, b, k, r, kit, basescore, top, times in rows:
+            runs = ", ".join(f"{kind} " + " ".join(f"{t:.0f}" for t in times[kind]) for kind in ("base", "kit"))
+            print(f"{lab:26} {b:10.1f} {k:8.1f} {r:6.2f}  {kit}; {basescore} / {top:g}  {runs}")
         if bad:
             print(f"{bad} lab(s): the reference did NOT get full marks from course autograde")
         ensure_grading_engine(log=lambda m: None)  # empty it again: the baseline's leftovers go
