@@ -24,12 +24,12 @@ if os.environ.get("COURSE_EXCHANGE_PERSONALIZED", "").strip().lower() in ("1", "
     c.ExchangeFactory.collect = "helpers.grading.exchange.PersonalInboundCollect"
     c.ExchangeFactory.list = "helpers.grading.exchange.PersonalInboundList"
 # Files of source/<lab>/ that never reach students: grading.yml holds the instructor's settings
-# (limits, trusted queries, graded thresholds); the rest is nbgrader's default list.
+# (limits, the cells the grader decides, graded thresholds); the rest is nbgrader's default list.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.yml"]
 # Feedback students receive: no hidden test (not in sources, not quoted by outputs), nothing that runs
 # in their browser, and a student's own marker text never fails everyone's feedback. The same list as
 # helpers.grading.feedback.FEEDBACK_PREPROCESSORS (a test checks it), so that feedback generated from the
-# formgrader is as safe; `make feedback` also copies no other file of autograded/ (grading_facts.json).
+# formgrader is as safe; `make feedback` also copies no other file of autograded/ (grading_verdicts.json).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "helpers.grading.nbgrader_sandbox.ClearHiddenTracebacks",

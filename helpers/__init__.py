@@ -16,8 +16,8 @@ Where things are (each subpackage's ``__init__`` names the module behind every p
 - ``supplychain/``: SBOM, advisories, scanning, remediation, publishing, signing, tags, digests, secrets.
 - ``ci/``: workflow checks, the local pipeline, BuildKit cache, Compose, Kubernetes.
 - ``lessons/``, ``vm/``: the lessons' demonstrations; containers versus VMs (measurement, qemu, cost).
-- ``grading/``: the instructor's side: nbgrader steps (``course.py``), sandbox, trusted queries, the
-  grading engine, and one module per lab's checks (``labs/lab1.py`` ... ``labs/lab5.py``).
+- ``grading/``: the instructor's side: nbgrader steps (``course.py``), sandbox, the grader's verdicts, the
+  grading engine, and one module per lab's checks (``labs/lab1.py`` ... ``labs/lab5.py``, ``labs/shrink.py``).
 - ``kit/``: the JupyterLab server, the notebook index, course mode, the sample app, prebuilt archives.
 """
 

@@ -12,6 +12,8 @@ from helpers.grading import course, nbgrader_run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "course"
+#: Each lab's reference answer files (``<lab>/reference/``): what a student who answered fully writes.
+REFERENCE = ROOT / "tests" / "data" / "labs"
 
 
 def make_course(
@@ -69,3 +71,23 @@ def submit_files(dirs: nbgrader_run.CourseDirs, lab: str, student: str, folder: 
     dest = dirs.root / "submitted" / student / lab
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(folder, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
+
+
+def submit_lab(dirs: nbgrader_run.CourseDirs, lab: str, student: str, nb: Any, answers: bool) -> None:
+    """A submission as collect leaves it: the released lab folder, the student's notebook, their answer files.
+
+    Args:
+        nb: The student's notebook.
+        answers: Lay the lab's reference answer files (:data:`REFERENCE`) over the released starters.
+    """
+    submit_files(dirs, lab, student, ROOT / "release" / lab)
+    if answers and (REFERENCE / lab / "reference").is_dir():
+        submit_files(dirs, lab, student, REFERENCE / lab / "reference")
+    submit_notebook(dirs, lab, student, nb)
+
+
+def submit_reference(dirs: nbgrader_run.CourseDirs, lab: str, student: str) -> None:
+    """What a student who answered everything hands in: the source notebook's solutions and the reference files."""
+    import nbformat
+
+    submit_lab(dirs, lab, student, nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4), True)

@@ -1,7 +1,6 @@
-"""The instructor's side: the nbgrader workflow, the sandbox, trusted queries, the grading engine and the labs' checks.
+"""The instructor's side: the nbgrader workflow, the sandbox, the grader's verdicts and engine, the labs' checks.
 
-Which module grades which lab (each lab's graded cells call its module; the checks they share are in
-:mod:`helpers.grading.labs.common`):
+Which module grades which lab (its ``verdicts()``; the checks they share are in :mod:`helpers.grading.labs.common`):
 
 - Lab 1, ``source/lab1-build-basics``: :mod:`helpers.grading.labs.lab1`
 - Lab 2, ``source/lab2-improve-dockerfile``: :mod:`helpers.grading.labs.lab2`
@@ -11,11 +10,13 @@ Which module grades which lab (each lab's graded cells call its module; the chec
 - ``source/activity-shrink-image``: :mod:`helpers.grading.labs.shrink`
 
 How grading runs: :mod:`~helpers.grading.course` (release, collect, autograde, feedback, grades) runs nbgrader;
-:mod:`~helpers.grading.sandbox` executes each submission in a locked-down container; the labs' engine checks are
-trusted queries (:mod:`~helpers.grading.queries`, :mod:`~helpers.grading.session`) answered on the grading engine
-(:mod:`~helpers.grading.engine`); ``source/<lab>/grading.yml`` says which queries a lab may ask
-(:mod:`~helpers.grading.facts`). The gradebook's URL has one owner, :mod:`~helpers.grading.gradebook` (a PostgreSQL
-server for a class graded on several machines, in shards: :mod:`~helpers.grading.shards`).
+:mod:`~helpers.grading.sandbox` executes each submission's notebook in a locked-down container (its test cells
+are the student's self-check); then the grader decides the graded cells from the submitted files
+(:mod:`~helpers.grading.verdicts`, run in a :mod:`~helpers.grading.session` on the grading engine,
+:mod:`~helpers.grading.engine`) and writes the scores (:mod:`~helpers.grading.verdict_apply`);
+``source/<lab>/grading.yml`` says which cells and with which limits (:mod:`~helpers.grading.facts`). The
+gradebook's URL has one owner, :mod:`~helpers.grading.gradebook` (a PostgreSQL server for a class graded on
+several machines, in shards: :mod:`~helpers.grading.shards`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from helpers._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "ClearHiddenTracebacks": "nbgrader_sandbox",
     "CourseDirs": "nbgrader_run",
-    "EngineStep": "facts",
-    "FACTS_ENV": "facts",
     "GRADER_IMAGE": "sandbox_image",
     "GRADING_BRIDGE": "engine_network",
     "GRADING_ENV": "engine_env",
@@ -34,8 +33,7 @@ _EXPORTS: dict[str, str] = {
     "GRADING_SUBNET": "engine_network",
     "GradedPipeline": "labs.lab5",
     "GradingEngine": "engine_env",
-    "GradingPending": "queries",
-    "GradingRefused": "queries",
+    "GradingRefused": "verdicts",
     "GradingSpec": "facts",
     "ImageReport": "labs.common",
     "LAB1_TAG": "labs.lab1",
@@ -44,24 +42,17 @@ _EXPORTS: dict[str, str] = {
     "LAB4_IMAGE": "labs.lab4",
     "LAB5_BRANCHES": "labs.lab5",
     "LAB_TIMEOUT": "labs.common",
-    "MAX_REQUESTS": "queries",
-    "MAX_REQUEST_BYTES": "queries",
-    "MAX_SESSION_QUERIES": "session",
-    "REQUESTS_ENV": "queries",
     "SAFE_STUDENT_ID": "submissions",
-    "SESSION_BUDGET_SECONDS": "session",
     "Shard": "shards",
     "SIZE_MARGIN": "labs.lab2",
     "SandboxExecute": "nbgrader_sandbox",
     "SandboxLimits": "sandbox",
     "SandboxResult": "sandbox",
     "StepReport": "nbgrader_run",
-    "TrustedSession": "session",
+    "GradingSession": "session",
     "assignments": "nbgrader_run",
     "autograde": "course",
     "build_timeout": "labs.common",
-    "check_args": "queries",
-    "check_arity": "queries",
     "check_dockerfile": "labs.common",
     "check_submission": "submissions",
     "collect": "course",
@@ -69,44 +60,32 @@ _EXPORTS: dict[str, str] = {
     "course_dirs": "nbgrader_run",
     "current_grading_engine": "engine_env",
     "current_session": "session",
-    "decode": "queries",
     "dependency_steps_cached": "labs.lab2",
-    "encode": "queries",
-    "engine_facts": "facts",
     "ensure_exchange": "nbgrader_run",
     "require_exchange": "nbgrader_run",
     "ensure_grading_engine": "engine",
     "feedback": "course",
-    "graded_in_sandbox": "labs.common",
     "grader_image": "sandbox_image",
     "gradebook_url": "gradebook",
     "grades": "course",
-    "grading": "labs.common",
     "grading_client": "engine_env",
-    "grading_engine": "labs.common",
     "grading_engine_env": "engine_env",
     "grading_engine_status": "engine",
     "lab4_image": "labs.lab4",
     "load_spec": "facts",
     "merge_outputs": "sandbox",
     "nbgrader": "nbgrader_run",
-    "parse_requests": "queries",
     "parse_shard": "shards",
     "plot_score_distribution": "plots",
-    "query_key": "queries",
-    "read_facts": "facts",
     "rebuild_after_source_change": "labs.common",
     "reference_size": "labs.lab2",
-    "registered": "queries",
     "release": "course",
-    "replaying": "queries",
     "run_in_sandbox": "sandbox",
     "sandbox_command": "sandbox",
     "shard_of": "shards",
     "static_checks": "labs.common",
     "stop_grading_engine": "engine",
     "submission_tag": "labs.common",
-    "trusted_query": "queries",
     "unavailable_reason": "engine",
     "using_grading_engine": "engine_env",
 }

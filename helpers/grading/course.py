@@ -126,10 +126,10 @@ def autograde(
         students: Only these (default: every folder under ``submitted/``).
         workers: Parallel students (default: the machine's cores).
         sandbox: Run student code in the grading sandbox (default). ``False`` runs it here, with
-            your rights: only for your own reference solution. With the sandbox, a lab's engine work
-            (its verdicts, trusted queries, ``grading.yml`` engine steps) runs on the grading engine
-            (:mod:`helpers.grading.engine`), never on yours. The cells a lab lists under ``verdicts:``
-            are then scored by the grader from the submitted files (:mod:`helpers.grading.verdict_apply`).
+            your rights: only for your own reference solution. The cells a lab lists under ``verdicts:``
+            are then scored by the grader from the submitted files (:mod:`helpers.grading.verdict_apply`);
+            with the sandbox, that engine work runs on the grading engine (:mod:`helpers.grading.engine`),
+            never on yours.
         log: Where progress lines go (starting the grading engine).
         shard: Only the students of this shard, ``"i/N"`` (:mod:`helpers.grading.shards`): run shard 1/N to
             N/N on N machines sharing one PostgreSQL gradebook. Overlapping or rerun shards are safe: one
@@ -147,7 +147,7 @@ def autograde(
 def _sandbox_env(spec: GradingSpec, log: Callable[[str], None]) -> dict[str, str]:
     """The grader processes' environment: the sandbox image (built once) and, for engine labs, the grading engine."""
     env = {IMAGE_ENV: grader_image()}  # build once, before the workers start
-    if spec.engine or spec.queries or spec.verdicts:  # the lab's engine work goes to an engine holding nothing of yours
+    if spec.verdicts:  # the lab's engine work goes to an engine holding nothing of yours
         env.update(grading_engine_env(ensure_grading_engine(log)))
     return env
 

@@ -1,7 +1,7 @@
 """The grading engine: a second Docker Engine and registry that hold nothing of the instructor's.
 
-Graded labs build and run the students' Dockerfiles and push to a registry (trusted queries,
-``grading.yml`` engine steps). That work runs here, not on the instructor's engine: a separate
+Graded labs build and run the students' Dockerfiles and push to a registry (the grader's verdicts,
+:mod:`helpers.grading.verdicts`). That work runs here, not on the instructor's engine: a separate
 ``dockerd`` (own data root under ``<state dir>/grading``, socket under ``/run``, bridge
 ``course-grade0`` with its own firewall rules: :mod:`helpers.grading.engine_network`) and a separate
 registry (own port, credentials and storage). It starts with the course base images only; what a

@@ -42,11 +42,6 @@ def _write(path: Path, value: str) -> None:
     path.write_text(value + "\n")
 
 
-def _v2() -> bool:
-    """True on a cgroup v2 (unified) host."""
-    return (CGROUP_ROOT / "cgroup.controllers").exists()
-
-
 def cgroup_bounds(limits: GradingLimits, root: Path | None = None) -> tuple[str, int, int, list[str]]:
     """Create :data:`CGROUP` with the memory and process limits of ``limits``.
 

@@ -2,7 +2,7 @@
 
 :func:`feedback` runs nbgrader's ``generate_feedback`` once per student (one bad notebook fails only that
 student's row), with :data:`FEEDBACK_PREPROCESSORS` (see :mod:`helpers.grading.nbgrader_sandbox`), with no
-other file of ``autograded/`` copied (``grading_facts.json`` holds what the grader fetched), and removes
+other file of ``autograded/`` copied (``grading_verdicts.json`` quotes what the grader saw), and removes
 anything but ``<notebook>.html`` from ``feedback/`` before ``release_feedback``. The functions below are
 the rules those preprocessors apply, kept free of nbgrader so they can be tested on their own:
 

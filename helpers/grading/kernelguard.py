@@ -23,8 +23,8 @@ import os
 import sys
 
 _MISSING = object()
-#: Environment variables the kit's checks read (graded or not, facts, course settings): put back before each test.
-_KIT_ENV_PREFIXES = ("GRADING_", "NBGRADER_", "COURSE_")
+#: Environment variables the kit's code reads (graded or not, course settings): put back before each test.
+_KIT_ENV_PREFIXES = ("NBGRADER_", "COURSE_")
 #: Shell and kernel methods a student could replace to swallow errors or fake a reply.
 _SHELL_METHODS = (
     "user_expressions",
@@ -174,7 +174,7 @@ def _restore_hooks(ip) -> None:
 
 
 def _restore_kit_env() -> None:
-    """The kit's variables as the kernel started with them (a solution cell may delete ``GRADING_FACTS``)."""
+    """The kit's variables as the kernel started with them (a solution cell may delete ``NBGRADER_EXECUTION``)."""
     os.environ = _state["environ"]  # noqa: B003 - putting back the real mapping a student replaced
     os.getenv = _state["getenv"]
     for k in [k for k in os.environ if k.startswith(_KIT_ENV_PREFIXES) and k not in _state["kit_env"]]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import json
 import os
 import secrets
 import subprocess
@@ -28,7 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +44,9 @@ __all__ = [
 ]
 
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
-REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 KEY_MEMBER = "__key__"
-_RESERVED = frozenset({"__notebook__.ipynb", "__facts__.json", KEY_MEMBER})
+_RESERVED = frozenset({"__notebook__.ipynb", KEY_MEMBER})
 
 
 @dataclass(frozen=True)
@@ -97,8 +95,6 @@ class SandboxResult:
     timed_out: bool = False
     error: str = ""
     log_tail: str = ""
-    facts: dict[str, Any] = field(default_factory=dict)
-    requests: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -148,7 +144,7 @@ def sandbox_command(image: str, name: str, limits: SandboxLimits, docker: str = 
     return cmd + [image]
 
 
-def _tar_input(nb: Any, files_dir: Path | None, facts: Mapping[str, Any] | None, key: bytes = b"") -> bytes:
+def _tar_input(nb: Any, files_dir: Path | None, key: bytes = b"") -> bytes:
     import nbformat
 
     buf = io.BytesIO()
@@ -163,7 +159,6 @@ def _tar_input(nb: Any, files_dir: Path | None, facts: Mapping[str, Any] | None,
         for name, data in (
             (KEY_MEMBER, key or None),
             ("__notebook__.ipynb", nbformat.writes(nb).encode()),
-            ("__facts__.json", json.dumps(facts).encode() if facts is not None else None),
         ):
             if data is None:
                 continue
@@ -177,7 +172,6 @@ def run_in_sandbox(
     nb: Any,
     files_dir: str | os.PathLike[str] | None = None,
     limits: SandboxLimits | None = None,
-    facts: Mapping[str, Any] | None = None,
     image: str | None = None,
     client: Any = None,
 ) -> SandboxResult:
@@ -187,7 +181,6 @@ def run_in_sandbox(
         nb: The notebook (nbformat node), already sanitized by nbgrader.
         files_dir: The submission's folder; its plain files are copied in (nothing is mounted).
         limits: :class:`SandboxLimits` (defaults when None).
-        facts: Engine facts for the lab, given to the notebook as ``$GRADING_FACTS``.
         image: Sandbox image (default :func:`grader_image`).
 
     Returns:
@@ -198,24 +191,24 @@ def run_in_sandbox(
     image = image or os.environ.get(IMAGE_ENV) or grader_image(client=client)
     name = f"course-sandbox-{uuid.uuid4().hex[:10]}"
     key = secrets.token_bytes(32)  # this run's result key: only this run's sandbox knows it
-    payload = _tar_input(nb, Path(files_dir) if files_dir else None, facts, key)
+    payload = _tar_input(nb, Path(files_dir) if files_dir else None, key)
     start = time.monotonic()
     raw, size, code, timed_out, log_tail = _run_container(sandbox_command(image, name, limits), name, payload, limits)
     seconds = time.monotonic() - start
-    executed, requests, error = None, b"", ""
+    executed, error = None, ""
     if timed_out:
         error = f"the notebook ran past {limits.timeout} s and was stopped"
     elif size > MAX_RESULT_BYTES:
         error = "the notebook's output is too large"
     else:
-        executed, requests = _read_output(raw, key)
+        executed = _read_output(raw, key)
         if executed is None:
             error = (
                 f"the sandbox returned no authentic result (exit code {code}; memory limit {limits.memory}?, "
                 "or the notebook's code tampered with the grader): every cell is scored as failing"
             )
     merged = merge_outputs(nb, executed, error)
-    return SandboxResult(merged, seconds, code, timed_out, error, log_tail, dict(facts or {}), requests)
+    return SandboxResult(merged, seconds, code, timed_out, error, log_tail)
 
 
 def _run_container(
@@ -252,26 +245,19 @@ def _verified(lines: list[str], marker: str, key: bytes) -> str | None:
     return None
 
 
-def _read_output(raw: bytes, key: bytes) -> tuple[Any, bytes]:
-    """The executed notebook (None when garbled or not authentic) and the requests it made, from the sandbox's output.
+def _read_output(raw: bytes, key: bytes) -> Any:
+    """The executed notebook from the sandbox's output (None when garbled or not authentic).
 
-    Only lines signed with this run's ``key`` count. Untrusted even then (the student's code ran in
-    there): the requests are only ever parsed as data later (:func:`helpers.grading.queries.parse_requests`).
+    Only a line signed with this run's ``key`` counts. Untrusted even then (the student's code ran in
+    there): only its cells' outputs are taken (:func:`merge_outputs`).
     """
     import nbformat
 
-    lines = raw.decode(errors="replace").splitlines()
-    line = _verified(lines, MARKER, key)
-    asked = _verified(lines, REQUESTS_MARKER, key)
+    line = _verified(raw.decode(errors="replace").splitlines(), MARKER, key)
     try:
-        requests = str(json.loads(asked)).encode() if asked else b""
-    except ValueError:
-        requests = b"not json"
-    try:
-        executed = nbformat.reads(line, as_version=4) if line else None
+        return nbformat.reads(line, as_version=4) if line else None
     except Exception:  # noqa: BLE001  (garbage from the sandbox)
-        executed = None
-    return executed, requests
+        return None
 
 
 def merge_outputs(nb: Any, executed: Any, error: str = "") -> Any:

@@ -1,11 +1,9 @@
 """Runs INSIDE the grading sandbox (a throwaway container): execute one notebook, print the result.
 
-Protocol: stdin is a tar stream holding the submission's files, the notebook to execute as
-``__notebook__.ipynb`` and, for engine labs, ``__facts__.json``. The files are unpacked into the
-working directory (a size-limited tmpfs), the notebook is executed with nbclient (errors allowed,
-each cell with a time limit), and the executed notebook is written to the original stdout as one
-line prefixed with :data:`MARKER`, preceded by the trusted queries the notebook asked for (see
-:mod:`helpers.grading.queries`) as one line prefixed with :data:`REQUESTS_MARKER` (a JSON string, size-limited).
+Protocol: stdin is a tar stream holding the submission's files and the notebook to execute as
+``__notebook__.ipynb``. The files are unpacked into the working directory (a size-limited tmpfs), the
+notebook is executed with nbclient (errors allowed, each cell with a time limit), and the executed
+notebook is written to the original stdout as one line prefixed with :data:`MARKER`.
 The kernel's own stdout/stderr go to a log file, so student code
 printing to the process streams cannot garble the result. Cells that never ran (dead kernel,
 memory limit) get an error output, so the grader scores them as failing.
@@ -42,10 +40,7 @@ import tarfile
 import tempfile
 
 MARKER = "@@COURSE-SANDBOX-RESULT@@ "
-REQUESTS_MARKER = "@@COURSE-SANDBOX-REQUESTS@@ "
-MAX_REQUEST_BYTES = 256 * 1024
 KEY_MEMBER = "__key__"
-RESERVED = ("__notebook__.ipynb", "__facts__.json", KEY_MEMBER)
 _GUARD_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernelguard.py")
 
 
@@ -236,20 +231,8 @@ def main() -> int:
     nb_path = os.path.join(work, "__notebook__.ipynb")
     nb = nbformat.read(nb_path, as_version=4)
     os.remove(nb_path)
-    facts = os.path.join(work, "__facts__.json")
-    requests = os.path.join(tmp, "grading-requests.jsonl")
-    if os.path.exists(facts):
-        os.environ["GRADING_FACTS"] = facts
-        os.environ["GRADING_REQUESTS"] = requests
-        with open(facts) as f:
-            if json.load(f).get("final"):
-                os.environ["GRADING_FINAL_ROUND"] = "1"
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     execute(nb, work, int(os.environ.get("SANDBOX_CELL_TIMEOUT", "60")))
-    if os.path.exists(requests):
-        with open(requests, "rb") as f:
-            asked = f.read(MAX_REQUEST_BYTES + 1)
-        os.write(result_fd, sign(key, REQUESTS_MARKER, json.dumps(asked.decode("utf-8", errors="replace"))).encode())
     os.write(result_fd, sign(key, MARKER, json.dumps(nb)).encode())
     os.close(result_fd)
     return 0

@@ -28,10 +28,11 @@ from helpers.errors import CourseError
 from helpers.grading.engine_env import current_grading_engine, engine_client
 from helpers.grading.facts import GradingSpec, load_spec
 from helpers.grading.limits import explain_failure
-from helpers.grading.session import TrustedSession
+from helpers.grading.session import GradingSession
 
 __all__ = [
     "CheckFailed",
+    "GradingRefused",
     "LAB_MODULES",
     "MAX_FILE_BYTES",
     "Submission",
@@ -58,6 +59,10 @@ MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024
 
 class CheckFailed(AssertionError):
     """A self-check that did not pass (the grader's words for it)."""
+
+
+class GradingRefused(CourseError):
+    """A lab's check refused what a student's file asked for (another context, branch or Dockerfile)."""
 
 
 @dataclass(frozen=True)
@@ -156,12 +161,12 @@ def _lab_function(assignment: str) -> Callable[[Submission], dict[str, Verdict]]
 def compute(assignment: str, folder: str | Path, spec: GradingSpec | None = None) -> dict[str, Verdict]:
     """Every verdict the lab's ``grading.yml`` lists, for the files in ``folder``, on the current engine.
 
-    Runs in a :class:`~helpers.grading.session.TrustedSession` (tags unique to this run, removed after).
+    Runs in a :class:`~helpers.grading.session.GradingSession` (tags unique to this run, removed after).
     A cell the lab's function did not decide, or a failure of the function itself, is a failed verdict:
     a grade never passes by default.
     """
     spec = spec or load_spec(assignment)
-    session = TrustedSession((), build_timeout=spec.build_timeout)
+    session = GradingSession(build_timeout=spec.build_timeout)
     try:
         with session.active():
             got = _lab_function(assignment)(Submission(folder, spec))

@@ -11,13 +11,12 @@
 ``activity-shrink-image``              :mod:`helpers.grading.labs.shrink` (verdicts: build, dive's CI rules)
 =====================================  =============================================================
 
-:mod:`helpers.grading.labs.common` holds what the labs share: whether the notebook is being graded
-(:func:`~helpers.grading.labs.common.graded_in_sandbox`, :func:`~helpers.grading.labs.common.grading_engine`),
-building and running a student's Dockerfile (:func:`~helpers.grading.labs.common.check_dockerfile`) and the
-text-only checklist of Labs 1-2. A lab whose ``grading.yml`` lists ``verdicts:`` defines ``verdicts(sub)``: the
-grader decides those cells from the submitted files (:mod:`helpers.grading.verdicts`). The other labs' engine checks
-are trusted queries (:mod:`helpers.grading.queries`): while graded in the sandbox the grader answers them; elsewhere
-they run directly. The notebooks import them as ``from helpers.grading.labs import common, lab3``.
+:mod:`helpers.grading.labs.common` holds what the labs share: building and running a student's Dockerfile
+(:func:`~helpers.grading.labs.common.check_dockerfile`), tags unique to a submission on the grader, and the
+text-only checklist of Labs 1-2. Each lab module defines ``verdicts(sub)``: the grader decides the cells its
+``grading.yml`` lists under ``verdicts:`` from the submitted files (:mod:`helpers.grading.verdicts`); the
+notebook's test cells run the same function as the student's self-check. The notebooks import them as
+``from helpers.grading.labs import common, lab2``.
 """
 
 from __future__ import annotations

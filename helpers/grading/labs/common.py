@@ -1,18 +1,17 @@
-"""What the graded labs share: are we being graded, build and run a student's Dockerfile, the text checklist.
+"""What the graded labs share: build and run a student's Dockerfile, tags and time limits on the grader, the checklist.
 
-Student code only hands over text (a Dockerfile, a ``.dockerignore``); :func:`check_dockerfile` does the
-engine work (build through :func:`helpers.images.build.build`, run under :data:`helpers.images.run.SANDBOX_LIMITS`)
-and returns plain facts the test cells assert on. Results are cached per Dockerfile text, so several test
-cells cost one build. On the grader (a :class:`~helpers.grading.session.TrustedSession`), every tag is made
-unique to the submission (:func:`submission_tag`) and removed with its session.
+The labs' checks read text (a Dockerfile, a ``.dockerignore``); :func:`check_dockerfile` does the engine work
+(build through :func:`helpers.images.build.build`, run under :data:`helpers.images.run.SANDBOX_LIMITS`) and
+returns plain facts the verdicts are decided on. Results are cached per Dockerfile text, so several checks
+cost one build. On the grader (a :class:`~helpers.grading.session.GradingSession`), every tag is made unique
+to the submission (:func:`submission_tag`) and removed with its session.
 
-The lab modules (:mod:`helpers.grading.labs.lab1` ... ``lab5``) build their trusted queries on these.
+The lab modules (:mod:`helpers.grading.labs.lab1` ... ``lab5``, ``shrink``) build their ``verdicts()`` on these.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tempfile
 import time
@@ -21,11 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.engine.client import engine_available, get_client
-from helpers.errors import CourseError, EngineUnavailable
+from helpers.engine.client import get_client
+from helpers.errors import CourseError
 from helpers.grading.buildpolicy import check_fetches
 from helpers.grading.limits import explain_failure
-from helpers.grading.queries import replaying
 from helpers.grading.session import current_session
 from helpers.images.build import build
 from helpers.images.buildmodel import BuildResult
@@ -38,9 +36,6 @@ __all__ = [
     "ImageReport",
     "check_dockerfile",
     "rebuild_after_source_change",
-    "grading",
-    "graded_in_sandbox",
-    "grading_engine",
     "submission_tag",
     "build_timeout",
     "static_checks",
@@ -68,29 +63,6 @@ class ImageReport:
     healthy: str = "none"
     run_error: str = ""
     exec_results: dict[str, tuple[int, str]] = field(default_factory=dict)
-
-
-def grading() -> bool:
-    """True while nbgrader executes the notebook (autograde or validate): skip ungraded measurements."""
-    return os.environ.get("NBGRADER_EXECUTION") in {"autograde", "validate"}
-
-
-def graded_in_sandbox() -> bool:
-    """True in the grading sandbox: engine checks are trusted queries the grader answers."""
-    return replaying()
-
-
-def grading_engine() -> bool:
-    """True when an engine answers (or the grader answers for it); while autograding, none is an error.
-
-    Raises:
-        EngineUnavailable: No engine during ``nbgrader autograde`` (checks must never pass vacuously).
-    """
-    if replaying() or engine_available():
-        return True
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        raise EngineUnavailable("grading needs the engine")
-    return False
 
 
 def submission_tag(tag: str) -> str:

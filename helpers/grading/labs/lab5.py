@@ -39,8 +39,7 @@ from helpers.ci.workflowsec import (
 )
 from helpers.engine.client import get_client
 from helpers.errors import ConfigFileError, CourseError
-from helpers.grading.queries import GradingRefused
-from helpers.grading.verdicts import Submission, Verdict
+from helpers.grading.verdicts import GradingRefused, Submission, Verdict
 from helpers.kit.sampleapp import STUDENT_FILES, app_dir, sample_dockerfile_path
 from helpers.paths import PACKAGE_DIR
 

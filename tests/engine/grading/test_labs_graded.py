@@ -16,7 +16,7 @@ import shutil
 import nbformat
 import pytest
 from ci_rules import unavailable
-from course_fixture import ROOT, make_lab_course, scores, submit_files, submit_notebook
+from course_fixture import REFERENCE, ROOT, make_lab_course, scores, submit_lab, submit_reference
 
 from helpers.grading import course
 
@@ -30,7 +30,6 @@ LABS = (
     "lab5-automate-builds",
     "activity-shrink-image",
 )
-REFERENCE = ROOT / "tests" / "data" / "labs"
 
 #: A cell the hostile student adds after the setup cell: every self-check now "passes" in the kernel.
 REBIND = """import os
@@ -48,21 +47,13 @@ def _hostile(lab: str):
     return nb
 
 
-def _submit(dirs, lab: str, student: str, nb, answers: bool) -> None:
-    """A submission as collect leaves it: the released lab folder, the student's notebook, their files."""
-    submit_files(dirs, lab, student, ROOT / "release" / lab)
-    if answers and (REFERENCE / lab / "reference").is_dir():
-        submit_files(dirs, lab, student, REFERENCE / lab / "reference")
-    submit_notebook(dirs, lab, student, nb)
-
-
 @pytest.fixture(scope="module")
 def graded(engine):
     dirs, base = make_lab_course(LABS)
     for lab in LABS:
-        _submit(dirs, lab, "reference", nbformat.read(ROOT / "source" / lab / f"{lab}.ipynb", as_version=4), True)
-        _submit(dirs, lab, "blank", nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4), False)
-        _submit(dirs, lab, "forger", _hostile(lab), False)
+        submit_reference(dirs, lab, "reference")
+        submit_lab(dirs, lab, "blank", nbformat.read(ROOT / "release" / lab / f"{lab}.ipynb", as_version=4), False)
+        submit_lab(dirs, lab, "forger", _hostile(lab), False)
     results = {lab: course.autograde(lab, dirs=dirs, workers=2) for lab in LABS}
     got = scores(dirs, LABS[0], all_labs=True)  # one gradebook export for every lab
     yield dirs, results, got

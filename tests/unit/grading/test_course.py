@@ -82,30 +82,31 @@ def test_merge_with_nothing_back_scores_every_test_as_failing():
     assert all("ran past" in c.outputs[0]["evalue"] for c in merged.cells)
 
 
-def test_load_spec_reads_engine_steps():
-    """Does the fixture engine lab's grading.yml give an engine step and sandbox limits?"""
-    spec = grading.load_spec("dockerlab", root=FIXTURE)
-    assert spec.engine[0].name == "app" and spec.engine[0].run and spec.engine[0].paths == ("/",)
-    assert spec.limits.timeout == 120 and spec.limits.network == "none"
-    assert grading.load_spec("no-such-lab", root=FIXTURE).engine == ()
+def test_load_spec_reads_limits_and_defaults():
+    """Does the fixture lab's grading.yml give its sandbox limits, and a lab without one the defaults?"""
+    spec = grading.load_spec("ps1", root=FIXTURE)
+    assert spec.limits.timeout == 60 and spec.limits.memory == "512m" and spec.limits.network == "none"
+    assert grading.load_spec("no-such-lab", root=FIXTURE) == grading.GradingSpec("no-such-lab")
+
+
+@pytest.mark.parametrize("key", ["engine", "queries", "prefetch", "rounds"])
+def test_grading_yml_refuses_the_removed_in_kernel_mechanisms(tmp_path, key):
+    """Is a grading.yml asking for engine facts or trusted queries handed to the kernel refused, naming the key?
+
+    Those let the student's kernel decide a score (a facts file it could rewrite); a lab lists ``verdicts:``.
+    """
+    (tmp_path / "source" / "x").mkdir(parents=True)
+    (tmp_path / "source" / "x" / "grading.yml").write_text(f"{key}: []\nverdicts: [a]\n")
+    with pytest.raises(CourseError, match=f"unknown keys.*{key}"):
+        grading.load_spec("x", root=tmp_path)
 
 
 def test_bad_grading_yml_is_a_clear_error(tmp_path):
     """Does an invalid grading.yml name the file?"""
     (tmp_path / "source" / "x").mkdir(parents=True)
-    (tmp_path / "source" / "x" / "grading.yml").write_text("engine:\n  - nonsense: 1\n")
+    (tmp_path / "source" / "x" / "grading.yml").write_text("build_timeout: soon\n")
     with pytest.raises(CourseError, match="grading.yml"):
         grading.load_spec("x", root=tmp_path)
-
-
-def test_read_facts_follows_the_env_var(tmp_path, monkeypatch):
-    """Does a notebook get the facts only when GRADING_FACTS points at a file?"""
-    monkeypatch.delenv("GRADING_FACTS", raising=False)
-    assert grading.read_facts() is None
-    f = tmp_path / "facts.json"
-    f.write_text(json.dumps({"steps": {"app": {"build": {"ok": True}}}}))
-    monkeypatch.setenv("GRADING_FACTS", str(f))
-    assert grading.read_facts()["steps"]["app"]["build"]["ok"] is True
 
 
 @pytest.mark.parametrize(

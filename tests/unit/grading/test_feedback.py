@@ -104,15 +104,15 @@ def test_escaped_markdown_renders_as_text(source):
 
 
 def test_prune_keeps_only_notebook_pages(tmp_path):
-    """Are grading facts, other pages, folders and links removed from a student's feedback folder?"""
+    """Are the grader's verdicts file, other pages, folders and links removed from a student's feedback folder?"""
     (tmp_path / "ps1.html").write_text("page")
-    (tmp_path / "grading_facts.json").write_text(FACTS)
+    (tmp_path / "grading_verdicts.json").write_text(FACTS)
     (tmp_path / "evil.html").write_text("<script>")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "ps1.html").write_text("x")
     (tmp_path / "link.html").symlink_to(tmp_path / "ps1.html")
     removed = fb.prune_feedback(tmp_path, ["ps1"])
-    assert sorted(removed) == ["evil.html", "grading_facts.json", "link.html", "sub"]
+    assert sorted(removed) == ["evil.html", "grading_verdicts.json", "link.html", "sub"]
     assert [p.name for p in tmp_path.iterdir()] == ["ps1.html"]
 
 
@@ -190,7 +190,7 @@ def released():
         (dirs.root / "submitted" / student / "ps1" / "submission_secret.txt").write_text(f"secret-{student}")
     graded = course.autograde("ps1", dirs=dirs, sandbox=False)
     assert graded["ok"].all(), graded.to_string()
-    (dirs.root / "autograded" / "alice" / "ps1" / "grading_facts.json").write_text(json.dumps({"x": FACTS}))
+    (dirs.root / "autograded" / "alice" / "ps1" / "grading_verdicts.json").write_text(json.dumps({"x": FACTS}))
     (dirs.root / "autograded" / "alice" / "ps1" / "notes.html").write_text(f"<script>{FACTS}</script>")
     (dirs.root / "autograded" / "carol" / "ps1" / "ps1.ipynb").write_text("this is not JSON {")
     stale = dirs.root / "feedback" / "zoe" / "ps1"  # left by an older run, without nbgrader's receipts

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import nbformat
@@ -161,7 +162,7 @@ def _run_runner(nb, tmp_path: Path, key: bytes) -> bytes:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SANDBOX_TMP": str(tmp), "SANDBOX_CELL_TIMEOUT": "30"}
     proc = subprocess.run(
         [*(_without_ptrace() or []), sys.executable, "-m", "helpers.grading.sandbox_runner"],
-        input=_tar_input(nb, None, None, key),
+        input=_tar_input(nb, None, key),
         cwd=work,
         env=env,
         capture_output=True,
@@ -191,7 +192,7 @@ def test_forged_result_lines_are_ignored(tmp_path):
     trusted = _notebook(FORGE)
     key = os.urandom(32)
     raw = _run_runner(trusted, tmp_path, key)
-    executed, _ = _read_output(raw, key)
+    executed = _read_output(raw, key)
     assert executed is not None and len(executed.cells) == len(trusted.cells)
     assert _verdicts(executed, trusted) == {"honest_before": True, "failing": False, "honest_after": True}
     text = "".join(o.get("text", "") for o in executed.cells[2].outputs)
@@ -205,21 +206,25 @@ def test_a_result_without_the_key_is_refused(tmp_path):
     """Is a result line signed with another key (or unsigned) rejected, leaving no notebook?"""
     trusted = new_notebook(cells=[_test("assert True", "t")])
     raw = _run_runner(trusted, tmp_path, b"k" * 32)
-    assert _read_output(raw, b"k" * 32)[0] is not None
-    assert _read_output(raw, b"x" * 32)[0] is None
+    assert _read_output(raw, b"k" * 32) is not None
+    assert _read_output(raw, b"x" * 32) is None
     unsigned = (MARKER + nbformat.writes(trusted).replace("\n", "") + "\n").encode()
-    assert _read_output(unsigned, b"k" * 32)[0] is None
+    assert _read_output(unsigned, b"k" * 32) is None
 
 
 def test_the_key_never_reaches_the_work_folder(tmp_path):
-    """Is ``__key__`` kept in memory (not unpacked), and a student's own ``__key__`` file never sent?"""
+    """Is ``__key__`` kept in memory (not unpacked), a student's own ``__key__`` file never sent, and does the
+    sandbox get nothing but the key, the notebook and the submission's files (no facts, nothing of the grader)?"""
     files = tmp_path / "files"
     files.mkdir()
     (files / "__key__").write_bytes(b"student")
     (files / "data.txt").write_text("x")
     out = tmp_path / "out"
     out.mkdir()
-    key = sandbox_runner._unpack(str(out), io.BytesIO(_tar_input(new_notebook(), files, None, b"k" * 32)))
+    payload = _tar_input(new_notebook(), files, b"k" * 32)
+    with tarfile.open(fileobj=io.BytesIO(payload)) as tar:
+        assert sorted(tar.getnames()) == ["__key__", "__notebook__.ipynb", "data.txt"]
+    key = sandbox_runner._unpack(str(out), io.BytesIO(payload))
     assert key == b"k" * 32
     assert sorted(p.name for p in out.iterdir()) == ["__notebook__.ipynb", "data.txt"]
 
@@ -238,18 +243,17 @@ def test_merge_fails_a_test_whose_reply_was_not_ok():
 @pytest.mark.parametrize(
     "hostile",
     [
-        "import os\ndel os.environ['NBGRADER_EXECUTION']\nos.environ.pop('GRADING_FACTS')\n"
-        "os.environ['COURSE_X'] = '1'",
+        "import os\ndel os.environ['NBGRADER_EXECUTION']\nos.environ.pop('COURSE_ID')\nos.environ['COURSE_X'] = '1'",
         "import os\nos.environ = {}\nos.getenv = lambda *a, **k: None",
     ],
 )
 def test_kit_environment_is_put_back_before_tests(hostile, tmp_path, monkeypatch):
     """Does a test cell see the grader's variables, whatever a solution cell did to os.environ?"""
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    monkeypatch.setenv("GRADING_FACTS", "/grader/facts.json")
+    monkeypatch.setenv("COURSE_ID", "graded-course")
     check = (
         "import os\nassert os.environ.get('NBGRADER_EXECUTION') == 'autograde'\n"
-        "assert os.getenv('GRADING_FACTS') == '/grader/facts.json' and 'COURSE_X' not in os.environ"
+        "assert os.getenv('COURSE_ID') == 'graded-course' and 'COURSE_X' not in os.environ"
     )
     trusted = _notebook(hostile, check)
     executed = sandbox_runner.execute(nbformat.from_dict(trusted), str(tmp_path), cell_timeout=15)

@@ -1,4 +1,4 @@
-"""Pure logic of helpers.grading.labs.common (the Dockerfile as the checks read it, the checklist, no vacuous passes),
+"""Pure logic of helpers.grading.labs.common (the Dockerfile as the checks read it, the checklist),
 and of the image helpers the lab checks use: ARG filling, helpers.images.run and helpers.images.widgets (no engine)."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 
 from helpers.engine.baseimages import official_arg_defaults
-from helpers.grading.labs.common import grading_engine
 from helpers.images.buildmodel import BuildResult, BuildStep
 from helpers.images.running import http_get, port_free
 from helpers.images.widgets import BuildProgress
@@ -65,20 +64,6 @@ def test_http_get_never_raises_on_refused_connection():
     s.close()
     answer = http_get(f"http://127.0.0.1:{port}/health", timeout=1)
     assert answer.status == 0 and answer.error
-
-
-def test_grading_engine_refuses_to_pass_vacuously(monkeypatch):
-    """While nbgrader autogrades with no engine, does grading_engine raise instead of returning False?"""
-    import pytest
-
-    from helpers.errors import EngineUnavailable
-
-    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent-course-engine.sock")
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert grading_engine() is False
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    with pytest.raises(EngineUnavailable):
-        grading_engine()
 
 
 def test_build_progress_tracks_steps_without_widgets(capsys):

@@ -22,7 +22,7 @@ from helpers.ci.workflowsec import (
 from helpers.errors import CourseError
 from helpers.grading.facts import load_spec
 from helpers.grading.labs import lab5
-from helpers.grading.verdicts import Submission
+from helpers.grading.verdicts import GradingRefused, Submission
 from helpers.paths import course_root
 
 LAB = "lab5-automate-builds"
@@ -161,7 +161,6 @@ def test_the_grader_decides_every_graded_cell_of_the_notebook():
     }
     spec = load_spec(LAB)
     assert set(spec.verdicts) == set(graded) and sum(graded.values()) == 14
-    assert not spec.queries and not spec.prefetch
     assert all("self_check(" in c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
 
 
@@ -170,3 +169,22 @@ def test_build_push_action_names_the_build():
     dockerfile, context = build_from_workflow(build_push_action(), root=course_root())
     assert dockerfile == course_root() / "release/lab2-improve-dockerfile/Dockerfile"
     assert context == course_root() / "sample_python_app"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("-t sample-app:ci sample_python_app", "-t sample-app:ci helpers", "only sample_python_app is graded"),
+        ("-f release/lab2-improve-dockerfile/Dockerfile", "-f /etc/passwd", "not one the grader builds"),
+        ("-f release/lab2-improve-dockerfile/Dockerfile", "-f ../../etc/Dockerfile", "not one the grader builds"),
+    ],
+)
+def test_a_workflow_building_something_else_is_refused_before_any_build(old, new, said):
+    """Does the grader refuse (GradingRefused, no engine touched) a workflow building another context or a
+    Dockerfile outside the sample app and the kit's references, and run only the lab's branches?"""
+    text = reference()
+    assert old in text
+    with pytest.raises(GradingRefused, match=said):
+        lab5._graded_build(text.replace(old, new, 1))
+    with pytest.raises(GradingRefused, match="not one the lab grades"):
+        lab5.graded_pipeline(None, "release/evil")
