@@ -47,9 +47,9 @@ GRADING_USES = re.compile(
 GRADED_NAMES = ("tests/engine/grading/*.py", "tests/*/test_*_graded*.py")
 #: Files that stay in the main lane (the notebooks, about half of the whole run).
 MAIN_ONLY = ("tests/test_notebooks.py",)
-#: Seconds assumed for a file never measured (a fresh clone, as in CI), by the first matching prefix: the
-#: figures of a cold ``make test`` of 2026-11-30 (notebooks 20 min, graded labs 4 min, the rest of the engine
-#: tests about 15 min) and of a unit run. After a whole run, each file's measured seconds replace them.
+#: Seconds assumed for a file measured neither here nor in :data:`SHIPPED_TIMES` (a new file), by the first
+#: matching prefix: the figures of a cold ``make test`` of 2026-11-30 (notebooks 20 min, graded labs 4 min, the
+#: rest of the engine tests about 15 min) and of a unit run.
 ESTIMATES = (
     ("tests/test_notebooks.py", 1200.0),
     ("tests/engine/grading/test_labs_graded.py", 240.0),
@@ -250,17 +250,27 @@ def report(folder: Path, timing: Path, wall: float) -> list[str]:
     return format_table(data)
 
 
-def remember_times(timing: Path, whole_run: bool) -> dict[str, float]:
-    """The measured seconds per file; after a whole run (no arguments), updated from its ``last.json``."""
-    path = timing / FILE_TIMES
+#: Seconds per file measured in a whole ``make test`` of a clean clone (2026-12-01, 2 cores, both lanes): a fresh
+#: clone (CI) plans from these; this machine's own measurements (``<state>/timing/files.json``) override them.
+SHIPPED_TIMES = Path(__file__).with_name("lane_times.json")
+
+
+def _read_times(path: Path) -> dict[str, float]:
     try:
-        times = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        times = {}
+        return {}
+
+
+def remember_times(timing: Path, whole_run: bool) -> dict[str, float]:
+    """The seconds per file (shipped, then measured here); after a whole run (no arguments), the measured ones
+    are updated from its ``last.json``."""
+    path = timing / FILE_TIMES
+    measured = _read_times(path)
     if whole_run and (timing / "last.json").exists():
-        times.update(json.loads((timing / "last.json").read_text()).get("files", {}))
-        path.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
-    return times
+        measured.update(json.loads((timing / "last.json").read_text()).get("files", {}))
+        path.write_text(json.dumps(measured, indent=2, sort_keys=True) + "\n")
+    return {**_read_times(SHIPPED_TIMES), **measured}
 
 
 def main(argv: list[str], root: Path = ROOT) -> int:

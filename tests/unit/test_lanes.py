@@ -162,3 +162,26 @@ def test_ctrl_c_ends_both_lanes_process_groups(monkeypatch):
     while any(_alive_in_group(lane.proc.pid) for lane in running.values()) and time.monotonic() - t0 < 10:
         time.sleep(0.1)
     assert time.monotonic() - t0 < 10, [_alive_in_group(lane.proc.pid) for lane in running.values()]
+
+
+def test_a_fresh_clone_plans_from_the_shipped_times_and_this_machine_overrides_them(tmp_path, monkeypatch):
+    """With no measurements here, are the shipped seconds used; do this machine's override them; and does a whole
+    run write back only what was measured here?"""
+    shipped = tmp_path / "lane_times.json"
+    shipped.write_text(json.dumps({"tests/a.py": 10.0, "tests/b.py": 20.0}))
+    monkeypatch.setattr(lanes, "SHIPPED_TIMES", shipped)
+    timing = tmp_path / "timing"
+    timing.mkdir()
+    assert lanes.remember_times(timing, whole_run=False) == {"tests/a.py": 10.0, "tests/b.py": 20.0}
+    (timing / "last.json").write_text(json.dumps({"files": {"tests/b.py": 5.0}}))
+    assert lanes.remember_times(timing, whole_run=True) == {"tests/a.py": 10.0, "tests/b.py": 5.0}
+    assert json.loads((timing / lanes.FILE_TIMES).read_text()) == {"tests/b.py": 5.0}
+    assert json.loads(lanes.SHIPPED_TIMES.read_text())["tests/b.py"] == 20.0
+
+
+def test_shipped_times_name_existing_test_files():
+    """Does every file of tests/lane_times.json still exist (a renamed file would silently fall back)?"""
+    shipped = json.loads(lanes.SHIPPED_TIMES.read_text())
+    assert shipped and all((lanes.ROOT / rel).is_file() for rel in shipped), [
+        rel for rel in shipped if not (lanes.ROOT / rel).is_file()
+    ]
