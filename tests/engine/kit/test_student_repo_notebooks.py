@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_notebooks import NO_ENGINE, _errors, _mode_events, _run_nbclient
+from test_notebooks import ENGINELESS_IN_COPY, NO_ENGINE, _check_report, _errors, _mode_events, _run_nbclient
 
 from helpers.kit.sampleapp import build_sample_image
 from helpers.kit.studentrepo import build_student_repo
@@ -124,11 +124,18 @@ def test_lesson_uses_the_images_the_student_built(repo, tmp_path):
 @pytest.mark.notebook
 @pytest.mark.parametrize("rel", list(LESSONS))
 def test_lesson_runs_in_the_copy_without_engine(rel, repo, tmp_path):
-    """With no engine and no prebuilt archive, does "Run All" reach the end of the lesson in the students' copy?"""
+    """With no engine and no prebuilt archive, does "Run All" reach the end of the lesson in the students' copy,
+    reading no archive, in mode "none"? (``tests/test_notebooks.py`` leaves these lessons' engine-less run to here.)"""
     nb = _copy(repo, rel, tmp_path)
     _run_nbclient(nb, allowed=[], env=_env(repo, tmp_path, engine=False))
     events = _mode_events(tmp_path / "mode-log.jsonl")
-    assert events and events[-1]["event"] == "report"
+    assert not [e for e in events if e["event"] == "archive"], "no archive can have been read here"
+    _check_report(rel, events, "none")
+
+
+def test_the_copy_runs_the_lessons_test_notebooks_leaves_to_it():
+    """Is every lesson whose engine-less run ``tests/test_notebooks.py`` skips run without an engine here?"""
+    assert ENGINELESS_IN_COPY <= set(LESSONS)
 
 
 @pytest.mark.engine
