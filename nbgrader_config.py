@@ -17,12 +17,15 @@ if os.environ.get("COURSE_GRADEBOOK_URL", "").strip():
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(HERE / ".course" / "exchange"))
 c.Exchange.path_includes_course = True
 # A hub where every student is the same OS user (Zero to JupyterHub: uid 1000): COURSE_EXCHANGE_PERSONALIZED=1
-# puts each submission into inbound/<student>/ (helpers/grading/exchange.py), so that the hub can mount only that
-# folder into the student's server (docs/INSTRUCTOR.md, JupyterHub). Set it for the students and the instructor.
+# puts each submission into inbound/<student>/ and feedback into feedback/<student>/ (helpers/grading/exchange.py),
+# so that the hub can mount only those folders into the student's server (docs/INSTRUCTOR.md, JupyterHub). Set it for
+# the students and the instructor.
 if os.environ.get("COURSE_EXCHANGE_PERSONALIZED", "").strip().lower() in ("1", "true", "yes"):
     c.ExchangeFactory.submit = "helpers.grading.exchange.PersonalInboundSubmit"
     c.ExchangeFactory.collect = "helpers.grading.exchange.PersonalInboundCollect"
     c.ExchangeFactory.list = "helpers.grading.exchange.PersonalInboundList"
+    c.ExchangeFactory.release_feedback = "helpers.grading.exchange.PersonalFeedbackRelease"
+    c.ExchangeFactory.fetch_feedback = "helpers.grading.exchange.PersonalFeedbackFetch"
 # Files of source/<lab>/ that never reach students: grading.yml holds the instructor's settings
 # (limits, the cells the grader decides, graded thresholds); the rest is nbgrader's default list.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.yml"]

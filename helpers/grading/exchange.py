@@ -4,25 +4,40 @@ student is the same OS user.
 nbgrader's exchange keeps every submission in one ``inbound/`` folder and hides them from each other with
 file modes (write-only for students), which only works when each student is a different OS user. On Zero to
 JupyterHub every single-user server runs as uid 1000 (``jovyan``): modes separate nobody. With
-``COURSE_EXCHANGE_PERSONALIZED=1`` (read by ``nbgrader_config.py``) nbgrader's submit, collect and list are
-these classes (nbgrader's pluggable exchange, ``c.ExchangeFactory``; nbgrader 0.9.6 has no such option of its
+``COURSE_EXCHANGE_PERSONALIZED=1`` (read by ``nbgrader_config.py``) nbgrader's submit, collect, list and feedback
+steps are these classes (nbgrader's pluggable exchange, ``c.ExchangeFactory``; nbgrader 0.9.6 has no such option of its
 own, the e2xgrader add-on has a similar one): each submission goes into the student's own folder, so the hub
 can mount only that folder into that student's server. Without such per-user mounts this layout sorts the
 work and protects nothing (docs/INSTRUCTOR.md, JupyterHub). ``make release`` creates one folder per student
 of the roster (:func:`ensure_personal_inbound`); collect reads both layouts.
+
+Feedback goes the same way: ``release_feedback`` puts each student's pages into ``feedback/<student>/`` and
+``fetch_feedback`` looks there first (then in the shared ``feedback/``, where earlier releases are), so the hub
+can mount each student's feedback folder alone too.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 
-from nbgrader.exchange.default import ExchangeCollect, ExchangeList, ExchangeSubmit
+from nbgrader.exchange.default import (
+    ExchangeCollect,
+    ExchangeFetchFeedback,
+    ExchangeList,
+    ExchangeReleaseFeedback,
+    ExchangeSubmit,
+)
 from nbgrader.exchange.default.collect import groupby
+from nbgrader.utils import get_username, notebook_hash
 
 __all__ = [
+    "FEEDBACK_MODE",
     "PERSONALIZED_ENV",
+    "PersonalFeedbackFetch",
+    "PersonalFeedbackRelease",
     "PersonalInboundCollect",
     "PersonalInboundList",
     "PersonalInboundSubmit",
@@ -34,6 +49,8 @@ __all__ = [
 PERSONALIZED_ENV = "COURSE_EXCHANGE_PERSONALIZED"
 #: Like nbgrader's own ``inbound``: the instructor lists it, students may only write into it.
 INBOUND_MODE = 0o733
+#: Like nbgrader's own ``feedback``: pages are found by their secret name, the folder cannot be listed.
+FEEDBACK_MODE = 0o711
 
 
 def personalized() -> bool:
@@ -119,3 +136,46 @@ class PersonalInboundList(ExchangeList):
             if os.path.basename(os.path.dirname(parent)) == "inbound":
                 assignment = os.path.join(os.path.dirname(parent), name)
         return super().parse_assignment(assignment)
+
+
+class PersonalFeedbackRelease(ExchangeReleaseFeedback):
+    """``nbgrader release_feedback`` into ``feedback/<student>/`` (each page keeps nbgrader's secret name)."""
+
+    def copy_files(self) -> None:
+        shared_src, shared_dest = self.src_path, self.dest_path
+        step, assignment = re.escape(self.coursedir.feedback_directory), re.escape(self.coursedir.assignment_id)
+        pattern = self.coursedir.format_path(step, "(?P<student>[^/]+)", assignment, escape=True) + "$"
+        try:
+            for folder in sorted(glob.glob(shared_src)):
+                m = re.match(pattern, folder)
+                if m is None or "+" in m["student"]:
+                    self.log.error("Not a student's feedback folder: %s", folder)
+                    continue
+                self.src_path = folder
+                self.dest_path = os.path.join(shared_dest, m["student"])
+                self.ensure_directory(self.dest_path, FEEDBACK_MODE)
+                super().copy_files()
+        finally:
+            self.src_path, self.dest_path = shared_src, shared_dest
+
+
+class PersonalFeedbackFetch(ExchangeFetchFeedback):
+    """``nbgrader fetch_feedback`` from ``feedback/<student>/``, then from the shared ``feedback/``."""
+
+    def init_src(self) -> None:
+        super().init_src()  # checks the exchange; finds pages released into the shared folder
+        student = self.coursedir.student_id if self.coursedir.student_id != "*" else get_username()
+        own = os.path.join(self.outbound_path, student)
+        assignment = self.coursedir.assignment_id or "*"
+        found = {(nb, ts): path for nb, ts, path in self.feedback_files}
+        for submission in glob.glob(os.path.join(self.cache_path, f"*+{assignment}+*")):
+            secret = Path(submission, "submission_secret.txt")
+            if not secret.is_file():
+                continue  # nbgrader < 0.7 submissions: only the shared folder has their pages
+            timestamp = os.path.basename(submission).split("+")[-1]
+            for notebook in glob.glob(os.path.join(submission, "*.ipynb")):
+                notebook_id = Path(notebook).stem
+                page = os.path.join(own, f"{notebook_hash(secret=secret.read_text(), notebook_id=notebook_id)}.html")
+                if os.path.isfile(page):
+                    found[(notebook_id, timestamp)] = page  # a personal page wins over a shared one
+        self.feedback_files = [(nb, ts, path) for (nb, ts), path in found.items()]

@@ -4,7 +4,8 @@ where every student is the same OS user, run with nbgrader's real apps.
 Two students under this test's own uid (as on Zero to JupyterHub, where all are uid 1000) fetch and submit with
 the hub image's nbgrader settings (helpers/data/hub/nbgrader_config.py): each submission lands in the student's
 own ``inbound/<student>/``; nbgrader's collect and ``nbgrader list --inbound`` find both; the kit's collect
-(``make collect``) collects both and refuses a submission filed in another student's folder. No engine needed.
+(``make collect``) collects both and refuses a submission filed in another student's folder; ``make feedback``
+releases each page into ``feedback/<student>/`` and each student fetches their own. No engine needed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from course_fixture import make_course
 from kitroot import ROOT
 from students import Student
 
-from helpers.grading import course, nbgrader_run, roster
-from helpers.grading.exchange import INBOUND_MODE, PERSONALIZED_ENV
+from helpers.grading import course, feedback, nbgrader_run, roster
+from helpers.grading.exchange import FEEDBACK_MODE, INBOUND_MODE, PERSONALIZED_ENV
 
 pytestmark = pytest.mark.slow  # nbgrader's apps, about 100 s in all
 
@@ -109,3 +110,24 @@ def test_the_kits_collect_takes_both_and_refuses_a_misfiled_one(hub):
     for sid in STUDENTS:
         stamp = (dirs.root / "submitted" / sid / "ps1" / "timestamp.txt").read_text()
         assert not stamp.startswith("2099"), sid  # the planted, newer one was not taken
+
+
+def test_feedback_goes_to_each_students_own_folder_and_back(hub):
+    """After grading, does ``make feedback`` put each page into ``feedback/<student>/`` only, and does each student's
+    ``fetch_feedback`` bring back their own page (and not the other's)?"""
+    dirs, students, _rows = hub
+    graded = course.autograde("ps1", dirs=dirs, workers=1, sandbox=False)
+    assert graded["ok"].all(), graded.to_string()
+    rows = feedback.feedback("ps1", dirs)
+    assert rows["ok"].all(), rows.to_string()
+    outbound = dirs.exchange / dirs.course_id / "feedback"
+    assert not list(outbound.glob("*.html"))  # nothing in the shared folder itself
+    for sid in STUDENTS:
+        pages = list((outbound / sid).glob("*.html"))
+        assert len(pages) == 1 and (outbound / sid).stat().st_mode & 0o777 == FEEDBACK_MODE, pages
+    for sid in STUDENTS:
+        proc = students[sid].nbgrader("fetch_feedback", "ps1", f"--student={sid}")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        fetched = list((students[sid].home / dirs.course_id / "ps1" / "feedback").glob("*/ps1.html"))
+        assert len(fetched) == 1, proc.stdout + proc.stderr
+        assert fetched[0].read_bytes() == next((outbound / sid).glob("*.html")).read_bytes()
