@@ -13,37 +13,22 @@ import subprocess
 
 import pytest
 from kitroot import ROOT
+from terms import PLATFORMS, blocks
 
 from helpers.cli import build_parser
 
-DOC = ROOT / "docs" / "INSTRUCTOR.md"
-PLATFORMS = ("On one machine", "JupyterHub", "Codespaces and GitHub Classroom")
 #: Commands of other tools the section may name: students' nbgrader, the image push, GitHub's CLI.
 EXTERNAL = {"nbgrader", "docker", "gh"}
 
 
-def _section() -> str:
-    text = DOC.read_text()
-    start = text.index("## A term on each platform\n")
-    return text[start : text.index("\n## ", start + 1)]
-
-
-def _blocks() -> dict[str, list[str]]:
-    """platform heading -> the command lines of its bash block (comments dropped)."""
-    found = {}
-    for m in re.finditer(r"^### (.+?)\n(.*?)```bash\n(.*?)```", _section(), re.S | re.M):
-        found[m.group(1)] = [ln.split("  #")[0].strip() for ln in m.group(3).splitlines() if ln.strip()]
-    return found
-
-
 def _commands() -> list[tuple[str, list[str]]]:
-    return [(platform, shlex.split(line)) for platform, lines in _blocks().items() for line in lines]
+    return [(platform, shlex.split(line)) for platform, lines in blocks().items() for line in lines]
 
 
 def test_each_platform_has_a_term_from_roster_to_grades():
-    blocks = _blocks()
-    assert [h for h in blocks if any(h.startswith(p) for p in PLATFORMS)] == list(blocks) and len(blocks) == 3
-    for platform, lines in blocks.items():
+    found = blocks()
+    assert [h for h in found if any(h.startswith(p) for p in PLATFORMS)] == list(found) and len(found) == 3
+    for platform, lines in found.items():
         make = [shlex.split(ln) for ln in lines]
         targets = [w[w.index("make") + 1] for w in make if "make" in w]
         for step in ("roster", "due", "autograde", "feedback", "grades"):
