@@ -117,7 +117,7 @@ _EXPORTS: dict[str, str] = {
     "ComposeStack": "ci.compose",
     "PipelineReport": "ci.pipelinereport",
     "SAMPLE_COMPOSE": "ci.composefile",
-    "build_from_workflow": "ci.pipeline",
+    "build_from_workflow": "ci.replayplan",
     "cache_roundtrip": "ci.buildcache",
     "check_workflow": "ci.workflow",
     "compose_cli": "ci.compose",

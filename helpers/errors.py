@@ -23,6 +23,7 @@ __all__ = [
     "ToolMissing",
     "AdvisoryError",
     "ScanToolError",
+    "SbomToolError",
     "SignatureError",
     "ConfigFileError",
 ]
@@ -210,6 +211,16 @@ class ScanToolError(CourseError):
         super().__init__(
             f"The scanner `{tool}` failed: {detail}",
             hint or f"Run `{tool}` by hand to see why, or scan with source='snapshot' (the kit's offline advisories).",
+        )
+
+
+class SbomToolError(CourseError):
+    """The SBOM tool (syft) failed, ran too long, or printed something unreadable."""
+
+    def __init__(self, detail: str, hint: str = "") -> None:
+        super().__init__(
+            f"The SBOM tool `syft` failed: {detail}",
+            hint or "Run the command shown by hand to see why, or use the kit's reader: image_sbom(..., tool='kit').",
         )
 
 

@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "StepTiming": "buildtimeline",
     "TimedBuild": "buildtimeline",
     "WorkflowReport": "workflow",
-    "build_from_workflow": "pipeline",
+    "build_from_workflow": "replayplan",
     "cache_roundtrip": "buildcache",
     "check_workflow": "workflow",
     "compose_cli": "compose",

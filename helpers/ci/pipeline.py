@@ -9,7 +9,6 @@ on the same network, collect the logs, tear everything down (always), and on the
 
 from __future__ import annotations
 
-import shlex
 import time
 import uuid
 from collections.abc import Callable
@@ -17,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from helpers.ci.pipelinereport import PipelineReport, Stage
-from helpers.ci.workflow import _BUILD
-from helpers.ci.workflowfile import load_workflow, workflow_steps
 from helpers.engine.client import get_client, kit_labels
 from helpers.engine.registry import local_registry
 from helpers.errors import CourseError, HealthTimeout
@@ -27,61 +24,12 @@ from helpers.images.health import HealthState, log_tail, wait_health
 from helpers.kit.sampleapp import sample_dockerfile_path
 from helpers.paths import DATA_DIR, course_root
 
-__all__ = ["run_pipeline", "build_from_workflow", "wait_healthy", "REFERENCE"]
+__all__ = ["run_pipeline", "wait_healthy", "REFERENCE"]
 
 #: The kit's Dockerfiles for sample_python_app (the integration-test image; Lab 1's naive one). Lab 2's reference,
 #: the app image a pipeline builds by default, is :func:`helpers.kit.sampleapp.sample_dockerfile_path`.
 REFERENCE = DATA_DIR / "sample_app"
 Log = Callable[[str], None]
-
-
-def build_from_workflow(workflow: str | Path, root: str | Path | None = None) -> tuple[Path, Path]:
-    """The Dockerfile and build context named by the workflow's first build step.
-
-    A build step is a ``run:`` with ``docker build``/``docker buildx build``, or a ``docker/build-push-action``
-    step (its ``context`` and ``file``).
-
-    Returns:
-        (dockerfile, context), resolved against ``root`` (the repository root).
-
-    Raises:
-        CourseError: No step runs ``docker build`` with a context the kit can find.
-    """
-
-    root = Path(root or course_root())
-    for step in workflow_steps(load_workflow(workflow)):
-        if "docker/build-push-action" in step.uses:  # with: context (default "."), file (default CONTEXT/Dockerfile)
-            context = root / str(step.with_.get("context") or ".")
-            file = step.with_.get("file")
-            return (root / str(file) if file else context / "Dockerfile"), context
-        for line in step.run.replace("\\\n", " ").splitlines():
-            if not _BUILD.search(line):
-                continue
-            try:
-                words = shlex.split(line[_BUILD.search(line).start() :])  # type: ignore[union-attr]
-            except ValueError:  # an unclosed quote: not a command the kit can run
-                continue
-            words = [w for w in words if w not in ("docker", "buildx", "build")]
-            dockerfile, args, i = None, [], 0
-            while i < len(words):
-                w = words[i]
-                if w in ("-f", "--file"):
-                    dockerfile, i = (words[i + 1] if i + 1 < len(words) else None), i + 2
-                    continue
-                if w.startswith("--file="):
-                    dockerfile = w.split("=", 1)[1]
-                elif w in ("-t", "--tag", "--build-arg", "--label", "--target", "--cache-from", "--platform"):
-                    i += 1
-                elif not w.startswith("-"):
-                    args.append(w)
-                i += 1
-            if args:
-                context = root / args[-1]
-                return (root / dockerfile if dockerfile else context / "Dockerfile"), context
-    raise CourseError(
-        "The workflow has no `docker build ... CONTEXT` step the kit can run.",
-        "Add a step like `docker build -t sample-app:ci sample_python_app`.",
-    )
 
 
 def wait_healthy(container: Any, timeout: float = 60) -> str:

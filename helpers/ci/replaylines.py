@@ -2,23 +2,25 @@
 
 The grader never runs a student's shell next to an engine socket, so each line is read here, word by word
 (:func:`helpers.shellwords.split_words`), and only these forms become commands: ``docker build``/``buildx build``
-and the other docker commands :data:`FLAGS` lists with their options (management forms such as ``container run``
-are normalised), ``echo``/``printf``/``true``/``set`` (not run), ``sleep N`` (capped at :data:`MAX_SLEEP`),
-``exit N``, variable assignments, ``a && b``, ``a || true`` and ``echo ... | docker login``. A health-wait idiom
-(a ``for``/``until``/``while`` loop around ``docker inspect`` or ``curl``/``wget``, ``timeout N sh -c '...'``)
-becomes one bounded :data:`~helpers.ci.replaymodel.WAIT` (at most :data:`MAX_WAIT` seconds). Anything else raises
+and the other docker commands :data:`FLAGS` lists with their options (management forms such as ``container run`` are
+normalised), ``echo``/``printf``/``true``/``set`` (not run), ``sleep N`` (capped at :data:`MAX_SLEEP`), ``exit N``,
+variable assignments, lists (``a && b || c``, ``;``, ``&``; a line ending in ``&&``/``||`` goes on on the next),
+``! command`` and ``echo ... | docker login``: the runner follows them as ``bash -e`` does. A health-wait idiom (a
+``for``/``until``/``while`` loop around ``docker inspect`` or ``curl``/``wget``, ``timeout N sh -c '...'``) becomes
+one bounded :data:`~helpers.ci.replaymodel.WAIT` (at most :data:`MAX_WAIT` seconds). Anything else raises
 :class:`~helpers.ci.replaymodel.Refused` naming the part and the file's line. Steps, jobs and ``uses:`` actions are
 read by :mod:`helpers.ci.replayplan`, which calls :func:`read_run` for each ``run:`` step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import re
 
 from helpers.ci.expressions import UNKNOWN
 from helpers.ci.replaymodel import WAIT, Command, PlanStep, refuse, unknown_expr
-from helpers.shellwords import NAME, ShellUnsupported, logical_lines, split_words, without_redirections
+from helpers.shellwords import NAME, SEPARATORS, ShellUnsupported, logical_lines, split_words, without_redirections
 
 __all__ = ["FLAGS", "MAX_SLEEP", "MAX_WAIT", "read_run", "host_platform"]
 
@@ -96,7 +98,7 @@ def read_run(ps: PlanStep, text: str, env: dict[str, str], first: int) -> None:
     """The commands of a ``run:`` script, health-wait loops read as one wait each."""
     variables = dict(env)
     lines = logical_lines(text, 400, 4000)
-    i = 0
+    i, joiner = 0, ";"  # joiner: the ``&&``/``||`` a line ended with, before the next line's first command
     while i < len(lines):
         n, line = lines[i][0] + first - 1, lines[i][1].strip()
         i += 1
@@ -110,13 +112,16 @@ def read_run(ps: PlanStep, text: str, env: dict[str, str], first: int) -> None:
                 block.append(lines[i][1].strip())
                 depth += _depth(lines[i][1])
                 i += 1
-            ps.commands.append(_wait(ps, "\n".join(block), n, variables))
+            ps.commands.append(dataclasses.replace(_wait(ps, "\n".join(block), n, variables), joiner=joiner))
         elif head == "timeout":
-            ps.commands.append(_wait(ps, line, n, variables))
+            ps.commands.append(dataclasses.replace(_wait(ps, line, n, variables), joiner=joiner))
         elif head in ("if", "case", "function", "select") or re.match(r"^[A-Za-z_]\w*\s*\(\)", line):
             raise refuse(f"`{head}`: shell control flow is not replayed (only health-wait loops are)", n)
         else:
-            ps.commands += _read_line(line, n, variables)
+            commands, joiner = _read_line(line, n, variables, joiner)
+            ps.commands += commands
+            continue
+        joiner = ";"
 
 
 def _depth(line: str) -> int:
@@ -156,8 +161,14 @@ def _wait(ps: PlanStep, block: str, n: int, variables: dict[str, str]) -> Comman
     )
 
 
-def _read_line(line: str, n: int, variables: dict[str, str]) -> list[Command]:
-    """One logical line: its commands with the operators between them; refused parts name themselves."""
+def _read_line(line: str, n: int, variables: dict[str, str], joiner: str = ";") -> tuple[list[Command], str]:
+    """One logical line: its commands with the operators between them, and the ``&&``/``||`` it ends with (bash
+    reads the next line as that operator's right side; ``;`` when the line ends its list). ``joiner`` is the
+    operator a previous line ended with. Refused parts name themselves.
+
+    ``! command`` is ``negated``; every command of a list ended by ``&`` is ``background`` (bash runs it apart:
+    its status is 0 whatever it does).
+    """
     unknown: set[str] = set()
     try:
         words = split_words(line, variables, unknown)
@@ -166,15 +177,31 @@ def _read_line(line: str, n: int, variables: dict[str, str]) -> list[Command]:
     if "<<" in words:
         raise refuse("a here-document is not replayed", n)
     out: list[Command] = []
-    joiner, current = ";", []
-    for w in [*words, ";"]:
-        if w in (";", "&&", "||", "&"):
-            if current:
-                out.append(_read_command(without_redirections(current), line, n, variables, unknown, joiner))
-            joiner, current = (w if w != "&" else ";"), []
-        else:
+    current: list[str] = []
+    start = 0  # where the current list starts in ``out`` (what a ``&`` sends to the background)
+    for w in [*words, None]:
+        if w is not None and w not in SEPARATORS:
             current.append(w)
-    return out
+            continue
+        if current:
+            out.append(_one(current, line, n, variables, unknown, joiner))
+        elif w is not None:
+            raise refuse(f"`{_short(line)}`: `{w}` with no command before it", n)
+        if w == "&":
+            out[start:] = [dataclasses.replace(c, background=True) for c in out[start:]]
+        if w in (";", "&"):
+            start = len(out)
+        joiner, current = (w if w in ("&&", "||") else ";"), []
+    return out, (words[-1] if words and words[-1] in ("&&", "||") else ";")
+
+
+def _one(words: list[str], line: str, n: int, variables: dict[str, str], unknown: set[str], joiner: str) -> Command:
+    """One command of a list, ``! command`` read as the command ``negated``."""
+    negated = words[0] == "!"
+    if negated and len(words) == 1:
+        raise refuse("`!` with no command after it", n)
+    cmd = _read_command(without_redirections(words[negated:]), line, n, variables, unknown, joiner)
+    return dataclasses.replace(cmd, negated=True) if negated else cmd
 
 
 def _short(text: str) -> str:

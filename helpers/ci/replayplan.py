@@ -6,8 +6,8 @@ The grader never runs a student's shell next to an engine socket. This reader tu
 - ``run:`` lines, read by :mod:`helpers.ci.replaylines`: ``docker build``/``buildx build`` (:data:`FLAGS` lists
   the options per command), ``network create|rm``, ``run``, ``exec``, ``logs``, ``inspect``, ``ps``, ``stop``,
   ``rm``, ``tag``, ``push``, ``image ls``, ``login`` (the grader's own credentials); ``echo``/``printf``/``true``/
-  ``set`` (not run), ``sleep N`` (capped), ``exit N``, variable assignments; ``a && b``, ``a || true``,
-  ``echo ... | docker login``.
+  ``set`` (not run), ``sleep N`` (capped), ``exit N``, variable assignments; lists (``a && b || c``, ``;``,
+  ``&``), ``! command``, ``echo ... | docker login``.
 - The health-wait idioms (a ``for``/``until``/``while`` loop around ``docker inspect`` of the health status or
   ``curl``/``wget`` of a URL, ``timeout N sh -c '...'``) become one bounded :data:`WAIT` the kit performs.
 - ``uses:`` steps: ``actions/checkout`` and ``docker/setup-*-action`` (nothing to do),
@@ -21,6 +21,9 @@ Anything else (``curl ... | sh``, ``apt-get``, ``docker run -v``, ``--network ho
 command) is refused: :attr:`Plan.refusals` names the step, its line in the file and the part. Bounded: at most
 :data:`MAX_STEPS` steps and :data:`MAX_COMMANDS` commands, lines as in :func:`helpers.shellwords.logical_lines`.
 The plan's types live in :mod:`helpers.ci.replaymodel` and are re-exported here.
+
+The plan is the one reader of what a workflow builds: :attr:`Plan.builds` (each a :class:`Build`: Dockerfile,
+context, tags, build arguments), :func:`first_build` and :func:`build_from_workflow` answer every caller.
 """
 
 from __future__ import annotations
@@ -28,13 +31,18 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
+from pathlib import Path
 from typing import Any
 
 from helpers.ci.expressions import Context, ExpressionRefused, condition, substitute
 from helpers.ci.replaylines import FLAGS, host_platform, read_run
-from helpers.ci.replaymodel import WAIT, Command, Plan, PlanJob, PlanStep, Refused, refuse, unknown_expr
+from helpers.ci.replaymodel import WAIT, Build, Command, Plan, PlanJob, PlanStep, Refused, refuse, unknown_expr
+from helpers.ci.workflowfile import load_workflow, workflow_text
+from helpers.errors import CourseError
+from helpers.paths import course_root
 
-__all__ = ["Command", "PlanStep", "PlanJob", "Plan", "read_plan", "run_context", "FLAGS", "WAIT"]
+__all__ = ["Build", "Command", "PlanStep", "PlanJob", "Plan", "read_plan", "run_context", "FLAGS", "WAIT"]
+__all__ += ["first_build", "build_from_workflow"]
 
 MAX_STEPS = 40
 MAX_COMMANDS = 80
@@ -91,6 +99,34 @@ def read_plan(doc: dict[str, Any], branch: str, sha: str, text: str = "") -> Pla
         plan.refusals.append(f"more than {MAX_COMMANDS} commands: the grader replays at most that many")
     _check_conditions(plan, ctx)
     return plan
+
+
+def first_build(plan: Plan) -> Build:
+    """The first build the plan's steps name, in file order (whatever the steps' conditions).
+
+    Raises:
+        CourseError: No step builds an image the replay can read (a refused build line is in ``plan.refusals``).
+    """
+    if not plan.builds:
+        raise CourseError(
+            "The workflow has no `docker build ... CONTEXT` step the kit can run.",
+            "Add a step like `docker build -t sample-app:ci sample_python_app`.",
+        )
+    return plan.builds[0]
+
+
+def build_from_workflow(workflow: str | Path, root: str | Path | None = None) -> tuple[Path, Path]:
+    """The (Dockerfile, context) of a workflow's first build, resolved against ``root`` (the repository root).
+
+    A build is a ``run:`` line with ``docker build``/``docker buildx build`` or a ``docker/build-push-action``
+    step, read by the plan (as a push to main; the paths do not depend on the branch).
+
+    Raises:
+        CourseError: No step builds (see :func:`first_build`); the workflow does not load.
+    """
+    _, text = workflow_text(workflow)
+    plan = read_plan(load_workflow(workflow), "main", "0" * 40, text=text)
+    return first_build(plan).paths(Path(root or course_root()))
 
 
 def _check_conditions(plan: Plan, ctx: Context) -> None:

@@ -10,16 +10,17 @@ registry with the kit's credentials (``ghcr.io/OWNER/app:TAG`` is pushed as ``RE
 Each command has a time bound (:data:`LIMITS`), outputs are read within a size cap, and everything the run
 created is removed at the end, whatever the student's tear-down did (what it had left is in ``left_behind``).
 
-This module owns the order: jobs and their ``needs:``, ``if:`` conditions, the shell's ``&&``/``||``/``;`` rules
-within a step, ``continue-on-error`` and the tear-down. Each docker command, the name maps and the limits are
-:mod:`helpers.ci.replayops`'s; :class:`ReplayReport` is :mod:`helpers.ci.pipelinereport`'s (re-exported here).
+This module owns the order: jobs and their ``needs:``, ``if:`` conditions, the shell's ``&&``/``||``/``;``/``!``
+rules within a step under ``bash -e`` (:func:`run_script`), ``continue-on-error`` and the tear-down. Each docker
+command is :mod:`helpers.ci.replayops`'s, the name maps and the limits :mod:`helpers.ci.replaynames`';
+:class:`ReplayReport` is :mod:`helpers.ci.pipelinereport`'s (re-exported here).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from helpers.engine.client import get_client
 from helpers.errors import CourseError
 from helpers.images.health import log_tail
 
-__all__ = ["ReplayReport", "replay", "LIMITS"]
+__all__ = ["ReplayReport", "replay", "run_script", "LIMITS"]
 
 
 def replay(
@@ -45,8 +46,8 @@ def replay(
 
     Args:
         plan: What :func:`helpers.ci.replayplan.read_plan` read (its refusals: nothing runs).
-        resolve_build: (Dockerfile as written or None, context as written) -> the paths to build; raises a
-            CourseError for a build the caller refuses.
+        resolve_build: A :class:`~helpers.ci.replaymodel.Build` as the workflow wrote it -> the (Dockerfile,
+            context) paths to build; raises a CourseError for a build the caller refuses.
         test_dockerfile: The integration-test image's Dockerfile: a ``docker run`` of an image built from it is
             the test step (its log is ``test_log``).
         client: docker-py client.
@@ -103,47 +104,44 @@ class _Replay(ReplayOps):
             outcome[job.name] = not ctx.failed
 
     def run_step(self, step: PlanStep) -> tuple[bool, str]:
-        """Run a step's commands with the shell's ``&&``/``||``/``;`` rules and ``bash -e`` (a failure ends it)."""
+        """Run a step's commands as GitHub's ``bash -e {0}`` would (:func:`run_script`): its outcome and its words."""
         self.step = step
-        from docker.errors import DockerException
-
-        last_ok, said = True, []
+        said: list[str] = []
         try:
-            for cmd in step.commands:
-                if (cmd.joiner == "&&" and not last_ok) or (cmd.joiner == "||" and last_ok):
-                    continue
-                if cmd.joiner == ";" and not last_ok:
-                    break
-                try:
-                    said.append(self.command(cmd))
-                    last_ok = True
-                except StepFailed as e:
-                    said.append(f"line {cmd.line}: {e.message}")
-                    last_ok = False
-                except CourseError as e:
-                    said.append(f"line {cmd.line}: {e.message.splitlines()[0]}")
-                    last_ok = False
-                except DockerException as e:  # what the engine answered, as the docker CLI would print it
-                    said.append(f"line {cmd.line}: {getattr(e, 'explanation', None) or e}"[:300])
-                    last_ok = False
-        except StepDone as e:
+            ok = run_script(step.commands, lambda cmd: self.attempt(cmd, said))
+        except StepDone as e:  # exit N, or a wait loop that exits 0
             said.append(str(e))
-            last_ok = True
+            ok = e.code == 0
         said = [s for s in said if s]
-        if not last_ok:
-            return False, next((s for s in reversed(said) if s.startswith("line ")), "failed")
+        if not ok:
+            last = f"line {step.commands[-1].line}: the script ends with status 1" if step.commands else "failed"
+            return False, next((s for s in reversed(said) if s.startswith("line ")), last)
         return True, "; ".join(said) or ("nothing to run" if not step.notes else step.notes[0])
 
+    def attempt(self, cmd: Command, said: list[str]) -> bool:
+        """Run one command; whether it succeeded (what it said, or why it failed, goes to ``said``)."""
+        from docker.errors import DockerException
+
+        try:
+            said.append(self.command(cmd))
+            return True
+        except StepFailed as e:
+            said.append(f"line {cmd.line}: {e.message}")
+        except CourseError as e:
+            said.append(f"line {cmd.line}: {e.message.splitlines()[0]}")
+        except DockerException as e:  # what the engine answered, as the docker CLI would print it
+            said.append(f"line {cmd.line}: {getattr(e, 'explanation', None) or e}"[:300])
+        return False
+
     def command(self, cmd: Command) -> str:
-        if cmd.kind == "noop":
+        if cmd.kind == "noop" or (cmd.kind == "exit" and cmd.background):  # `exit &` ends only its subshell
             return ""
         if cmd.kind == "sleep":
             time.sleep(cmd.seconds)
             return f"slept {cmd.seconds:.0f} s"
         if cmd.kind == "exit":
-            if cmd.seconds:
-                raise StepFailed(f"exit {cmd.seconds:.0f}")
-            raise StepDone("exit 0")
+            code = int(cmd.seconds) % 256  # as bash: `exit 256` is 0
+            raise StepDone(f"line {cmd.line}: exit {code}" if code else "exit 0", code)
         if cmd.kind == WAIT:
             return self.wait(cmd)
         return getattr(self, "do_" + cmd.verb.replace("-", "_"))(cmd)
@@ -161,7 +159,7 @@ class _Replay(ReplayOps):
         for ct in self.c.containers.list(all=True, filters=label):
             name = names.get(ct.id, ct.name)
             self.report.left_behind.append(name)
-            if not self.report.app_log and self.built_from.get(self.ran.get(ct.id, "")) != self.test_dockerfile:
+            if not self.report.app_log and not self.is_tests(self.ran.get(ct.id, "")):
                 self.report.app_log = log_tail(ct, LOG_LINES)
             try:
                 ct.remove(force=True)
@@ -184,6 +182,32 @@ class _Replay(ReplayOps):
         if self.report.left_behind:
             detail += f"; the workflow had left {', '.join(self.report.left_behind)}"
         self.report.stages.append(Stage("tear down (kit)", True, time.monotonic() - t0, detail[:300]))
+
+
+def run_script(commands: Sequence[Command], attempt: Callable[[Command], bool]) -> bool:
+    """Run a step's commands the way ``bash -e`` runs a script; whether it ends with status 0.
+
+    ``attempt`` runs one command and says whether it succeeded. An and-or list (``a && b || c``) is read left to
+    right: a command after ``&&`` runs only when the status so far is 0, after ``||`` only when it is not, and a
+    skipped command leaves the status as it was. ``set -e`` (bash's manual) ends the script at a failed command
+    unless it is followed by ``&&``/``||`` in its list (a failing ``a`` of ``a && b`` goes on; a failing ``b``, or
+    a failing plain command, ends the step), unless it is negated (``! a``: the status is inverted, and never ends
+    the script), and unless its list runs in the background (``a &``: status 0). The script's status is its last
+    list's: a failed ``a && b`` that is the last list fails the step. ``exit N`` ends it anywhere (:class:`StepDone`).
+    """
+    ok = True
+    for i, cmd in enumerate(commands):
+        if (cmd.joiner == "&&" and not ok) or (cmd.joiner == "||" and ok):
+            continue
+        done = attempt(cmd)
+        ok = done != cmd.negated
+        if i + 1 < len(commands) and commands[i + 1].joiner in ("&&", "||"):
+            continue  # not the last command of its list: -e does not look at it
+        if cmd.background:
+            ok = True
+        elif not done and not cmd.negated:
+            return False
+    return ok
 
 
 def _why(step: PlanStep, failed: bool) -> str:

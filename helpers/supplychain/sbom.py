@@ -24,10 +24,10 @@ from typing import Any
 from helpers.archive.model import ArchiveLayer, ImageArchive
 from helpers.archive.reader import read_archive, saved_archive
 from helpers.engine.tools import Tool
-from helpers.errors import ToolMissing
+from helpers.errors import SbomToolError, ToolMissing
 from helpers.supplychain.bom import Layer, Sbom
 from helpers.supplychain.pkgdb import PackageDb
-from helpers.supplychain.syft import SbomToolError, find_syft, syft_sbom
+from helpers.supplychain.syft import find_syft, syft_sbom
 
 __all__ = ["sbom", "image_sbom", "read_sbom_archive", "sbom_of_archive"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from helpers.archive.model import ImageArchive
 from helpers.engine.tools import Tool, find_tool
-from helpers.errors import CourseError
+from helpers.errors import SbomToolError
 from helpers.supplychain.bom import Layer, Package, Sbom
 
 __all__ = ["SYFT_TIMEOUT", "SYFT_OUTPUT_CAP", "SbomToolError", "find_syft", "run_syft", "parse_cyclonedx", "syft_sbom"]
@@ -35,16 +35,6 @@ SYFT_OUTPUT_CAP = 64 << 20
 KIT_TYPES = {"deb": "deb", "apk": "apk", "python": "pypi"}
 _DB_FILES = ("/status", "/installed", "/METADATA", "/PKG-INFO")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class SbomToolError(CourseError):
-    """The SBOM tool (syft) failed, ran too long, or printed something unreadable."""
-
-    def __init__(self, detail: str, hint: str = "") -> None:
-        super().__init__(
-            f"The SBOM tool `syft` failed: {detail}",
-            hint or "Run the command shown by hand to see why, or use the kit's reader: image_sbom(..., tool='kit').",
-        )
 
 
 def find_syft() -> Tool | None:

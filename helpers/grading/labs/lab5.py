@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from helpers.ci.pipeline import REFERENCE, build_from_workflow, run_pipeline
+from helpers.ci.pipeline import REFERENCE, run_pipeline
 from helpers.ci.pipelinereport import PipelineReport
-from helpers.ci.replayplan import read_plan
+from helpers.ci.replayplan import Build, first_build, read_plan
 from helpers.ci.replayrun import ReplayReport, replay
 from helpers.ci.workflow import check_workflow
 from helpers.ci.workflowfile import load_workflow, workflow_steps
@@ -87,14 +87,14 @@ def _lab2_file(dockerfile: Path) -> Path:
     return dockerfile
 
 
-def _graded_build(dockerfile_arg: str | None, context_arg: str) -> tuple[Path, Path]:
-    """The (Dockerfile, context) a build step names, as written in the workflow, when the grader may build them.
+def _graded_build(spec: Build) -> tuple[Path, Path]:
+    """The (Dockerfile, context) a build of the workflow names (as the plan read it), when the grader may build them.
 
     Raises:
         GradingRefused: A Dockerfile or context outside the sample app and the kit's references.
     """
-    context = _KIT / context_arg
-    dockerfile = _lab2_file(_KIT / dockerfile_arg if dockerfile_arg else context / "Dockerfile")
+    dockerfile, context = spec.paths(_KIT)
+    dockerfile = _lab2_file(dockerfile)
     app = app_dir()
     if context.resolve() not in (app.resolve(), (_KIT / "sample_python_app").resolve()):
         raise GradingRefused(
@@ -135,9 +135,10 @@ def graded_pipeline(workflow_text: str | None, branch: str, client: Any = None) 
         report = GradedPipeline(**vars(pr), left_behind=[x.name for x in left], tests_ran=True)
         report.tests_ok = pr.ok
     else:
-        build_from_workflow(workflow_text, root=_KIT)  # a workflow without a build step: say so, run nothing
         sha = hashlib.sha1(uuid.uuid4().bytes).hexdigest()  # a fresh commit per run: two runs never share a tag
         plan = read_plan(load_workflow(workflow_text), branch, sha, text=workflow_text)
+        if not plan.refusals:  # a refused plan runs nothing and says why; one without a build step: say so
+            first_build(plan)
         report = replay(plan, _graded_build, REFERENCE / "test.Dockerfile", client=c)
     if len(_CACHE) > 16:
         _CACHE.clear()

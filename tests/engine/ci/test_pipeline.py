@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.ci.pipeline import build_from_workflow, run_pipeline
+from helpers.ci.pipeline import run_pipeline
+from helpers.ci.replayplan import build_from_workflow
 from helpers.paths import course_root
 
 pytestmark = pytest.mark.engine

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from helpers.ci.replayplan import read_plan
+from helpers.ci.replayplan import Build, read_plan
 from helpers.ci.replayrun import replay
 from helpers.ci.workflowfile import load_workflow
 from helpers.errors import CourseError
@@ -19,13 +19,12 @@ SHA = "feedc0de" * 5
 WORKFLOW = course_root() / ".github/workflows/sample-app.yml"
 
 
-def _inside_the_kit(dockerfile: str | None, context: str):
+def _inside_the_kit(build: Build):
     """The builds the worked example names, resolved in the kit's checkout (nothing outside it)."""
     root = course_root().resolve()
-    ctx = (root / context).resolve()
-    df = (root / dockerfile).resolve() if dockerfile else ctx / "Dockerfile"
+    df, ctx = (p.resolve() for p in build.paths(root))
     if root not in ctx.parents or root not in df.parents:
-        raise CourseError(f"{context!r} is outside the kit")
+        raise CourseError(f"{build.context!r} is outside the kit")
     return df, ctx
 
 

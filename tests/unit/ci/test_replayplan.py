@@ -6,8 +6,9 @@ import pytest
 from lab5_variants import RIGHT, SAYS, WRONG, reference
 
 from helpers.ci.expressions import Context, ExpressionRefused, condition, evaluate, substitute
-from helpers.ci.replayplan import WAIT, read_plan, run_context
+from helpers.ci.replayplan import WAIT, Build, build_from_workflow, first_build, read_plan, run_context
 from helpers.ci.workflowfile import load_workflow
+from helpers.errors import CourseError
 from helpers.paths import course_root
 from helpers.shellwords import split_words
 
@@ -172,3 +173,35 @@ def test_working_directory_shell_and_continue_on_error():
     assert plan.steps[0].continue_on_error
     python = _plan(HEAD + "      - name: Py\n        shell: python\n        run: print(1)\n")
     assert "step 'Py'" in python.refusals[0] and "shell: python" in python.refusals[0]
+
+
+def test_the_plan_names_what_the_workflow_builds():
+    """Is the plan the one reader of a build: -f, context, tags, build args, labels and target of every build (a
+    build-push-action's inputs too), in file order, and (Dockerfile, context) resolved against the repository?"""
+    run = "docker build --build-arg X=1 --build-arg Y -t app:ci --label a=b --target rt -f app/prod.Dockerfile app"
+    plan = _plan(_one_step(run) + "      - uses: docker/build-push-action@v6\n        with:\n          tags: b:1\n")
+    first, second = plan.builds
+    assert first == Build("app", "app/prod.Dockerfile", ("app:ci",), {"X": "1", "Y": ""}, {"a": "b"}, "rt", line=9)
+    assert second.context == "." and second.dockerfile is None and second.tags == ("b:1",)
+    assert first_build(plan) is not None and second.paths(course_root()) == (
+        course_root() / "Dockerfile",
+        course_root(),
+    )
+    dockerfile, context = build_from_workflow(course_root() / ".github/workflows/sample-app.yml")
+    assert dockerfile == course_root() / "tests/data/labs/lab2-improve-dockerfile/reference/Dockerfile"
+    assert dockerfile.is_file() and context == course_root() / "sample_python_app"
+
+
+def test_default_dockerfile_is_in_the_context(tmp_path):
+    """Without -f, is <context>/Dockerfile used, with options that take values skipped?"""
+    wf = "on: push\njobs:\n  a:\n    steps:\n      - run: docker build --build-arg X=1 -t app:ci --target rt app\n"
+    assert build_from_workflow(wf, root=tmp_path) == (tmp_path / "app/Dockerfile", tmp_path / "app")
+
+
+def test_workflow_without_build_step_is_refused():
+    """Is a workflow with no docker build step a CourseError with a hint, from the plan and from the helper?"""
+    with pytest.raises(CourseError, match="docker build"):
+        build_from_workflow("on: push\njobs:\n  a:\n    steps:\n      - run: echo hi\n")
+    with pytest.raises(CourseError, match="no `docker build") as e:
+        first_build(_plan(_one_step("docker ps")))
+    assert "sample_python_app" in e.value.hint

@@ -251,7 +251,7 @@ def test_secret_variables_are_matched_by_whole_name(line, leaks):
 @pytest.mark.parametrize("run", ["docker build -f", 'docker build "sample_python_app', "docker build -t"])
 def test_crafted_build_step_is_a_course_error(run):
     """Does a build step with a dangling `-f` or an unclosed quote end in CourseError (lab 5's grader reads it)?"""
-    from helpers.ci.pipeline import build_from_workflow
+    from helpers.ci.replayplan import build_from_workflow
     from helpers.errors import CourseError
 
     wf = f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: '{run}'\n"

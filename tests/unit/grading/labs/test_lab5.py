@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from lab5_variants import RIGHT, WRONG, build_push_action, reference
 
-from helpers.ci.pipeline import build_from_workflow
+from helpers.ci.replayplan import Build, build_from_workflow
 from helpers.ci.workflowfile import load_workflow, workflow_steps
 from helpers.ci.workflowsec import (
     cleanup_problems,
@@ -165,7 +165,7 @@ def test_the_grader_decides_every_graded_cell_of_the_notebook():
 
 
 def test_build_push_action_names_the_build():
-    """Does the local pipeline read a docker/build-push-action step's context and file as the build to run?"""
+    """Does the plan read a docker/build-push-action step's context and file as the build to run?"""
     dockerfile, context = build_from_workflow(build_push_action(), root=course_root())
     assert dockerfile == course_root() / "release/lab2-improve-dockerfile/Dockerfile"
     assert context == course_root() / "sample_python_app"
@@ -183,8 +183,8 @@ def test_a_workflow_building_something_else_is_refused_before_any_build(dockerfi
     """Does the grader refuse (GradingRefused, no engine touched) a build step (its -f and context as written)
     naming another context or a Dockerfile outside the sample app and the kit's references, and run only the
     lab's branches?"""
-    assert lab5._graded_build("release/lab2-improve-dockerfile/Dockerfile", "sample_python_app")
+    assert lab5._graded_build(Build("sample_python_app", "release/lab2-improve-dockerfile/Dockerfile"))
     with pytest.raises(GradingRefused, match=said):
-        lab5._graded_build(dockerfile, context)
+        lab5._graded_build(Build(context, dockerfile))
     with pytest.raises(GradingRefused, match="not one the lab grades"):
         lab5.graded_pipeline(None, "release/evil")
