@@ -46,19 +46,25 @@ def _is_shim(path: str) -> bool:
 def choose_cli() -> Builder:
     """The docker CLI to launch: one with buildx, else a classic (< 23) client with BuildKit, else legacy."""
     clis = [c for c in _candidates() if not _is_shim(c)]
-    for cli in clis:
-        if _works([cli, "buildx", "version"]):
-            return Builder("buildx", cli)
+    with_buildx = [cli for cli in clis if _works([cli, "buildx", "version"])]
+    if with_buildx:
+        # the newest client: a 23+ one's own `docker build` is buildx (the same choice whatever PATH's order)
+        return Builder("buildx", max(with_buildx, key=_client_major))
     for cli in clis:
         if 0 < _client_major(cli) < 23:
             return Builder("classic-buildkit", cli)
     return Builder("legacy", clis[0] if clis else "")
 
 
-def shim_text(builder: Builder, compose_v1: str | None) -> str:
-    """The launcher script for ``builder`` (``compose_v1``: where ``docker compose`` goes, if it must)."""
+def shim_text(builder: Builder, compose_v1: str | None, classic: bool | None = None) -> str:
+    """The launcher script for ``builder`` (``compose_v1``: where ``docker compose`` goes, if it must).
+
+    ``classic``: the client is older than 23, so its ``docker build`` needs ``DOCKER_BUILDKIT=1`` even beside a
+    buildx plugin (default: only for the ``classic-buildkit`` kind)."""
     lines = ["#!/bin/sh", MARKER, f"# {builder.describe()}"]
-    if builder.kind == "classic-buildkit":
+    if classic is None:
+        classic = builder.kind == "classic-buildkit"
+    if classic:
         lines.append('export DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-1}"')
     if compose_v1:
         lines.append(f'if [ "$1" = compose ]; then shift; exec {shlex.quote(compose_v1)} "$@"; fi')
@@ -89,7 +95,7 @@ def install_docker_shim(log: Callable[[str], None] = print, bin_dir: Path | None
         if target.exists():
             target.unlink()  # ours, and no longer needed
         return None
-    target.write_text(shim_text(builder, compose_v1))
+    target.write_text(shim_text(builder, compose_v1, classic=0 < _client_major(builder.cli) < 23))
     os.chmod(target, 0o755)
     log(f"`docker` in this course runs {builder.cli} ({builder.describe()}); written to {target}.")
     return target
