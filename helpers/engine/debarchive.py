@@ -19,6 +19,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from helpers.errors import SetupError
@@ -185,6 +186,17 @@ def find_package(index: str, package: str, arch: str) -> DebEntry:
     raise SetupError(f"The Debian archive's index lists no {package} for {arch}.", _MIRROR_HINT)
 
 
+def _check_valid_until(release: str, suite: str) -> None:
+    """Refuse an InRelease past its ``Valid-Until`` (as apt does: an old signed file replayed by a mirror)."""
+    until = release_field(release, "Valid-Until")
+    try:
+        expired = bool(until) and parsedate_to_datetime(until).timestamp() < time.time()
+    except (TypeError, ValueError):
+        expired = True
+    if expired:
+        raise SetupError(f"The signed InRelease of {suite} expired ({until}).", _MIRROR_HINT)
+
+
 def _decompress(data: bytes, path: str) -> str:
     """A Packages index's text, decompressed within :data:`INDEX_TEXT_CAP`."""
     if path.endswith(".xz"):
@@ -211,6 +223,7 @@ def fetch_package(
     """
     base = f"{mirror.rstrip('/')}/dists/{suite}"
     release = verify_inrelease(fetch(f"{base}/InRelease", RELEASE_CAP), keyring, suite)
+    _check_valid_until(release, suite)
     hashes = release_sha256(release)
     by_hash = release_field(release, "Acquire-By-Hash").lower() == "yes"
     for name in ("Packages.xz", "Packages.gz"):

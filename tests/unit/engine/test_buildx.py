@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from helpers.engine import buildx, debarchive, shim
+from helpers.engine import buildx, debarchive, env, shim
 from helpers.engine.debarchive import fetch_package, find_package, http_fetch, release_sha256, verify_inrelease
 from helpers.errors import SetupError
 from helpers.images.builders import Builder
@@ -112,6 +112,21 @@ def test_a_tampered_index_is_refused(unsigned):
     files[f"{MIRROR}/pool/main/d/docker-buildx/docker-buildx_1.0_amd64.deb"] = b"evil"  # what the forged index lists
     with pytest.raises(SetupError, match="Packages.xz does not match the signed index"):
         fetch_package(MIRROR, "trixie", "docker-buildx", "amd64", None, _fetcher(files))
+
+
+def test_an_expired_inrelease_is_refused(unsigned):
+    """Is a signed InRelease past its Valid-Until refused (an old file a mirror replays)?"""
+    files, release = _archive(b"the deb")
+    url = f"{MIRROR}/dists/trixie/InRelease"
+    files[url] = release.replace(
+        "Codename: trixie\n", "Codename: trixie\nValid-Until: Sat, 01 Jun 2024 00:00:00 UTC\n"
+    ).encode()
+    with pytest.raises(SetupError, match="expired"):
+        fetch_package(MIRROR, "trixie", "docker-buildx", "amd64", None, _fetcher(files))
+    files[url] = release.replace(
+        "Codename: trixie\n", "Codename: trixie\nValid-Until: Sat, 01 Jun 2124 00:00:00 UTC\n"
+    ).encode()
+    assert fetch_package(MIRROR, "trixie", "docker-buildx", "amd64", None, _fetcher(files))[1] == b"the deb"
 
 
 def test_a_tampered_deb_is_refused(unsigned):
@@ -246,3 +261,31 @@ def test_shim_prefers_the_newest_buildx_client_and_keeps_buildkit_for_an_old_one
         assert shim.choose_cli() == Builder("buildx", "/usr/local/bin/docker")
     assert "DOCKER_BUILDKIT" in shim.shim_text(Builder("buildx", "/usr/bin/docker"), None, classic=True)
     assert "DOCKER_BUILDKIT" not in shim.shim_text(Builder("buildx", "/usr/local/bin/docker"), None, classic=False)
+
+
+def test_a_throwaway_docker_config_sees_the_users_plugins(tmp_path, monkeypatch):
+    """Does a build's own DOCKER_CONFIG (registry credentials for cache import) still find a per-user plugin?"""
+    user = tmp_path / "home-docker"
+    (user / "cli-plugins").mkdir(parents=True)
+    monkeypatch.setenv("DOCKER_CONFIG", str(user))
+    throwaway = tmp_path / "throwaway"
+    throwaway.mkdir()
+    buildx.share_user_plugins(throwaway)
+    assert (throwaway / "cli-plugins").resolve() == (user / "cli-plugins").resolve()
+    buildx.share_user_plugins(user)  # its own directory: nothing to link
+    assert not (user / "cli-plugins").is_symlink()
+
+
+def test_env_up_warns_and_goes_on_when_the_plugin_cannot_be_installed(monkeypatch):
+    """Is a failed install a warning with the error's hint (builds still have BuildKit through the 20.10 client)?"""
+
+    def fail(log):
+        raise SetupError("The Debian archive's InRelease for trixie does not verify.", "Try another mirror.")
+
+    monkeypatch.setattr(env, "ensure_buildx_plugin", fail)
+    lines: list[str] = []
+    env._install_buildx(lines.append)
+    assert lines == [
+        "Warning: no buildx plugin installed: "
+        + "The Debian archive's InRelease for trixie does not verify. Try another mirror."
+    ]
