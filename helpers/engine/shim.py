@@ -3,8 +3,9 @@
 Students type real commands (``docker build``, ``docker compose up``). On some machines the first
 ``docker`` on PATH cannot build with BuildKit (a 23+ client without the buildx plugin refuses
 ``DOCKER_BUILDKIT=1`` and falls back to the legacy builder, which rejects ``RUN --mount``), or has no
-``compose`` plugin. ``make env`` writes ``<venv>/bin/docker``: it runs the CLI the kit builds with
-(:func:`helpers.images.builders.find_builder`), with ``DOCKER_BUILDKIT=1`` for a classic client, and sends
+``compose`` plugin. On Debian 12 ``make env`` first installs a buildx plugin (:mod:`helpers.engine.buildx`). It
+then writes ``<venv>/bin/docker``: it runs the newest client that has buildx, else a classic client (with
+``DOCKER_BUILDKIT=1`` for any client older than 23, whose own ``docker build`` needs it), and sends
 ``docker compose`` to ``docker-compose`` when the plugin is missing. The venv's bin comes first on PATH
 in ``make lab`` and ``make test``, so notebooks, terminals and tests all get it. Where ``docker buildx``
 and ``docker compose`` already work (Docker Desktop, Codespaces), nothing is written.
