@@ -1,7 +1,7 @@
 """The Docker Engines the kit talks to and provisions.
 
 The client, the lab engine's start (``env.up`` -> ``daemon``; ``dockerd`` starts every kit dockerd), environment
-status (``env``), the registry, base images and external tools.
+status (``env``), the registry, base images, external tools, and the buildx plugin on Debian 12 (``buildx``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "compose_command": "tools",
     "down": "env",
     "engine_available": "client",
+    "ensure_buildx_plugin": "buildx",
     "engine_info": "client",
     "ensure_engine": "daemon",
     "ensure_registry": "registry",

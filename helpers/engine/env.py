@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.engine.baseimages import base_image, base_image_source, remove_local_base_images
+from helpers.engine.buildx import ensure_buildx_plugin, kit_record
 from helpers.engine.client import cleanup, engine_available, engine_info
 from helpers.engine.daemon import apt_install, ensure_engine, is_debian_like, is_root
 from helpers.engine.daemon import stop_engine as _stop_engine
@@ -107,7 +108,9 @@ def up(
         _install_browser(log)
         if is_root() and is_debian_like():
             apt_install(["postgresql"], log)  # tests/pgcluster.py; the package's own cluster is not used
+    _install_buildx(log)
     install_docker_shim(log)  # the `docker` students type builds with BuildKit and has `compose`
+    find_builder.cache_clear()  # the plugin may be new
     builder = find_builder()
     if not builder.buildkit:
         log("Warning: only the legacy builder is available; labs that use RUN --mount will say so.")
@@ -119,6 +122,15 @@ def up(
     info = ensure_registry(log)
     log(f"Registry: {info.address} (user {info.username}; password in the state directory).")
     return status()
+
+
+def _install_buildx(log: Log) -> None:
+    """The buildx CLI plugin on a Debian 12 host that lacks one (:mod:`helpers.engine.buildx`). Without it builds
+    still use BuildKit through Debian's 20.10 client, so a failure is a warning, not the end of the set-up."""
+    try:
+        ensure_buildx_plugin(log)
+    except CourseError as e:
+        log(f"Warning: no buildx plugin installed: {e.message} {e.hint}")
 
 
 def status() -> list[StatusRow]:
@@ -134,7 +146,9 @@ def status() -> list[StatusRow]:
         rows.append(StatusRow("engine", False, e.message + " " + e.hint))
         engine_ok = False
     builder = find_builder()
-    rows.append(StatusRow("buildkit", builder.buildkit, builder.describe()))
+    record = kit_record() if builder.kind == "buildx" else None
+    kit_note = f"; plugin {record['version']} from Debian {record['suite']}, installed by the kit" if record else ""
+    rows.append(StatusRow("buildkit", builder.buildkit, builder.describe() + kit_note))
     if engine_ok:
         try:
             ref = base_image("slim")

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from helpers.engine.buildx import share_user_plugins
 from helpers.errors import BuildError, DockerfileError
 from helpers.images.builders import Builder
 from helpers.images.buildmodel import BuildResult, BuildSpec
@@ -57,6 +58,7 @@ def buildkit_build(builder: Builder, spec: BuildSpec, tmp: Path) -> BuildResult:
     env = dict(os.environ, DOCKER_BUILDKIT="1")
     if spec.docker_config:
         env["DOCKER_CONFIG"] = spec.docker_config
+        share_user_plugins(spec.docker_config)  # a buildx plugin installed for this user only
     start = time.monotonic()
     progress = PlainProgress()
     proc = subprocess.Popen(
